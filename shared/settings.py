@@ -1,0 +1,205 @@
+"""The hub's settings: every value it reads from its environment, typed and checked once.
+
+Azure hands a Function App its configuration as app settings (environment
+variables, with Key Vault references already resolved). Locally the same names
+come from ``local.settings.json`` ``Values``, which Core Tools and the local host
+export and which command-line tools read through this module. Nothing else in
+the hub reads ``os.environ``: a setting that is missing or malformed stops the
+app at start-up with the setting's name and what it expects.
+
+Connections follow the Functions convention so the same setting serves the
+triggers and the hub's own clients: ``<Name>`` holds a connection string
+(locally), or ``<Name>__blobServiceUri`` / ``<Name>__fullyQualifiedNamespace``
+with an optional ``<Name>__clientId`` select a managed identity (in Azure).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+APP_ROOT = Path(__file__).resolve().parents[1]
+LOCAL_SETTINGS_FILE = APP_ROOT / "local.settings.json"
+LOCAL_SECRET_PREFIX = "SECRET_"  # noqa: S105 (a setting-name prefix, not a secret)
+_LOCAL_SECRETS = "__local_secrets__"
+
+
+class SettingsError(Exception):
+    """The environment does not describe a hub that can run; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class BlobConnection:
+    """How to reach a storage account's Blob service: a connection string or an identity."""
+
+    connection_string: str | None = None
+    service_uri: str | None = None
+    client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceBusConnection:
+    """How to reach a Service Bus namespace: a connection string or an identity."""
+
+    connection_string: str | None = None
+    fully_qualified_namespace: str | None = None
+    client_id: str | None = None
+
+
+class _LocalSettingsFile(PydanticBaseSettingsSource):
+    """Reads ``local.settings.json`` ``Values`` when the file exists: the local twin of app settings."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self._values: dict[str, Any] = {}
+        if path.exists():
+            try:
+                self._values = dict(json.loads(path.read_text(encoding="utf-8")).get("Values", {}))
+            except (ValueError, AttributeError) as error:
+                raise SettingsError(
+                    f"{path.name} is not valid JSON with a 'Values' object: {error}"
+                ) from None
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._values)
+
+
+class _PrefixedSecrets(PydanticBaseSettingsSource):
+    """Gathers ``SECRET_*`` settings (environment first, then the local file) into one field.
+
+    Their names are not known in advance, so no declared field can pick them up.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], local_file: _LocalSettingsFile) -> None:
+        super().__init__(settings_cls)
+        self._local_file = local_file
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        merged = {**self._local_file(), **os.environ}
+        found = {name: str(value) for name, value in merged.items() if name.startswith(LOCAL_SECRET_PREFIX)}
+        return {_LOCAL_SECRETS: found}
+
+
+class Settings(BaseSettings):
+    """Every app setting the hub reads, by its app-setting name."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=True, extra="ignore", populate_by_name=False, validate_by_alias=True
+    )
+
+    staging_storage: str | None = Field(None, alias="StagingStorage")
+    staging_storage_uri: AnyHttpUrl | None = Field(None, alias="StagingStorage__blobServiceUri")
+    staging_storage_client_id: str | None = Field(None, alias="StagingStorage__clientId")
+    service_bus: str | None = Field(None, alias="ServiceBusConnection")
+    service_bus_namespace: str | None = Field(None, alias="ServiceBusConnection__fullyQualifiedNamespace")
+    service_bus_client_id: str | None = Field(None, alias="ServiceBusConnection__clientId")
+
+    staging_container: str = Field("hub-staging", alias="STAGING_CONTAINER", pattern=r"^[a-z0-9-]{3,63}$")
+    state_container: str = Field("hub-state", alias="STATE_CONTAINER", pattern=r"^[a-z0-9-]{3,63}$")
+    sync_requests_queue: str = Field("sync-requests", alias="SYNC_REQUESTS_QUEUE", min_length=1)
+    batch_loads_queue: str = Field("batch-loads", alias="BATCH_LOADS_QUEUE", min_length=1)
+    gp_postings_queue: str = Field("gp-postings", alias="GP_POSTINGS_QUEUE", min_length=1)
+    run_events_topic: str = Field("run-events", alias="RUN_EVENTS_TOPIC", min_length=1)
+
+    key_vault_uri: AnyHttpUrl | None = Field(None, alias="KEY_VAULT_URI")
+    key_vault_cache_seconds: int = Field(300, alias="KEY_VAULT_CACHE_SECONDS", ge=0, le=86_400)
+    managed_identity_client_id: str | None = Field(None, alias="AZURE_CLIENT_ID")
+    local_ca_bundle: Path | None = Field(None, alias="LOCAL_CA_BUNDLE")
+
+    dataverse_url: AnyHttpUrl | None = Field(None, alias="DATAVERSE_URL")
+    dataverse_tenant_id: str | None = Field(None, alias="DATAVERSE_TENANT_ID")
+    dataverse_client_id: str | None = Field(None, alias="DATAVERSE_CLIENT_ID")
+    entra_authority_host: AnyHttpUrl = Field(
+        AnyHttpUrl("https://login.microsoftonline.com"), alias="ENTRA_AUTHORITY_HOST"
+    )
+
+    local_secret_values: dict[str, SecretStr] = Field(default_factory=dict, alias=_LOCAL_SECRETS)
+
+    @field_validator("local_ca_bundle")
+    @classmethod
+    def _bundle_exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"expects the path of a PEM file, and {path} does not exist")
+        return path
+
+    @model_validator(mode="after")
+    def _connections_are_complete(self) -> Settings:
+        if not (self.staging_storage or self.staging_storage_uri):
+            raise ValueError(
+                "StagingStorage: expects a connection string, or StagingStorage__blobServiceUri "
+                "(https://<account>.blob.core.windows.net) for a managed identity"
+            )
+        if not (self.service_bus or self.service_bus_namespace):
+            raise ValueError(
+                "ServiceBusConnection: expects a connection string, or "
+                "ServiceBusConnection__fullyQualifiedNamespace (<namespace>.servicebus.windows.net)"
+            )
+        return self
+
+    @property
+    def blob(self) -> BlobConnection:
+        return BlobConnection(
+            connection_string=self.staging_storage,
+            service_uri=str(self.staging_storage_uri) if self.staging_storage_uri else None,
+            client_id=self.staging_storage_client_id or self.managed_identity_client_id,
+        )
+
+    @property
+    def service_bus_connection(self) -> ServiceBusConnection:
+        return ServiceBusConnection(
+            connection_string=self.service_bus,
+            fully_qualified_namespace=self.service_bus_namespace,
+            client_id=self.service_bus_client_id or self.managed_identity_client_id,
+        )
+
+    @property
+    def local_secrets(self) -> dict[str, SecretStr]:
+        """Secrets given as ``SECRET_<NAME>`` settings, keyed by their Key Vault name (``<name>``).
+
+        ``SECRET_DATAVERSE_CLIENT_SECRET`` stands in locally for the Key Vault
+        secret ``dataverse-client-secret``.
+        """
+        return {
+            name[len(LOCAL_SECRET_PREFIX) :].lower().replace("_", "-"): value
+            for name, value in self.local_secret_values.items()
+        }
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        local_file = _LocalSettingsFile(settings_cls, LOCAL_SETTINGS_FILE)
+        return init_settings, env_settings, local_file, _PrefixedSecrets(settings_cls, local_file)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, or raise ``SettingsError`` naming each bad setting without echoing values.
+
+    Values are left out of the message on purpose: a malformed setting may be a secret.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_input=False, include_url=False):
+            name = ".".join(str(part) for part in item["loc"]) or "settings"
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(message if name == "settings" else f"{name}: {message}")
+        raise SettingsError("The hub's settings are incomplete: " + "; ".join(problems)) from None
