@@ -1,0 +1,123 @@
+"""Starting and stopping the local world's processes: one way, shared by ``make run`` and the tests.
+
+Each service is a child process on a loopback port. ``start`` returns once the
+port accepts connections (or raises with the end of the service's log when it
+exits or stays silent), so callers never race a service that is still booting.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+AZURITE_BLOB = REPO / "node_modules" / ".bin" / "azurite-blob"
+
+
+class ServiceFailedError(RuntimeError):
+    """A local service did not come up; the message carries the end of its log."""
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    command: Sequence[str]
+    port: int
+    log_file: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    start_seconds: float = 60.0
+
+
+@dataclass
+class RunningService:
+    spec: ServiceSpec
+    process: subprocess.Popen[bytes]
+
+    def stop(self, grace_seconds: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after ``grace_seconds``: services get to flush their state first."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(grace_seconds)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def start(spec: ServiceSpec) -> RunningService:
+    spec.log_file.parent.mkdir(parents=True, exist_ok=True)
+    log = spec.log_file.open("ab")
+    process = subprocess.Popen(  # noqa: S603 - our own commands, no shell
+        list(spec.command),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=REPO,
+        env={**os.environ, **spec.env},
+    )
+    log.close()
+    deadline = time.monotonic() + spec.start_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceFailedError(f"{spec.name} exited with {process.returncode}:\n{_tail(spec.log_file)}")
+        if accepts_connections(spec.port):
+            return RunningService(spec, process)
+        time.sleep(0.1)
+    RunningService(spec, process).stop()
+    raise ServiceFailedError(f"{spec.name} did not listen on {spec.port} in time:\n{_tail(spec.log_file)}")
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def azurite(port: int, data_dir: Path) -> ServiceSpec:
+    """Azurite's Blob service only; telemetry off (it reports usage remotely otherwise)."""
+    if not AZURITE_BLOB.exists():
+        raise ServiceFailedError("Azurite is not installed: run `npm ci` (make does) in the repo")
+    return ServiceSpec(
+        name="azurite",
+        command=[
+            str(AZURITE_BLOB),
+            "--blobHost", "127.0.0.1",
+            "--blobPort", str(port),
+            "--location", str(data_dir),
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+            "--silent",
+        ],
+        port=port,
+        log_file=data_dir / "azurite.log",
+    )  # fmt: skip
+
+
+def python_module(name: str, module: str, port: int, args: Sequence[str], log_file: Path) -> ServiceSpec:
+    """A service written in Python in this repo, run with the same interpreter as the caller."""
+    return ServiceSpec(
+        name=name,
+        command=[sys.executable, "-u", "-m", module, *args],
+        port=port,
+        log_file=log_file,
+    )
