@@ -1,0 +1,11 @@
+"""The Functions entry point: checks the settings, then registers each area's blueprint."""
+
+import azure.functions as func
+
+from functions import health
+from shared.composition import hub_settings
+
+hub_settings()  # a missing or malformed setting stops the app here, naming the setting
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(health.blueprint)
