@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ APP_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_SETTINGS_FILE = APP_ROOT / "local.settings.json"
 LOCAL_SECRET_PREFIX = "SECRET_"  # noqa: S105 (a setting-name prefix, not a secret)
 _LOCAL_SECRETS = "__local_secrets__"
+_local_settings_file: ContextVar[Path | None] = ContextVar("local_settings_file", default=None)
 
 
 class SettingsError(Exception):
@@ -55,10 +57,10 @@ class ServiceBusConnection:
 class _LocalSettingsFile(PydanticBaseSettingsSource):
     """Reads ``local.settings.json`` ``Values`` when the file exists: the local twin of app settings."""
 
-    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
         super().__init__(settings_cls)
         self._values: dict[str, Any] = {}
-        if path.exists():
+        if path is not None and path.exists():
             try:
                 self._values = dict(json.loads(path.read_text(encoding="utf-8")).get("Values", {}))
             except (ValueError, AttributeError) as error:
@@ -185,17 +187,19 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        local_file = _LocalSettingsFile(settings_cls, LOCAL_SETTINGS_FILE)
+        local_file = _LocalSettingsFile(settings_cls, _local_settings_file.get())
         return init_settings, env_settings, local_file, _PrefixedSecrets(settings_cls, local_file)
 
 
-def load_settings(**overrides: Any) -> Settings:
+def load_settings(local_file: Path | None = LOCAL_SETTINGS_FILE) -> Settings:
     """Build the settings, or raise ``SettingsError`` naming each bad setting without echoing values.
 
-    Values are left out of the message on purpose: a malformed setting may be a secret.
+    Values are left out of the message on purpose: a malformed setting may be a
+    secret. ``local_file`` is read when it exists (it never does in Azure).
     """
+    chosen = _local_settings_file.set(local_file)
     try:
-        return Settings(**overrides)
+        return Settings()  # type: ignore[call-arg]
     except ValidationError as error:
         problems = []
         for item in error.errors(include_input=False, include_url=False):
@@ -203,3 +207,5 @@ def load_settings(**overrides: Any) -> Settings:
             message = item["msg"].removeprefix("Value error, ")
             problems.append(message if name == "settings" else f"{name}: {message}")
         raise SettingsError("The hub's settings are incomplete: " + "; ".join(problems)) from None
+    finally:
+        _local_settings_file.reset(chosen)
