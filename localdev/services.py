@@ -30,7 +30,7 @@ class ServiceSpec:
     name: str
     command: Sequence[str]
     port: int
-    log_file: Path
+    log_file: Path | None  # None: the service writes to this terminal, as the Functions host should
     env: Mapping[str, str] = field(default_factory=dict)
     start_seconds: float = 60.0
 
@@ -67,17 +67,20 @@ def accepts_connections(port: int) -> bool:
 
 
 def start(spec: ServiceSpec) -> RunningService:
-    spec.log_file.parent.mkdir(parents=True, exist_ok=True)
-    log = spec.log_file.open("ab")
+    log = None
+    if spec.log_file is not None:
+        spec.log_file.parent.mkdir(parents=True, exist_ok=True)
+        log = spec.log_file.open("ab")
     process = subprocess.Popen(  # noqa: S603 - our own commands, no shell
         list(spec.command),
         stdout=log,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.STDOUT if log else None,
         stdin=subprocess.DEVNULL,
         cwd=REPO,
         env={**os.environ, **spec.env},
     )
-    log.close()
+    if log is not None:
+        log.close()
     deadline = time.monotonic() + spec.start_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -89,7 +92,9 @@ def start(spec: ServiceSpec) -> RunningService:
     raise ServiceFailedError(f"{spec.name} did not listen on {spec.port} in time:\n{_tail(spec.log_file)}")
 
 
-def _tail(path: Path, lines: int = 30) -> str:
+def _tail(path: Path | None, lines: int = 30) -> str:
+    if path is None:
+        return "(see its output above)"
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
@@ -113,7 +118,9 @@ def azurite(port: int, data_dir: Path) -> ServiceSpec:
     )  # fmt: skip
 
 
-def python_module(name: str, module: str, port: int, args: Sequence[str], log_file: Path) -> ServiceSpec:
+def python_module(
+    name: str, module: str, port: int, args: Sequence[str], log_file: Path | None
+) -> ServiceSpec:
     """A service written in Python in this repo, run with the same interpreter as the caller."""
     return ServiceSpec(
         name=name,

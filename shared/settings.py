@@ -199,7 +199,7 @@ def load_settings(local_file: Path | None = LOCAL_SETTINGS_FILE) -> Settings:
     """
     chosen = _local_settings_file.set(local_file)
     try:
-        return Settings()  # type: ignore[call-arg]
+        return Settings()
     except ValidationError as error:
         problems = []
         for item in error.errors(include_input=False, include_url=False):

@@ -1,0 +1,37 @@
+# The hub's two everyday commands, `make run` and `make test`, set up what they need themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+.PHONY: setup run test lint clean
+
+setup: $(PIP_STAMP) $(NPM_STAMP)
+
+$(PIP_STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "The hub targets Python 3.11 (Azure Functions runtime); set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## Run the hub with every dependency local; Ctrl-C stops it all.
+run: setup
+	$(PY) -m localdev.run
+
+## Lint, type-check, and run the whole test suite (starts and stops its own services).
+test: setup lint
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared functions function_app.py localdev
+
+clean:
+	rm -rf $(VENV) node_modules .local .mypy_cache .ruff_cache .pytest_cache

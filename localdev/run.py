@@ -1,0 +1,118 @@
+"""``make run``: the whole hub on one machine, every dependency local, stopped together on Ctrl-C.
+
+Starts Azurite, the Service Bus emulator and the sandbox systems, prepares what
+Bicep would have created in Azure (blob containers), then runs the Functions
+app on the local host (or under Core Tools with ``--core-tools``). Ports and
+data folders are fixed so a developer's tools and ``local.settings.json`` can
+point at them; the data survives a restart.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sys
+import threading
+
+from azure.storage.blob import BlobServiceClient
+
+from localdev import services
+from localdev.local_ca import server_certificate
+from shared.platform.blob_store import BlobStore
+from shared.settings import LOCAL_SETTINGS_FILE, load_settings
+
+DATA = services.REPO / ".local"
+CERTS = DATA / "certs"
+EXAMPLE_SETTINGS = services.REPO / "local.settings.json.example"
+SERVICE_BUS_CONFIG = services.REPO / "localdev" / "servicebus_emulator" / "config.json"
+
+AZURITE_PORT = 10000
+SERVICE_BUS_PORT = 5672
+SANDBOX_PORT = 7081
+HOST_PORT = 7071
+
+
+def local_world() -> list[services.ServiceSpec]:
+    """The services the hub depends on, in start order."""
+    return [
+        services.azurite(AZURITE_PORT, DATA / "azurite"),
+        services.python_module(
+            "servicebus-emulator",
+            "localdev.servicebus_emulator",
+            SERVICE_BUS_PORT,
+            [
+                "--port",
+                str(SERVICE_BUS_PORT),
+                "--config",
+                str(SERVICE_BUS_CONFIG),
+                "--data",
+                str(DATA / "servicebus"),
+            ],
+            DATA / "logs" / "servicebus-emulator.log",
+        ),
+    ]
+
+
+def functions_host(core_tools: bool) -> services.ServiceSpec:
+    if core_tools:
+        func = shutil.which("func")
+        if func is None:
+            raise services.ServiceFailedError("--core-tools asked for, but `func` is not on PATH")
+        command = [func, "start", "--port", str(HOST_PORT)]
+        return services.ServiceSpec("functions-host", command, HOST_PORT, log_file=None)
+    return services.python_module(
+        "functions-host",
+        "localdev.functions_host",
+        HOST_PORT,
+        ["--app-dir", str(services.REPO), "--port", str(HOST_PORT)],
+        log_file=None,
+    )
+
+
+def ensure_local_settings() -> None:
+    """First run: start from the example, whose values point at the local world."""
+    if not LOCAL_SETTINGS_FILE.exists():
+        shutil.copyfile(EXAMPLE_SETTINGS, LOCAL_SETTINGS_FILE)
+        print(f"Created {LOCAL_SETTINGS_FILE.name} from {EXAMPLE_SETTINGS.name}")
+
+
+def prepare_storage() -> None:
+    """Create the containers that Bicep declares in Azure."""
+    settings = load_settings()
+    if settings.blob.connection_string is None:
+        raise services.ServiceFailedError("locally, StagingStorage must be a connection string (Azurite)")
+    service = BlobServiceClient.from_connection_string(settings.blob.connection_string)
+    for container in (settings.staging_container, settings.state_container):
+        BlobStore(service, container).ensure_container()
+
+
+def main(core_tools: bool = False) -> int:
+    ensure_local_settings()
+    server_certificate(CERTS)
+    running: list[services.RunningService] = []
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        for spec in local_world():
+            running.append(services.start(spec))
+            print(f"  {spec.name:<20} listening on 127.0.0.1:{spec.port}   (log: {spec.log_file})")
+        prepare_storage()
+        host = functions_host(core_tools)
+        running.append(services.start(host))
+        print(f"  {host.name:<20} http://127.0.0.1:{host.port}/api/health   (its log follows)")
+        print("The hub is running. Ctrl-C stops everything.")
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    except services.ServiceFailedError as error:
+        print(f"Could not start the local world: {error}", file=sys.stderr)
+        return 1
+    finally:
+        for service in reversed(running):
+            service.stop()
+        print("Stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(core_tools="--core-tools" in sys.argv[1:]))
