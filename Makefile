@@ -22,7 +22,7 @@ $(NPM_STAMP): package.json package-lock.json
 
 ## Run the hub with every dependency local; Ctrl-C stops it all.
 run: setup
-	$(PY) -m localdev.run
+	$(PY) -m localdev.run $(if $(CORE_TOOLS),--core-tools)
 
 ## Lint, type-check, and run the whole test suite (starts and stops its own services).
 test: setup lint
