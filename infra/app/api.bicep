@@ -1,0 +1,132 @@
+// The hub's Function App (Python 3.11, Linux) and its plan, running as the user-assigned
+// identity with identity-based connections only.
+//
+// Why a Dedicated Premium v3 (P1v3) plan: the hub reaches the on-premises SQL Servers and
+// SmartConnect through App Service Hybrid Connections, which need a Premium or Dedicated plan
+// (never Consumption; Flex Consumption support is unconfirmed), and the App Service page documents
+// them for Linux apps (PROTOCOLS.md §4.4). Unlike Elastic Premium, a Dedicated plan keeps the app's
+// code on the platform's own storage, not an Azure Files share that only a storage key can mount,
+// so `azd deploy` (zip deploy with an Oryx remote build) works while the storage account allows no
+// shared keys. The host reaches its own storage by identity (AzureWebJobsStorage__*).
+//
+// Scale: Dedicated plans have no event-driven scale controller. The plan runs instanceCount
+// instances, all always on; more needs App Service autoscale rules on the plan.
+param name string
+param planName string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+
+@description('Blob endpoint of the storage account, https://<account>.blob.core.windows.net/.')
+param blobServiceUri string
+
+@description('Service Bus host name, <namespace>.servicebus.windows.net.')
+param serviceBusNamespace string
+param keyVaultUri string
+param applicationInsightsConnectionString string
+
+@description('The hub\'s own settings (entity names, Dataverse, on-premises hosts), as name: value.')
+param hubSettings object
+
+@description('Instances the plan runs; each one opens its own connections to the on-premises servers.')
+@minValue(1)
+param instanceCount int = 1
+
+var platformSettings = {
+  FUNCTIONS_EXTENSION_VERSION: '~4'
+  FUNCTIONS_WORKER_RUNTIME: 'python'
+  AzureWebJobsStorage__blobServiceUri: blobServiceUri
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  // `azd deploy` uploads the source; the platform's Oryx build installs requirements.txt for
+  // Linux before the new code starts.
+  SCM_DO_BUILD_DURING_DEPLOYMENT: 'true'
+  ENABLE_ORYX_BUILD: 'true'
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+  // Application Insights has local auth off; telemetry is sent with the identity's Entra token.
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
+}
+
+// The names shared/settings.py reads; AZURE_CLIENT_ID makes the identity the default for the
+// Azure SDK credentials the hub builds itself.
+var connectionSettings = {
+  AZURE_CLIENT_ID: identityClientId
+  StagingStorage__blobServiceUri: blobServiceUri
+  StagingStorage__clientId: identityClientId
+  ServiceBusConnection__fullyQualifiedNamespace: serviceBusNamespace
+  ServiceBusConnection__credential: 'managedidentity'
+  ServiceBusConnection__clientId: identityClientId
+  KEY_VAULT_URI: keyVaultUri
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'linux'
+  sku: {
+    name: 'P1v3'
+    tier: 'PremiumV3'
+    capacity: instanceCount
+  }
+  properties: {
+    reserved: true // Linux
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  // azd finds the site to deploy the `api` service to by this tag.
+  tags: union(tags, {
+    'azd-service-name': 'api'
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientAffinityEnabled: false
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      linuxFxVersion: 'Python|3.11'
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      // On a Dedicated plan an idle host stops polling its Service Bus and timer triggers.
+      alwaysOn: true
+      appSettings: [
+        for setting in items(union(platformSettings, connectionSettings, hubSettings)): {
+          name: setting.key
+          value: setting.value
+        }
+      ]
+    }
+  }
+}
+
+// `azd deploy` signs in to the deployment (SCM) site with Entra ID, so the publishing
+// user name and password are switched off.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = functionApp.name
+output uri string = 'https://${functionApp.properties.defaultHostName}'

@@ -1,0 +1,242 @@
+// The Towne Park Integration Hub in Azure: one resource group holding the Function App and
+// everything it reaches, with one user-assigned identity and no connection strings.
+// `azd provision` deploys this file; each module declares one concern.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; seeds the resource names and tags every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Object id of whoever runs azd (AZURE_PRINCIPAL_ID). Gets the right to set Key Vault secret values; leave empty to grant nothing.')
+param principalId string = ''
+
+@minLength(1)
+@description('Dataverse environment URL, e.g. https://contoso.crm.dynamics.com.')
+param dataverseUrl string
+
+@minLength(1)
+@description('Entra tenant of the app registration the hub signs in to Dataverse as.')
+param dataverseTenantId string
+
+@minLength(1)
+@description('Client id of that app registration (an application user in the Dataverse environment).')
+param dataverseClientId string
+
+@description('Host name of the EDW SQL Server as the Function App sees it through its hybrid connection.')
+param edwSqlHost string = 'EDW-NODE-01'
+
+@description('eOne SmartConnect SOAP endpoint on the GP application server, reached through its hybrid connection.')
+param gpSmartConnectUrl string = 'http://p-gp18-app2:5556/SmartConnect.asmx'
+
+@description('On-premises host:port pairs the Function App reaches through App Service Hybrid Connections; one Relay hybrid connection each.')
+param onPremisesEndpoints array = [
+  'EDW-NODE-01:1433'
+  'p-gp18-app2:5556'
+]
+
+@description('Address that receives the hub\'s alerts; leave empty to have alerts only in the portal.')
+param operationsEmail string = ''
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var stagingContainer = 'hub-staging'
+var stateContainer = 'hub-state'
+var queues = [
+  {
+    name: 'sync-requests'
+    maxDeliveryCount: 10
+  }
+  {
+    name: 'batch-loads'
+    maxDeliveryCount: 5
+  }
+  {
+    name: 'gp-postings'
+    maxDeliveryCount: 5
+  }
+]
+var runEventsTopic = 'run-events'
+
+resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'core/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-api-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'core/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+    containerNames: [
+      stagingContainer
+      stateContainer
+    ]
+  }
+}
+
+module serviceBus 'core/servicebus.bicep' = {
+  name: 'servicebus'
+  scope: rg
+  params: {
+    name: 'sb-${resourceToken}'
+    location: location
+    tags: tags
+    queues: queues
+    topicName: runEventsTopic
+    subscriptionName: 'operations'
+  }
+}
+
+module keyVault 'core/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: 'kv-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitor 'core/monitor.bicep' = {
+  name: 'monitor'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module relay 'core/relay.bicep' = {
+  name: 'relay'
+  scope: rg
+  params: {
+    name: 'relay-${resourceToken}'
+    location: location
+    tags: tags
+    endpoints: onPremisesEndpoints
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    identityPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: principalId
+    storageAccountName: storage.outputs.name
+    serviceBusNamespaceName: serviceBus.outputs.name
+    keyVaultName: keyVault.outputs.name
+    applicationInsightsName: monitor.outputs.applicationInsightsName
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  // The host starts as soon as the site exists; its roles must already be in place.
+  dependsOn: [
+    rbac
+  ]
+  params: {
+    name: 'func-api-${resourceToken}'
+    planName: 'plan-${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    blobServiceUri: storage.outputs.blobServiceUri
+    serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    keyVaultUri: keyVault.outputs.uri
+    applicationInsightsConnectionString: monitor.outputs.applicationInsightsConnectionString
+    hubSettings: {
+      STAGING_CONTAINER: stagingContainer
+      STATE_CONTAINER: stateContainer
+      SYNC_REQUESTS_QUEUE: queues[0].name
+      BATCH_LOADS_QUEUE: queues[1].name
+      GP_POSTINGS_QUEUE: queues[2].name
+      RUN_EVENTS_TOPIC: runEventsTopic
+      DATAVERSE_URL: dataverseUrl
+      DATAVERSE_TENANT_ID: dataverseTenantId
+      DATAVERSE_CLIENT_ID: dataverseClientId
+      EDW_SQL_HOST: edwSqlHost
+      GP_SMARTCONNECT_URL: gpSmartConnectUrl
+    }
+  }
+}
+
+module hybridConnections 'app/hybrid-connections.bicep' = {
+  name: 'hybrid-connections'
+  scope: rg
+  params: {
+    functionAppName: api.outputs.name
+    relayNamespaceName: relay.outputs.name
+    hybridConnections: relay.outputs.hybridConnections
+    sendKeyName: relay.outputs.sendKeyName
+  }
+}
+
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    serviceBusNamespaceName: serviceBus.outputs.name
+    queueNames: [for queue in queues: queue.name]
+    applicationInsightsName: monitor.outputs.applicationInsightsName
+    operationsEmail: operationsEmail
+  }
+}
+
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: monitor.outputs.applicationInsightsName
+    serviceBusNamespaceName: serviceBus.outputs.name
+  }
+}
+
+// azd loads these outputs into hook and script environments, so none is named like a setting
+// the hub or the Azure SDK reads (AZURE_CLIENT_ID, KEY_VAULT_URI, ...): a local run must not be
+// steered to the Azure resources or the app's identity by them.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = api.outputs.name
+output SERVICE_API_NAME string = api.outputs.name
+output SERVICE_API_URI string = api.outputs.uri
+output API_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_RELAY_NAMESPACE string = relay.outputs.name
