@@ -1,0 +1,1 @@
+"""Resilient HTTP for every downstream the hub calls: one pooled client per host, retries, a breaker."""
