@@ -1,0 +1,401 @@
+"""Loading records into a Dataverse table by alternate key, with one result per record.
+
+``source_wins``: one upsert (``PATCH`` by key) per record, sent in ``$batch``
+requests of up to 1000, several batches at once. ``skip_if_changed``: the rows
+already there are read first (by key, in bulk); new rows are created with
+``If-None-Match: *`` and existing ones updated with ``If-Match: <etag>`` and
+without the columns Dataverse owns, so an edit made in Dataverse between the
+read and the write is reported as a ``conflict`` instead of being overwritten,
+and a column people maintain in Dataverse is kept, and reported as kept.
+
+A record Dataverse refuses (400, 404 on an update, 412) becomes a ``rejected``,
+``not_found`` or ``conflict`` result and the rest load. Throttled (429) and
+failed-for-now (5xx) operations are sent again, only those, after the wait
+Dataverse asks for, within a total time budget; past it the sink raises a
+``HubError`` of the right class so the Service Bus message is delivered again
+(every write is keyed, so loading a batch twice changes nothing).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from shared.connectors.dataverse.batch import MAX_OPERATIONS, BatchOperation, BatchPartResponse
+from shared.connectors.dataverse.client import DataverseClient
+from shared.connectors.dataverse.keys import UnusableKeyError, entity_path, key_filter, key_of
+from shared.connectors.dataverse.odata_errors import dataverse_error, parse_odata_error
+from shared.errors import ERROR_ACTIONS, ErrorClass, HubError, ThrottledError, classify_status
+from shared.http.backoff import full_jitter, parse_retry_after
+
+_ETAG = "@odata.etag"
+_NO_WRITE = 0  # RecordResult.status when no write was sent: nothing to change, or an unusable key
+_RETRYABLE = frozenset(cls for cls, action in ERROR_ACTIONS.items() if action.retry)
+
+
+class ConflictPolicy(StrEnum):
+    SOURCE_WINS = "source_wins"
+    SKIP_IF_CHANGED = "skip_if_changed"
+
+
+class Outcome(StrEnum):
+    UPSERTED = "upserted"
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+    DELETED = "deleted"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class DataverseTarget:
+    """Where a stream's records land and how a clash with an edit made in Dataverse is settled."""
+
+    entity_set: str
+    alternate_key: tuple[str, ...]
+    conflict_policy: ConflictPolicy = ConflictPolicy.SOURCE_WINS
+    keep_dataverse_fields: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.alternate_key:
+            raise ValueError(f"{self.entity_set}: an alternate key needs at least one column")
+        overlap = set(self.alternate_key) & set(self.keep_dataverse_fields)
+        if overlap:
+            raise ValueError(f"{self.entity_set}: key columns {sorted(overlap)} cannot also be kept fields")
+        if self.keep_dataverse_fields and self.conflict_policy is not ConflictPolicy.SKIP_IF_CHANGED:
+            raise ValueError(
+                f"{self.entity_set}: keep_dataverse_fields needs conflict_policy skip_if_changed"
+            )
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What happened to one record. ``status`` is Dataverse's HTTP status, 0 when no write was sent.
+
+    ``kept`` names the Dataverse-owned columns whose value differed from the
+    source and was left as Dataverse had it.
+    """
+
+    key: tuple[Any, ...]
+    outcome: str
+    status: int
+    error_code: str | None = None
+    message: str | None = None
+    kept: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The input positions that address one row, each with its key as that record spelled it."""
+
+    key: tuple[Any, ...]
+    members: list[tuple[int, tuple[Any, ...]]]
+
+    @property
+    def last(self) -> int:
+        return self.members[-1][0]
+
+
+@dataclass(frozen=True)
+class _Write:
+    """The one request made for a group of records, and the outcome it means when it succeeds."""
+
+    group: _Group
+    success: Outcome
+    operation: BatchOperation
+    kept: tuple[str, ...] = ()
+
+
+def _match_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Dataverse compares key text case-insensitively (its default collation),
+    # so 'ab12' and 'AB12' address the same row.
+    return tuple(value.casefold() if isinstance(value, str) else value for value in values)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DataverseSink:
+    """Writes records to Dataverse tables through ``$batch`` and reports each record's outcome."""
+
+    def __init__(
+        self,
+        client: DataverseClient,
+        *,
+        max_parallel_batches: int = 4,
+        batch_size: int = MAX_OPERATIONS,
+        retry_budget_seconds: float = 240.0,
+        max_rounds: int = 10,
+        base_seconds: float = 1.0,
+        cap_seconds: float = 60.0,
+        lookup_keys_per_query: int = 100,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = _utc_now,
+        draw: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_OPERATIONS:
+            raise ValueError(f"batch_size must be 1..{MAX_OPERATIONS}")
+        if max_parallel_batches < 1 or max_rounds < 1 or lookup_keys_per_query < 1:
+            raise ValueError("max_parallel_batches, max_rounds and lookup_keys_per_query must be positive")
+        self._client = client
+        self._parallel = max_parallel_batches
+        self._batch_size = batch_size
+        self._budget = retry_budget_seconds
+        self._max_rounds = max_rounds
+        self._base = base_seconds
+        self._cap = cap_seconds
+        self._keys_per_query = lookup_keys_per_query
+        self._clock = clock
+        self._now = now
+        self._draw = draw
+
+    def upsert(self, target: DataverseTarget, records: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        """Write ``records``; the result list lines up with them. Records sharing a key get one write."""
+        results: list[RecordResult | None] = [None] * len(records)
+        groups = self._group(target, records, results)
+        if target.conflict_policy is ConflictPolicy.SOURCE_WINS:
+            writes = [self._upsert(target, group, records[group.last]) for group in groups]
+            self._execute(target, writes, results, idempotent=True)
+        else:
+            writes = self._guarded_writes(target, groups, records, results)
+            # A lost answer must not be resent: a create that landed would come back as a false
+            # conflict. Service Bus redelivers instead, and the next read sees the row.
+            self._execute(target, writes, results, idempotent=False)
+        return _complete(results)
+
+    def delete(self, target: DataverseTarget, keys: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        """Delete the rows with these keys; a key with no row is ``not_found``, not an error."""
+        results: list[RecordResult | None] = [None] * len(keys)
+        writes = []
+        for group in self._group(target, keys, results):
+            values = dict(zip(target.alternate_key, group.key, strict=True))
+            operation = self._client.delete_operation(target.entity_set, values)
+            writes.append(_Write(group, Outcome.DELETED, operation))
+        self._execute(target, writes, results, idempotent=True)
+        return _complete(results)
+
+    def _group(
+        self,
+        target: DataverseTarget,
+        records: Sequence[Mapping[str, Any]],
+        results: list[RecordResult | None],
+    ) -> list[_Group]:
+        """Records grouped by the row they address, in first-seen order; unusable keys are rejected here."""
+        groups: dict[tuple[Any, ...], _Group] = {}
+        for position, record in enumerate(records):
+            key = key_of(target.alternate_key, record)
+            try:
+                entity_path(target.entity_set, target.alternate_key, record)
+            except UnusableKeyError as error:
+                results[position] = RecordResult(key, Outcome.REJECTED, _NO_WRITE, "unusable_key", str(error))
+                continue
+            groups.setdefault(_match_key(key), _Group(key, [])).members.append((position, key))
+        return list(groups.values())
+
+    def _upsert(
+        self,
+        target: DataverseTarget,
+        group: _Group,
+        record: Mapping[str, Any],
+        *,
+        success: Outcome = Outcome.UPSERTED,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        kept: tuple[str, ...] = (),
+    ) -> _Write:
+        # Key columns stay out of the body: Dataverse takes them from the URL
+        # ("Use Upsert to Create or Update a record").
+        body = {name: value for name, value in record.items() if name not in target.alternate_key}
+        values = dict(zip(target.alternate_key, group.key, strict=True))
+        operation = self._client.upsert_operation(
+            target.entity_set, values, body, if_match=if_match, if_none_match=if_none_match
+        )
+        return _Write(group, success, operation, kept)
+
+    def _guarded_writes(
+        self,
+        target: DataverseTarget,
+        groups: list[_Group],
+        records: Sequence[Mapping[str, Any]],
+        results: list[RecordResult | None],
+    ) -> list[_Write]:
+        existing = self._read_existing(target, groups, records)
+        writes = []
+        for group in groups:
+            record = records[group.last]
+            row = existing.get(_match_key(group.key))
+            if row is None:
+                writes.append(
+                    self._upsert(target, group, record, success=Outcome.CREATED, if_none_match=True)
+                )
+                continue
+            kept = tuple(
+                name
+                for name in target.keep_dataverse_fields
+                if name in record and row.get(name) != record[name]
+            )
+            changes = {
+                name: value
+                for name, value in record.items()
+                if name not in target.alternate_key
+                and name not in target.keep_dataverse_fields
+                and ("@" in name or row.get(name) != value)
+            }
+            if not changes:
+                unchanged = RecordResult(
+                    group.key, Outcome.UNCHANGED, _NO_WRITE, message=_kept_message(kept), kept=kept
+                )
+                _record(results, group, unchanged)
+                continue
+            # No etag means the table has no optimistic concurrency; update-only is the most we can ask.
+            etag = row.get(_ETAG) or "*"
+            writes.append(
+                self._upsert(target, group, changes, success=Outcome.UPDATED, if_match=etag, kept=kept)
+            )
+        return writes
+
+    def _read_existing(
+        self,
+        target: DataverseTarget,
+        groups: list[_Group],
+        records: Sequence[Mapping[str, Any]],
+    ) -> dict[tuple[Any, ...], dict[str, Any]]:
+        """The rows already in Dataverse for these keys, with the columns needed to compare and keep."""
+        columns = dict.fromkeys(target.alternate_key)
+        for group in groups:
+            columns.update(dict.fromkeys(name for name in records[group.last] if "@" not in name))
+        columns.update(dict.fromkeys(target.keep_dataverse_fields))
+        rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        keys = [group.key for group in groups]
+        for start in range(0, len(keys), self._keys_per_query):
+            chunk = keys[start : start + self._keys_per_query]
+            query = self._client.query(
+                target.entity_set, list(columns), filter=key_filter(target.alternate_key, chunk)
+            )
+            for row in query:
+                rows[_match_key(key_of(target.alternate_key, row))] = row
+        return rows
+
+    def _execute(
+        self,
+        target: DataverseTarget,
+        writes: list[_Write],
+        results: list[RecordResult | None],
+        *,
+        idempotent: bool,
+    ) -> None:
+        """Send every write in batches; resend throttled and failed-for-now ones until done or out of time."""
+        started = self._clock()
+        pending = writes
+        throttled = False
+        wait = 0.0
+        for round_number in range(self._max_rounds):
+            batches = [pending[i : i + self._batch_size] for i in range(0, len(pending), self._batch_size)]
+            if not batches:
+                return
+            with ThreadPoolExecutor(max_workers=min(self._parallel, len(batches))) as pool:
+                answered = list(pool.map(lambda batch: self._send(batch, idempotent), batches))
+            retry: list[_Write] = []
+            hints: list[float] = []
+            throttled = False
+            for batch, answers in zip(batches, answered, strict=True):
+                for position, write in enumerate(batch):
+                    # Dataverse stops early only without continue-on-error; unanswered writes go again.
+                    answer = answers[position] if position < len(answers) else None
+                    error_class = _failure_class(answer)
+                    if answer is not None and error_class not in _RETRYABLE:
+                        self._settle(target, write, answer, results)
+                        continue
+                    retry.append(write)
+                    throttled = throttled or error_class is ErrorClass.THROTTLED
+                    hint = parse_retry_after(answer.header("Retry-After"), self._now()) if answer else None
+                    if hint is not None:
+                        hints.append(hint)
+            pending = retry
+            if not pending:
+                return
+            wait = max(hints) if hints else full_jitter(round_number, self._base, self._cap, self._draw)
+            if self._clock() - started + wait > self._budget:
+                break
+            self._client.pause(wait)
+        spent = self._clock() - started
+        message = (
+            f"{len(pending)} writes to {target.entity_set} were still "
+            f"{'throttled' if throttled else 'failing'} after {spent:.0f} s; the batch must be loaded again"
+        )
+        context = {"system": "dataverse", "operation": "load", "entity": target.entity_set}
+        if throttled:
+            raise ThrottledError(message, context=context, retry_after=wait)
+        raise HubError(message, error_class=ErrorClass.TRANSIENT, context=context, retry_after=wait)
+
+    def _send(self, batch: list[_Write], idempotent: bool) -> list[BatchPartResponse]:
+        return self._client.execute_batch([write.operation for write in batch], idempotent=idempotent)
+
+    def _settle(
+        self,
+        target: DataverseTarget,
+        write: _Write,
+        answer: BatchPartResponse,
+        results: list[RecordResult | None],
+    ) -> None:
+        if answer.status < 400:
+            message = _kept_message(write.kept)
+            result = RecordResult(
+                write.group.key, write.success, answer.status, message=message, kept=write.kept
+            )
+        else:
+            error = parse_odata_error(answer.body, answer.status)
+            if classify_status(answer.status, error.code) in (ErrorClass.AUTH, ErrorClass.CONFIG):
+                context = {
+                    "system": "dataverse",
+                    "operation": write.success.value,
+                    "entity": target.entity_set,
+                }
+                raise dataverse_error(answer.status, error, context=context)
+            outcome = _refusal(write.success, answer.status)
+            result = RecordResult(write.group.key, outcome, answer.status, error.code or None, error.message)
+        _record(results, write.group, result)
+
+
+def _failure_class(answer: BatchPartResponse | None) -> ErrorClass | None:
+    """The error class of an operation's answer; transient when there was none, None for a success."""
+    if answer is None:
+        return ErrorClass.TRANSIENT
+    if answer.status < 400:
+        return None
+    return classify_status(answer.status, parse_odata_error(answer.body, answer.status).code)
+
+
+def _refusal(success: Outcome, status: int) -> Outcome:
+    """The outcome for a refused write, by what it tried to do and what Dataverse said."""
+    if status == 412:
+        return Outcome.CONFLICT
+    if status == 404 and success in (Outcome.UPDATED, Outcome.DELETED):
+        return Outcome.NOT_FOUND
+    return Outcome.REJECTED
+
+
+def _record(results: list[RecordResult | None], group: _Group, result: RecordResult) -> None:
+    """The group's result for each of its records, under the key as that record spelled it."""
+    for position, key in group.members:
+        results[position] = replace(result, key=key)
+
+
+def _kept_message(kept: tuple[str, ...]) -> str | None:
+    return f"kept Dataverse's {', '.join(kept)}" if kept else None
+
+
+def _complete(results: list[RecordResult | None]) -> list[RecordResult]:
+    done = [result for result in results if result is not None]
+    if len(done) != len(results):
+        raise RuntimeError("a record was left without a result")
+    return done
