@@ -1,0 +1,66 @@
+"""The sandbox as one ASGI app: Entra ID endpoints, the Dataverse environment and its test controls.
+
+Both halves share the signing key, so a token the identity endpoints issue is the
+one the Web API accepts. The environment's org URL is the sandbox's own address
+(``https://127.0.0.1:<port>``) unless told otherwise; it is always a resource the
+identity endpoints issue tokens for (``scope=<org URL>/.default``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from localdev.sandbox.dataverse.environment import DataverseEnvironment
+from localdev.sandbox.dataverse.protection import ServiceProtection, ThrottleSettings
+from localdev.sandbox.dataverse.schema import DEFAULT_TABLES, load_schema
+from localdev.sandbox.dataverse.store import RowStore
+from localdev.sandbox.dataverse.webapi import WebApi
+from localdev.sandbox.directory import DEFAULT_DIRECTORY, Resource, load_directory
+from localdev.sandbox.identity import DEFAULT_TOKEN_LIFETIME_SECONDS, IdentityProvider
+from localdev.sandbox.signing_key import SigningKey
+
+DATABASE = "dataverse.sqlite3"
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    port: int
+    data: Path
+    org_url: str | None = None
+    directory: Path = DEFAULT_DIRECTORY
+    tables: Path = DEFAULT_TABLES
+    token_lifetime_seconds: int = DEFAULT_TOKEN_LIFETIME_SECONDS
+    throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
+
+    @property
+    def base_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def environment_url(self) -> str:
+        return (self.org_url or self.base_url).rstrip("/")
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    app: Starlette
+    identity: IdentityProvider
+    environment: DataverseEnvironment
+
+
+def build_sandbox(config: SandboxConfig) -> Sandbox:
+    """Everything wired from ``config``; raises ``DirectoryError`` or ``SchemaError`` on a bad file."""
+    org_url = config.environment_url
+    directory = load_directory(config.directory).with_resource(Resource(org_url, org_url))
+    identity = IdentityProvider(
+        config.base_url, directory, SigningKey.load_or_create(config.data), config.token_lifetime_seconds
+    )
+    api = WebApi(load_schema(config.tables), RowStore(config.data / DATABASE), org_url)
+    protection = ServiceProtection()
+    protection.configure(config.throttle)
+    environment = DataverseEnvironment(api, identity, org_url, protection)
+    app = Starlette(routes=[*identity.routes(), *environment.routes()])
+    return Sandbox(app, identity, environment)

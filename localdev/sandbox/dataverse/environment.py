@@ -1,0 +1,121 @@
+"""The sandbox Dataverse over HTTP: bearer-token check, service protection, Web API and ``$batch``.
+
+Requests under ``/api/data/v9.2/`` need an access token from the sandbox Entra
+ID whose audience is this environment's org URL, as Dataverse requires one for
+``https://{org}.crm.dynamics.com``. Without one the answer is 401 with a
+``WWW-Authenticate: Bearer authorization_uri=..., resource_id=...`` challenge
+(the shape Dataverse sends) and an OData error body; Microsoft does not document
+the body of that 401, so its code is left empty.
+
+Test controls live outside ``/api/data`` and need no token:
+``POST /sandbox/throttle`` (``{"limit", "window_seconds", "retry_after",
+"fraction", "seed"}``), ``GET /sandbox/stats`` and ``POST /sandbox/reset``
+(forgets every row, tombstone, counter and throttle setting).
+"""
+
+from __future__ import annotations
+
+import jwt
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from localdev.sandbox.dataverse.batch import Batch
+from localdev.sandbox.dataverse.errors import ODataError
+from localdev.sandbox.dataverse.protection import (
+    RequestStats,
+    ServiceProtection,
+    ThrottledError,
+    ThrottleSettings,
+)
+from localdev.sandbox.dataverse.webapi import API_PATH, ApiReply, ApiRequest, WebApi, error_reply
+from localdev.sandbox.identity import IdentityProvider
+
+_METHODS = ["GET", "POST", "PATCH", "DELETE", "PUT"]
+
+
+class DataverseEnvironment:
+    """One org: its Web API, who may call it, and the test controls around it."""
+
+    def __init__(
+        self, api: WebApi, identity: IdentityProvider, org_url: str, protection: ServiceProtection
+    ) -> None:
+        self.api = api
+        self.identity = identity
+        self.org_url = org_url.rstrip("/")
+        self.protection = protection
+        self.stats = RequestStats()
+        self._batch = Batch(api)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(API_PATH + "{target:path}", self._web_api, methods=_METHODS),
+            Route("/sandbox/throttle", self._throttle, methods=["POST"]),
+            Route("/sandbox/stats", self._stats, methods=["GET"]),
+            Route("/sandbox/reset", self._reset, methods=["POST"]),
+        ]
+
+    async def _web_api(self, request: Request) -> Response:
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        target = raw_path.decode("latin-1").removeprefix(API_PATH)
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        if query:
+            target += "?" + query
+        body = await request.body()
+        batch_requests: int | None = None
+        refusal = self._refusal(request.headers.get("authorization"))
+        if refusal is not None:
+            reply = refusal
+        else:
+            try:
+                self.protection.admit()
+            except ThrottledError as throttled:
+                reply = error_reply(throttled)
+                reply.headers["Retry-After"] = str(throttled.retry_after)
+            else:
+                if target == "$batch" and request.method == "POST":
+                    reply, batch_requests = self._batch.run(
+                        request.headers.get("content-type", ""), body, request.headers.get("prefer", "")
+                    )
+                else:
+                    headers = {name.lower(): value for name, value in request.headers.items()}
+                    headers["prefer"] = ", ".join(request.headers.getlist("prefer"))
+                    reply = self.api.handle(ApiRequest(request.method, target, headers, body))
+        self.stats.record(request.method, reply.status, batch_requests)
+        return Response(reply.body, status_code=reply.status, headers=reply.headers)
+
+    def _refusal(self, authorization: str | None) -> ApiReply | None:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            reason = "The request has no bearer token."
+        else:
+            try:
+                self.identity.validate(token.strip(), self.org_url)
+                return None
+            except jwt.InvalidTokenError as error:
+                reason = f"The bearer token is not valid for {self.org_url}: {error}."
+        reply = error_reply(ODataError(401, "", reason))
+        reply.headers["WWW-Authenticate"] = (
+            f"Bearer authorization_uri={self.identity.authority}/oauth2/authorize, "
+            f"resource_id={self.org_url}/"
+        )
+        return reply
+
+    async def _throttle(self, request: Request) -> Response:
+        try:
+            document = orjson.loads(await request.body() or b"{}")
+            settings = ThrottleSettings.from_json(document if isinstance(document, dict) else {})
+        except (orjson.JSONDecodeError, TypeError, ValueError) as error:
+            return JSONResponse({"error": f"throttle settings not usable: {error}"}, status_code=400)
+        self.protection.configure(settings)
+        return JSONResponse(settings.as_json())
+
+    async def _stats(self, request: Request) -> Response:
+        return JSONResponse(self.stats.as_json())
+
+    async def _reset(self, request: Request) -> Response:
+        self.api.store.clear()
+        self.stats.reset()
+        self.protection.configure(ThrottleSettings())
+        return Response(status_code=204)
