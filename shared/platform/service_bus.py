@@ -10,6 +10,7 @@ completing the original so a crash in between duplicates rather than loses it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +22,14 @@ from azure.servicebus import (
     ServiceBusClient,
     ServiceBusMessage,
     ServiceBusReceivedMessage,
+    ServiceBusSender,
     ServiceBusSubQueue,
+)
+from azure.servicebus.exceptions import (
+    MessageSizeExceededError,
+    OperationTimeoutError,
+    ServiceBusCommunicationError,
+    ServiceBusConnectionError,
 )
 
 from shared.settings import ServiceBusConnection
@@ -90,30 +98,64 @@ class DeadLetter:
 
 
 class ServiceBus:
-    """The hub's one Service Bus client, shared by every publisher in the process."""
+    """The hub's one Service Bus client, shared by every publisher in the process.
+
+    Opening an AMQP link costs a round trip or more, so each entity's sender is
+    opened once and kept; a sender is not thread-safe, so sends to one entity
+    take turns. A sender that fails is closed and opened afresh once, which is
+    how a link dropped by the broker (idle timeout, restart) heals.
+    """
 
     def __init__(self, client: ServiceBusClient) -> None:
         self._client = client
+        self._senders: dict[str, ServiceBusSender] = {}
+        self._sender_locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     def publish(self, entity: str, message: OutgoingMessage) -> None:
         self.publish_many(entity, [message])
 
     def publish_many(self, entity: str, messages: Iterable[OutgoingMessage]) -> None:
         """Send messages to a queue or topic in as few batches as fit; scheduled ones by schedule."""
-        with self._client.get_queue_sender(entity) as sender:
-            batch = sender.create_message_batch()
-            for message in messages:
-                if message.scheduled_enqueue_time is not None:
-                    sender.schedule_messages(message.to_sdk(), message.scheduled_enqueue_time)
-                    continue
-                try:
-                    batch.add_message(message.to_sdk())
-                except ValueError:  # the batch is full: send it and start the next
-                    sender.send_messages(batch)
-                    batch = sender.create_message_batch()
-                    batch.add_message(message.to_sdk())
-            if len(batch):
+        pending = list(messages)
+        with self._lock_for(entity):
+            try:
+                self._send(self._sender(entity), pending)
+            except (ServiceBusConnectionError, ServiceBusCommunicationError, OperationTimeoutError):
+                self._drop_sender(entity)
+                self._send(self._sender(entity), pending)
+
+    @staticmethod
+    def _send(sender: ServiceBusSender, messages: list[OutgoingMessage]) -> None:
+        batch = sender.create_message_batch()
+        for message in messages:
+            if message.scheduled_enqueue_time is not None:
+                sender.schedule_messages(message.to_sdk(), message.scheduled_enqueue_time)
+                continue
+            try:
+                batch.add_message(message.to_sdk())
+            except MessageSizeExceededError:  # the batch is full: send it and start the next
                 sender.send_messages(batch)
+                batch = sender.create_message_batch()
+                batch.add_message(message.to_sdk())
+        if len(batch):
+            sender.send_messages(batch)
+
+    def _lock_for(self, entity: str) -> threading.Lock:
+        with self._guard:
+            return self._sender_locks.setdefault(entity, threading.Lock())
+
+    def _sender(self, entity: str) -> ServiceBusSender:
+        sender = self._senders.get(entity)
+        if sender is None:
+            sender = self._client.get_queue_sender(entity)
+            self._senders[entity] = sender
+        return sender
+
+    def _drop_sender(self, entity: str) -> None:
+        sender = self._senders.pop(entity, None)
+        if sender is not None:
+            sender.close()
 
     def peek_dead_letters(self, queue: str, max_count: int, from_sequence: int = 0) -> list[DeadLetter]:
         with self._client.get_queue_receiver(queue, sub_queue=ServiceBusSubQueue.DEAD_LETTER) as receiver:
@@ -140,8 +182,8 @@ class ServiceBus:
                         continue
                     taken = DeadLetter.from_sdk(message)
                     if resubmit:
-                        with self._client.get_queue_sender(queue) as sender:
-                            sender.send_messages(_resubmission(message))
+                        with self._lock_for(queue):
+                            self._sender(queue).send_messages(_resubmission(message))
                     receiver.complete_message(message)
                     return taken
                 return None
@@ -155,6 +197,9 @@ class ServiceBus:
             receiver.peek_messages(max_message_count=1)
 
     def close(self) -> None:
+        with self._guard:
+            for entity in list(self._senders):
+                self._drop_sender(entity)
         self._client.close()
 
 
