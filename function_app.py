@@ -2,10 +2,11 @@
 
 import azure.functions as func
 
-from functions import health
+from functions import health, pipeline
 from shared.composition import hub_settings
 
 hub_settings()  # a missing or malformed setting stops the app here, naming the setting
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health.blueprint)
+app.register_functions(pipeline.blueprint)

@@ -50,6 +50,13 @@ def local_world() -> list[services.ServiceSpec]:
             ],
             DATA / "logs" / "servicebus-emulator.log",
         ),
+        services.python_module(
+            "sandbox",
+            "localdev.sandbox",
+            SANDBOX_PORT,
+            ["--port", str(SANDBOX_PORT), "--data", str(DATA / "sandbox"), "--certs", str(CERTS)],
+            DATA / "logs" / "sandbox.log",
+        ),
     ]
 
 

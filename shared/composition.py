@@ -16,6 +16,13 @@ from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobServiceClient
 
+from shared.connectors.catalog import hub_streams
+from shared.connectors.dataverse.auth import DataverseToken
+from shared.connectors.dataverse.client import DataverseClient, web_api_root
+from shared.connectors.dataverse.sink import DataverseSink
+from shared.http.hosts import HostRegistry
+from shared.pipeline.load import BatchLoader
+from shared.pipeline.sync import SyncEngine
 from shared.platform import service_bus
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
@@ -34,16 +41,33 @@ class Hub:
     state: BlobStore
     locks: BlobLocks
     service_bus: ServiceBus
+    hosts: HostRegistry
+    engine: SyncEngine
+    loader: BatchLoader
 
     def health_checks(self) -> dict[str, Callable[[], None]]:
-        """What ``GET /api/health`` probes: each returns when its dependency answers."""
+        """What ``GET /api/health`` probes: each returns when its dependency answers.
+
+        A downstream host whose circuit breaker is open is reported down too:
+        the hub is refusing to call it until the cool-down ends.
+        """
         checks: dict[str, Callable[[], None]] = {
             "blob": self.staging.check,
             "service_bus": functools.partial(self.service_bus.check, self.settings.sync_requests_queue),
         }
         if self.settings.key_vault_uri is not None:
             checks["key_vault"] = self.secrets.check
+        for host, state in self.hosts.breaker_states().items():
+            checks[f"circuit:{host}"] = functools.partial(_circuit_closed, host, state)
         return checks
+
+
+def _circuit_closed(host: str, state: str) -> None:
+    if state == "open":
+        raise ConnectionError(f"circuit open: the hub stopped calling {host} after repeated failures")
+
+
+DATAVERSE_CLIENT_SECRET = "dataverse-client-secret"  # noqa: S105 - the Key Vault secret's name
 
 
 @functools.cache
@@ -62,14 +86,37 @@ def build_hub(settings: Settings) -> Hub:
     blob_service = _blob_service(settings, credential)
     staging = BlobStore(blob_service, settings.staging_container)
     state = BlobStore(blob_service, settings.state_container)
+    secrets = _secret_store(settings, credential)
+    hosts = HostRegistry(verify=settings.local_ca_bundle or True)
+    bus = service_bus.connect(settings.service_bus_connection, credential)
+    locks = BlobLocks(state.container)
+    catalog = hub_streams()
+    engine = SyncEngine(catalog, staging, state, locks, bus, settings.batch_loads_queue)
+    sink = _dataverse_sink(settings, secrets, hosts)
     return Hub(
         settings=settings,
-        secrets=_secret_store(settings, credential),
+        secrets=secrets,
         staging=staging,
         state=state,
-        locks=BlobLocks(state.container),
-        service_bus=service_bus.connect(settings.service_bus_connection, credential),
+        locks=locks,
+        service_bus=bus,
+        hosts=hosts,
+        engine=engine,
+        loader=BatchLoader(catalog, staging, state, sink, engine.now),
     )
+
+
+def _dataverse_sink(settings: Settings, secrets: SecretStore, hosts: HostRegistry) -> DataverseSink:
+    org_url = str(settings.dataverse_url).rstrip("/")
+    token = DataverseToken(
+        org_url=org_url,
+        tenant_id=settings.dataverse_tenant_id,
+        client_id=settings.dataverse_client_id,
+        client_secret=functools.partial(secrets.get, DATAVERSE_CLIENT_SECRET),
+        authority_host=str(settings.entra_authority_host),
+        verify=settings.local_ca_bundle or True,
+    )
+    return DataverseSink(DataverseClient(hosts.client(web_api_root(org_url)), token))
 
 
 def _credential(settings: Settings) -> TokenCredential | None:

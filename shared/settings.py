@@ -120,9 +120,9 @@ class Settings(BaseSettings):
     managed_identity_client_id: str | None = Field(None, alias="AZURE_CLIENT_ID")
     local_ca_bundle: Path | None = Field(None, alias="LOCAL_CA_BUNDLE")
 
-    dataverse_url: AnyHttpUrl | None = Field(None, alias="DATAVERSE_URL")
-    dataverse_tenant_id: str | None = Field(None, alias="DATAVERSE_TENANT_ID")
-    dataverse_client_id: str | None = Field(None, alias="DATAVERSE_CLIENT_ID")
+    dataverse_url: AnyHttpUrl = Field(alias="DATAVERSE_URL")
+    dataverse_tenant_id: str = Field(alias="DATAVERSE_TENANT_ID", min_length=1)
+    dataverse_client_id: str = Field(alias="DATAVERSE_CLIENT_ID", min_length=1)
     entra_authority_host: AnyHttpUrl = Field(
         AnyHttpUrl("https://login.microsoftonline.com"), alias="ENTRA_AUTHORITY_HOST"
     )

@@ -10,6 +10,9 @@ import pytest
 from shared.settings import SettingsError, load_settings
 
 LOCAL = {
+    "DATAVERSE_URL": "https://tp-billing.crm.dynamics.com",
+    "DATAVERSE_TENANT_ID": "tenant",
+    "DATAVERSE_CLIENT_ID": "client",
     "StagingStorage": "UseDevelopmentStorage=true",
     "ServiceBusConnection": "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;",
 }
@@ -26,6 +29,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             "STAGING_CONTAINER",
             "LOCAL_CA_BUNDLE",
             "DATAVERSE_URL",
+            "DATAVERSE_TENANT_ID",
+            "DATAVERSE_CLIENT_ID",
         ):
             monkeypatch.delenv(name)
 
@@ -50,6 +55,8 @@ def test_local_settings_file_supplies_values_and_the_environment_wins(
 
 
 def test_identity_based_connections_need_no_connection_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATAVERSE_URL", "DATAVERSE_TENANT_ID", "DATAVERSE_CLIENT_ID"):
+        monkeypatch.setenv(name, LOCAL[name])
     monkeypatch.setenv("StagingStorage__blobServiceUri", "https://tphub.blob.core.windows.net")
     monkeypatch.setenv("ServiceBusConnection__fullyQualifiedNamespace", "tphub.servicebus.windows.net")
     monkeypatch.setenv("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555")
@@ -63,7 +70,9 @@ def test_identity_based_connections_need_no_connection_string(monkeypatch: pytes
 
 
 def test_missing_connection_names_both_ways_to_supply_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ServiceBusConnection", LOCAL["ServiceBusConnection"])
+    for name, value in LOCAL.items():
+        if name != "StagingStorage":
+            monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as error:
         load_settings(None)
     assert "StagingStorage" in str(error.value)

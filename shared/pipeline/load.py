@@ -1,0 +1,171 @@
+"""The loader: one staged batch into its target, exactly once in effect.
+
+Service Bus delivers a load message at least once. The batch's result is kept
+in a create-only marker, so a redelivered message finds the marker and only
+re-applies its counts to the run record, which itself counts each batch once
+(by id). Writes to the target are idempotent upserts by alternate key, so a
+loader killed between writing and marking loads the same records again on
+redelivery, harmlessly. Transient and throttling failures raise, so Service Bus
+redelivers and, after its max delivery count, dead-letters the message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from shared.connectors.dataverse.sink import DataverseTarget, RecordResult
+from shared.errors import ErrorClass
+from shared.pipeline.run_record import (
+    LoadCounts,
+    RecordProblem,
+    RunError,
+    RunRecord,
+    RunRecords,
+    RunStatus,
+    StagedBatch,
+)
+from shared.pipeline.staging import DELETE, UPSERT, BatchIntegrityError, read_batch
+from shared.pipeline.stream import StreamCatalog
+from shared.platform.blob_store import BlobStore
+
+MAX_PROBLEMS_PER_RUN = 1000
+_COUNTED = {
+    "upserted": "upserted",
+    "created": "created",
+    "updated": "updated",
+    "unchanged": "unchanged",
+    "deleted": "deleted",
+    "rejected": "rejected",
+    "conflict": "conflicts",
+    "not_found": "not_found",
+}
+_PROBLEMS = {"rejected", "conflict", "not_found"}
+
+
+class Sink(Protocol):
+    def upsert(self, target: DataverseTarget, records: Sequence[Mapping[str, Any]]) -> list[RecordResult]: ...
+
+    def delete(self, target: DataverseTarget, keys: Sequence[Mapping[str, Any]]) -> list[RecordResult]: ...
+
+
+class LoadBatchMessage(BaseModel):
+    """The body of a load-queue message: which run is loading which staged batch."""
+
+    run_id: str
+    stream: str
+    batch: StagedBatch
+
+    @property
+    def message_id(self) -> str:
+        """Unique per (loading run, batch): a replay's messages are new work, a redelivery is not."""
+        return f"{self.run_id}/{self.batch.id}"
+
+
+class BatchResult(BaseModel):
+    batch_id: str
+    counts: LoadCounts = Field(default_factory=LoadCounts)
+    problems: list[RecordProblem] = Field(default_factory=list)
+    error: RunError | None = None
+
+
+def marker_path(run_id: str, batch_id: str) -> str:
+    return f"loads/{run_id}/{batch_id}.json"
+
+
+class BatchLoader:
+    def __init__(
+        self,
+        catalog: StreamCatalog,
+        staging: BlobStore,
+        state: BlobStore,
+        sink: Sink,
+        now: Callable[[], datetime],
+    ) -> None:
+        self._catalog = catalog
+        self._staging = staging
+        self._state = state
+        self._sink = sink
+        self._now = now
+        self._runs = RunRecords(state)
+
+    def load(self, message: LoadBatchMessage) -> BatchResult:
+        """Load the batch unless it is already loaded, then count it once in the run record."""
+        path = marker_path(message.run_id, message.batch.id)
+        existing = self._state.read_json(path)
+        if existing is not None:
+            result = BatchResult.model_validate(existing.value)
+        else:
+            result = self._write(message)
+            if not self._state.create_marker(path, result.model_dump(mode="json")):
+                winner = self._state.read_json(path)
+                result = BatchResult.model_validate(winner.value) if winner else result
+        self._runs.update(message.run_id, lambda record: self._count(record, result))
+        return result
+
+    def _write(self, message: LoadBatchMessage) -> BatchResult:
+        target = self._catalog.get(message.stream).target
+        try:
+            operations = list(read_batch(self._staging, message.batch))
+        except BatchIntegrityError as error:
+            failure = RunError(error_class=ErrorClass.PERMANENT.value, message=str(error))
+            return BatchResult(batch_id=message.batch.id, error=failure)
+        upserts = [body for operation, body in operations if operation == UPSERT]
+        deletes = [body for operation, body in operations if operation == DELETE]
+        results = self._sink.upsert(target, upserts) if upserts else []
+        if deletes:
+            results += self._sink.delete(target, deletes)
+        return _tally(message.batch.id, results)
+
+    def _count(self, record: RunRecord, result: BatchResult) -> None:
+        if result.batch_id in record.loaded_batches:
+            return
+        record.loaded_batches.append(result.batch_id)
+        for name in LoadCounts.model_fields:
+            setattr(record.load, name, getattr(record.load, name) + getattr(result.counts, name))
+        record.load.batches_loaded = len(record.loaded_batches)
+        room = MAX_PROBLEMS_PER_RUN - len(record.problems)
+        record.problems.extend(result.problems[: max(room, 0)])
+        if result.error is not None and record.error is None:
+            record.error = result.error
+        settle_if_complete(record, self._now())
+
+
+def _tally(batch_id: str, results: list[RecordResult]) -> BatchResult:
+    outcomes = Counter(result.outcome for result in results)
+    counts = LoadCounts(batches_loaded=0, **{_COUNTED[name]: n for name, n in outcomes.items()})
+    problems = [
+        RecordProblem(
+            batch_id=batch_id,
+            key=list(result.key),
+            outcome=result.outcome,
+            status=result.status,
+            error_code=result.error_code,
+            message=result.message,
+        )
+        for result in results
+        if result.outcome in _PROBLEMS
+    ]
+    return BatchResult(batch_id=batch_id, counts=counts, problems=problems)
+
+
+def settle_if_complete(record: RunRecord, now: datetime) -> None:
+    """Give the run its final status once extraction is over and every batch is loaded."""
+    if record.status.finished or record.batches_expected is None:
+        return
+    if len(record.loaded_batches) < record.batches_expected:
+        return
+    load = record.load
+    written = load.upserted + load.created + load.updated + load.unchanged + load.deleted
+    refused = load.rejected + load.conflicts + load.not_found
+    if record.error is not None or (refused and not written):
+        record.status = RunStatus.FAILED
+    elif refused or record.extract.quarantined:
+        record.status = RunStatus.PARTIALLY_FAILED
+    else:
+        record.status = RunStatus.SUCCEEDED
+    record.finished_at = now

@@ -1,0 +1,157 @@
+"""The run record: what one sync run did, kept as JSON in Blob for the API, admins and replays.
+
+It is written when the run starts, at each checkpoint, when extraction ends,
+and finally by whichever loader finishes the last batch. Every write is
+ETag-guarded (``RunRecords.update``), so the extractor and many loaders can
+update one record without losing each other's counts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shared.platform.blob_store import BlobStore, StateConflictError
+
+_UPDATE_ATTEMPTS = 20
+
+
+class RunMode(StrEnum):
+    INCREMENTAL = "incremental"
+    FULL = "full"
+    BACKFILL = "backfill"
+    REPLAY = "replay"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    LOADING = "loading"
+    SUCCEEDED = "succeeded"
+    PARTIALLY_FAILED = "partially_failed"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunStatus.SUCCEEDED, RunStatus.PARTIALLY_FAILED, RunStatus.FAILED)
+
+
+class StagedBatch(BaseModel):
+    """A batch's claim check: where it is, how many operations, and its digest."""
+
+    id: str
+    path: str
+    count: int
+    sha256: str
+    cursor_min: Any = None
+    cursor_max: Any = None
+
+
+class ExtractCounts(BaseModel):
+    read: int = 0
+    valid: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    unchanged: int = 0
+    staged: int = 0
+    deletes_staged: int = 0
+
+
+class LoadCounts(BaseModel):
+    batches_loaded: int = 0
+    upserted: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    conflicts: int = 0
+    not_found: int = 0
+
+
+class RecordProblem(BaseModel):
+    """One record the sink refused, kept with the run so an operator sees why."""
+
+    batch_id: str
+    key: list[Any]
+    outcome: str
+    status: int
+    error_code: str | None = None
+    message: str | None = None
+
+
+class RunError(BaseModel):
+    error_class: str
+    message: str
+
+
+class RunRecord(BaseModel):
+    id: str
+    stream: str
+    mode: RunMode
+    trigger: str
+    status: RunStatus = RunStatus.RUNNING
+    started_at: datetime
+    extract_finished_at: datetime | None = None
+    finished_at: datetime | None = None
+    window_start: Any = None
+    window_end: Any = None
+    watermark_before: Any = None
+    watermark_after: Any = None
+    extract: ExtractCounts = Field(default_factory=ExtractCounts)
+    load: LoadCounts = Field(default_factory=LoadCounts)
+    batches: list[StagedBatch] = Field(default_factory=list)
+    batches_expected: int | None = None
+    quarantine_path: str | None = None
+    loaded_batches: list[str] = Field(default_factory=list)
+    problems: list[RecordProblem] = Field(default_factory=list)
+    error: RunError | None = None
+    replay_of: str | None = None
+
+
+def new_run_id(stream: str, now: datetime | None = None) -> str:
+    """Sortable by start time, unique without coordination: ``20261128T103700Z-legion_wage_rates-3f9a1c2b``."""
+    started = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{started}-{stream}-{secrets.token_hex(4)}"
+
+
+def run_path(run_id: str) -> str:
+    return f"runs/{run_id}.json"
+
+
+class RunRecords:
+    """Run records in the state container, one folder per run."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self._store = store
+
+    def create(self, record: RunRecord) -> None:
+        self._store.write_json(run_path(record.id), record.model_dump(mode="json"), etag=None)
+
+    def get(self, run_id: str) -> RunRecord | None:
+        document = self._store.read_json(run_path(run_id))
+        return None if document is None else RunRecord.model_validate(document.value)
+
+    def update(self, run_id: str, change: Callable[[RunRecord], None]) -> RunRecord:
+        """Apply ``change`` to the latest record and write it back; re-read and retry on a lost race."""
+        for _ in range(_UPDATE_ATTEMPTS):
+            document = self._store.read_json(run_path(run_id))
+            if document is None:
+                raise KeyError(f"no run record '{run_id}'")
+            record = RunRecord.model_validate(document.value)
+            change(record)
+            try:
+                self._store.write_json(run_path(run_id), record.model_dump(mode="json"), etag=document.etag)
+            except StateConflictError:
+                continue
+            return record
+        raise StateConflictError(f"run record {run_id} kept changing; gave up after {_UPDATE_ATTEMPTS} tries")
+
+    def ids(self) -> Iterator[str]:
+        """Every run id, oldest first (ids sort by start time)."""
+        for path in self._store.list("runs/"):
+            yield path.removeprefix("runs/").removesuffix(".json")

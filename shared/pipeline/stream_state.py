@@ -1,0 +1,55 @@
+"""A stream's saved state: how far it has read, and what it last sent.
+
+The watermark is the highest cursor value whose rows are staged and published.
+Fingerprints map each recently sent record's key to a digest of its content, so
+the next run can re-read its boundary (and look-back window) without sending
+unchanged records again, and a full-read stream can tell which records vanished
+from the source and must be deleted from the target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, Field
+
+from shared.platform.blob_store import BlobStore
+
+
+class StreamState(BaseModel):
+    watermark: Any = None
+    fingerprints: dict[str, str] = Field(default_factory=dict)
+    last_run_id: str | None = None
+    updated_at: datetime | None = None
+
+
+def key_text(key: tuple[Any, ...]) -> str:
+    """A record key as compact JSON: readable in the state blob, and reversible for deletes."""
+    return orjson.dumps(list(key)).decode()
+
+
+def content_digest(record: dict[str, Any]) -> str:
+    return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
+
+
+class StreamStates:
+    """Stream state documents in the state container, ETag-guarded like every state write."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self._store = store
+
+    @staticmethod
+    def path(stream: str) -> str:
+        return f"streams/{stream}.json"
+
+    def read(self, stream: str) -> tuple[StreamState, str | None]:
+        document = self._store.read_json(self.path(stream))
+        if document is None:
+            return StreamState(), None
+        return StreamState.model_validate(document.value), document.etag
+
+    def write(self, stream: str, state: StreamState, etag: str | None) -> str:
+        return self._store.write_json(self.path(stream), state.model_dump(mode="json"), etag)

@@ -1,0 +1,185 @@
+"""The engine's real surroundings for tests: Azurite containers, the emulator's load queue, a loader.
+
+Only the Dataverse side is replaced, by ``TableDouble``, an in-memory table
+keyed like Dataverse's alternate keys; the sink itself is tested against Web
+API doubles and the sandbox in ``tests/dataverse_sink``. Everything else is the
+real thing: staged batches in Azurite, messages through the Service Bus
+emulator, leases, ETag-guarded state.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from azure.servicebus import ServiceBusClient
+from azure.storage.blob import BlobServiceClient
+from pydantic import BaseModel, Field
+
+from shared.connectors.dataverse.sink import DataverseTarget, Outcome, RecordResult
+from shared.pipeline.load import BatchLoader, LoadBatchMessage
+from shared.pipeline.stream import ReadWindow, Record, Row, Stream, StreamCatalog
+from shared.pipeline.sync import SyncEngine
+from shared.platform.blob_lock import BlobLocks
+from shared.platform.blob_store import BlobStore
+from shared.platform.service_bus import ServiceBus
+
+LOAD_QUEUE = "batch-loads"
+
+
+class TableDouble:
+    """Dataverse rows by alternate key; counts writes so a test can see what each load did."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.writes = 0
+        self.fail_after_writes: int | None = None
+        self.lock = threading.Lock()
+
+    def upsert(self, target: DataverseTarget, records: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        results = []
+        with self.lock:
+            if self.fail_after_writes is not None and self.writes >= self.fail_after_writes:
+                raise ConnectionError("the table double was told to fail now")
+            for record in records:
+                key = tuple(record[name] for name in target.alternate_key)
+                if record.get("bs_amount") == "refuse":
+                    results.append(RecordResult(key, Outcome.REJECTED, 400, "0x80044331", "refused"))
+                    continue
+                self.rows[key] = dict(record)
+                results.append(RecordResult(key, Outcome.UPSERTED, 204))
+            self.writes += 1
+        return results
+
+    def delete(self, target: DataverseTarget, keys: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        results = []
+        with self.lock:
+            for key_values in keys:
+                key = tuple(key_values[name] for name in target.alternate_key)
+                found = self.rows.pop(key, None)
+                outcome = Outcome.DELETED if found else Outcome.NOT_FOUND
+                results.append(RecordResult(key, outcome, 204 if found else 404))
+        return results
+
+
+class SiteDay(BaseModel):
+    """A small stand-in for a Legion row: site, day, job code, hours."""
+
+    site: str = Field(pattern=r"^\d{4}$")
+    day: date
+    job_code: str = Field(min_length=1)
+    hours: float = Field(ge=0)
+    amount: str | None = None
+
+
+def to_target(row: SiteDay) -> Record | None:
+    if row.job_code == "SKIP":
+        return None
+    record: Record = {
+        "bs_sitenumber": row.site,
+        "bs_date": row.day.isoformat(),
+        "bs_jobcode": row.job_code,
+        "bs_hours": row.hours,
+    }
+    if row.amount is not None:
+        record["bs_amount"] = row.amount
+    return record
+
+
+@dataclass
+class ListSource:
+    """Rows in a list, read like a SQL query ordered by ``day``; counts its queries."""
+
+    rows: list[dict[str, Any]]
+    page_rows: int = 7
+    queries: int = 0
+    fail_after_pages: int | None = None
+    gate: threading.Event | None = None
+    windows: list[ReadWindow] = field(default_factory=list)
+
+    def read(self, window: ReadWindow) -> Iterable[Sequence[Row]]:
+        self.queries += 1
+        self.windows.append(window)
+        chosen = sorted(
+            (
+                row
+                for row in self.rows
+                if (window.start is None or row["day"] >= window.start)
+                and (window.end is None or row["day"] < window.end)
+            ),
+            key=lambda row: row["day"],
+        )
+        for page_number, start in enumerate(range(0, len(chosen), self.page_rows)):
+            if self.gate is not None:
+                self.gate.wait(30)
+            if self.fail_after_pages is not None and page_number >= self.fail_after_pages:
+                raise ConnectionError("the source went away mid-read")
+            yield chosen[start : start + self.page_rows]
+
+
+TARGET = DataverseTarget(
+    entity_set="bs_payrolldetails", alternate_key=("bs_sitenumber", "bs_date", "bs_jobcode")
+)
+
+
+def site_day_stream(source: ListSource, **overrides: Any) -> Stream[SiteDay]:
+    settings: dict[str, Any] = {
+        "name": "site_days",
+        "model": SiteDay,
+        "read": source.read,
+        "transform": to_target,
+        "target": TARGET,
+        "cursor": "day",
+        "batch_rows": 10,
+        "max_bad_rows": 3,
+    }
+    settings.update(overrides)
+    return Stream(**settings)
+
+
+@dataclass
+class World:
+    engine: SyncEngine
+    loader: BatchLoader
+    table: TableDouble
+    bus: ServiceBusClient
+    staging: BlobStore
+    state: BlobStore
+
+    def drain_loads(self, on_message: Callable[[LoadBatchMessage], None] | None = None) -> int:
+        """Receive every load message and load it, as the load trigger does; returns how many."""
+        handled = 0
+        with self.bus.get_queue_receiver(LOAD_QUEUE, max_wait_time=2) as receiver:
+            while True:
+                messages = receiver.receive_messages(max_message_count=20, max_wait_time=2)
+                if not messages:
+                    return handled
+                for message in messages:
+                    batch = LoadBatchMessage.model_validate_json(b"".join(message.body))
+                    try:
+                        if on_message is not None:
+                            on_message(batch)
+                        self.loader.load(batch)
+                    except Exception:  # noqa: BLE001 - what the Functions host does: abandon
+                        receiver.abandon_message(message)
+                        continue
+                    receiver.complete_message(message)
+                    handled += 1
+
+
+def build_world(blob_service: BlobServiceClient, connection_string: str, *streams: Stream[Any]) -> World:
+    suffix = uuid.uuid4().hex[:10]
+    staging = BlobStore(blob_service, f"staging-{suffix}")
+    state = BlobStore(blob_service, f"state-{suffix}")
+    staging.ensure_container()
+    state.ensure_container()
+    bus = ServiceBusClient.from_connection_string(connection_string)
+    catalog = StreamCatalog(streams)
+    table = TableDouble()
+    engine = SyncEngine(catalog, staging, state, BlobLocks(state.container, 15), ServiceBus(bus), LOAD_QUEUE)
+    loader = BatchLoader(catalog, staging, state, table, engine.now)
+    return World(engine, loader, table, bus, staging, state)
