@@ -150,5 +150,5 @@ def test_discarded_dead_letter_is_removed_for_good(bus: ServiceBus, sdk: Service
 
 def test_check_fails_for_a_queue_that_does_not_exist(bus: ServiceBus) -> None:
     bus.check(QUEUE)
-    with pytest.raises(Exception, match="(?i)not.*found|entity"):
+    with pytest.raises(Exception, match=r"(?i)not.*found|entity"):
         bus.check("no-such-queue")
