@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -150,8 +150,12 @@ class World:
     staging: BlobStore
     state: BlobStore
 
-    def drain_loads(self, on_message: Callable[[LoadBatchMessage], None] | None = None) -> int:
-        """Receive every load message and load it, as the load trigger does; returns how many."""
+    def drain_loads(self, stop_on_error: bool = False) -> int:
+        """Receive every load message and load it, as the load trigger does; returns how many loaded.
+
+        ``stop_on_error`` plays a worker that dies on its first failure: the
+        message is abandoned and nothing more is received.
+        """
         handled = 0
         with self.bus.get_queue_receiver(LOAD_QUEUE, max_wait_time=2) as receiver:
             while True:
@@ -161,11 +165,11 @@ class World:
                 for message in messages:
                     batch = LoadBatchMessage.model_validate_json(b"".join(message.body))
                     try:
-                        if on_message is not None:
-                            on_message(batch)
                         self.loader.load(batch)
                     except Exception:  # noqa: BLE001 - what the Functions host does: abandon
                         receiver.abandon_message(message)
+                        if stop_on_error:
+                            return handled
                         continue
                     receiver.complete_message(message)
                     handled += 1

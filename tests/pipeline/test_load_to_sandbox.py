@@ -1,0 +1,196 @@
+"""Staged batches loaded into the sandbox Dataverse by the real sink: crash, redelivery, replay, throttling.
+
+Everything here is the real path but the Functions host: the loop in
+``World.drain_loads`` receives from the emulator and abandons on exception,
+as the host does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+from pydantic import BaseModel
+
+from shared.connectors.dataverse.auth import DataverseToken
+from shared.connectors.dataverse.client import DataverseClient, web_api_root
+from shared.connectors.dataverse.sink import DataverseSink, DataverseTarget, RecordResult
+from shared.http.hosts import HostRegistry
+from shared.http.policy import HttpPolicy
+from shared.pipeline.load import BatchLoader
+from shared.pipeline.run_record import RunMode, RunStatus
+from shared.pipeline.stream import Record, Stream
+from shared.pipeline.sync import SyncRequest
+from tests.fixtures.dataverse_sandbox import DataverseSandbox
+from tests.fixtures.servicebus_emulator import ServiceBusEmulator
+from tests.pipeline.world import ListSource, World, build_world
+
+pytestmark = pytest.mark.services
+
+TARGET = DataverseTarget(entity_set="bs_jobcodesbysites", alternate_key=("bs_sitenumber", "bs_jobcode"))
+RECORDS = 2500
+
+
+class JobRate(BaseModel):
+    site: str
+    job_code: str
+    rate: float
+    day: int
+
+
+def to_job_code_by_site(row: JobRate) -> Record:
+    return {"bs_sitenumber": row.site, "bs_jobcode": row.job_code, "bs_averagehourlyrate": row.rate}
+
+
+def job_rates(count: int) -> list[dict[str, Any]]:
+    return [
+        {"site": f"{n % 650 + 1:04d}", "job_code": f"J{n:05d}", "rate": 15.0 + n % 17, "day": n // 100}
+        for n in range(count)
+    ]
+
+
+class CrashingSink:
+    """The loader "dies" (raises) after ``crash_after`` batches, like a worker killed mid-run."""
+
+    def __init__(self, sink: DataverseSink, crash_after: int) -> None:
+        self.sink = sink
+        self.remaining = crash_after
+
+    def upsert(self, target: DataverseTarget, records: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        if self.remaining <= 0:
+            raise ConnectionError("loader process died")
+        self.remaining -= 1
+        return self.sink.upsert(target, records)
+
+    def delete(self, target: DataverseTarget, keys: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
+        return self.sink.delete(target, keys)
+
+
+@pytest.fixture
+def dataverse(dataverse_sandbox: DataverseSandbox) -> Iterator[DataverseClient]:
+    sandbox = dataverse_sandbox
+    token = DataverseToken(
+        org_url=sandbox.url,
+        tenant_id=sandbox.tenant_id,
+        client_id=sandbox.client_id,
+        client_secret=lambda: sandbox.client_secret,
+        authority_host=sandbox.authority_host,
+        verify=sandbox.ca_bundle,
+    )
+    hosts = HostRegistry(HttpPolicy(budget_seconds=60), verify=sandbox.ca_bundle)
+    yield DataverseClient(hosts.client(web_api_root(sandbox.url)), token)
+    sandbox.throttle(0.0)
+    hosts.close()
+
+
+@pytest.fixture
+def sink(dataverse: DataverseClient) -> DataverseSink:
+    return DataverseSink(dataverse, retry_budget_seconds=120, cap_seconds=2)
+
+
+@pytest.fixture
+def world(
+    blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator, sink: DataverseSink
+) -> tuple[World, ListSource]:
+    source = ListSource(job_rates(RECORDS), page_rows=400)
+    stream = Stream(
+        name="job_rates",
+        model=JobRate,
+        read=source.read,
+        transform=to_job_code_by_site,
+        target=TARGET,
+        cursor="day",
+        batch_rows=1000,
+    )
+    built = build_world(blob_service, servicebus_emulator.connection_string, stream)
+    built.loader = BatchLoader(built.engine.catalog, built.staging, built.state, sink, built.engine.now)
+    return built, source
+
+
+def rows_in_dataverse(sandbox: DataverseSandbox) -> dict[tuple[str, str], float]:
+    found: dict[tuple[str, str], float] = {}
+    with sandbox.client() as client:
+        url = "bs_jobcodesbysites?$select=bs_sitenumber,bs_jobcode,bs_averagehourlyrate"
+        while url:
+            page = client.get(url, headers={"Prefer": "odata.maxpagesize=5000"}).json()
+            for row in page["value"]:
+                key = (row["bs_sitenumber"], row["bs_jobcode"])
+                assert key not in found, f"{key} is in Dataverse twice"
+                found[key] = row["bs_averagehourlyrate"]
+            url = page.get("@odata.nextLink", "")
+    return found
+
+
+def test_a_loader_killed_mid_run_finishes_on_redelivery_and_every_record_lands_once(
+    world: tuple[World, ListSource], sink: DataverseSink, dataverse_sandbox: DataverseSandbox
+) -> None:
+    hub, _ = world
+    record = hub.engine.run(SyncRequest("job_rates"))
+    assert len(record.batches) == 3
+
+    crashing = CrashingSink(sink, crash_after=2)
+    hub.loader = BatchLoader(hub.engine.catalog, hub.staging, hub.state, crashing, hub.engine.now)
+    assert hub.drain_loads(stop_on_error=True) == 2  # died on the third batch; its message goes back
+    midway = hub.engine.runs.get(record.id)
+    assert midway is not None and midway.status is RunStatus.LOADING and midway.load.batches_loaded == 2
+
+    hub.loader = BatchLoader(hub.engine.catalog, hub.staging, hub.state, sink, hub.engine.now)
+    assert hub.drain_loads() == 1
+
+    final = hub.engine.runs.get(record.id)
+    assert final is not None
+    assert final.status is RunStatus.SUCCEEDED
+    assert final.load.batches_loaded == 3 and final.load.upserted == RECORDS
+    assert len(rows_in_dataverse(dataverse_sandbox)) == RECORDS
+
+
+def test_loading_uses_one_batch_request_per_thousand_records(
+    world: tuple[World, ListSource], dataverse_sandbox: DataverseSandbox
+) -> None:
+    hub, _ = world
+    before = dataverse_sandbox.stats()["batches"]
+
+    hub.engine.run(SyncRequest("job_rates"))
+    hub.drain_loads()
+
+    assert dataverse_sandbox.stats()["batches"] - before == math.ceil(RECORDS / 1000)
+
+
+def test_replay_leaves_dataverse_unchanged_and_links_the_runs(
+    world: tuple[World, ListSource], dataverse_sandbox: DataverseSandbox
+) -> None:
+    hub, source = world
+    original = hub.engine.run(SyncRequest("job_rates"))
+    hub.drain_loads()
+    before = rows_in_dataverse(dataverse_sandbox)
+
+    replay = hub.engine.run(SyncRequest("job_rates", mode=RunMode.REPLAY, replay_of=original.id))
+    hub.drain_loads()
+
+    final = hub.engine.runs.get(replay.id)
+    assert final is not None and final.replay_of == original.id
+    assert final.status is RunStatus.SUCCEEDED and final.load.upserted == RECORDS
+    assert rows_in_dataverse(dataverse_sandbox) == before
+    assert source.queries == 1
+
+
+def test_loading_finishes_correctly_with_thirty_percent_of_requests_throttled(
+    world: tuple[World, ListSource], dataverse: DataverseClient, dataverse_sandbox: DataverseSandbox
+) -> None:
+    hub, _ = world
+    # $batch requests of 100 records: enough requests that 30% throttling certainly bites.
+    small_batches = DataverseSink(dataverse, batch_size=100, retry_budget_seconds=120, cap_seconds=2)
+    hub.loader = BatchLoader(hub.engine.catalog, hub.staging, hub.state, small_batches, hub.engine.now)
+    dataverse_sandbox.throttle(0.3, retry_after=1, seed=11)
+
+    record = hub.engine.run(SyncRequest("job_rates"))
+    hub.drain_loads()
+
+    final = hub.engine.runs.get(record.id)
+    assert final is not None and final.status is RunStatus.SUCCEEDED
+    assert dataverse_sandbox.stats()["throttled"] > 0
+    dataverse_sandbox.throttle(0.0)
+    assert len(rows_in_dataverse(dataverse_sandbox)) == RECORDS
