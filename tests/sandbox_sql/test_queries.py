@@ -1,6 +1,5 @@
 """Statements written once against ``shared/sql/tables.py`` run on the sandbox and render for SQL Server."""
 
-
 from __future__ import annotations
 
 import sqlite3
