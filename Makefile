@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test lint bench clean
 
 setup: $(PIP_STAMP) $(NPM_STAMP)
 
@@ -27,6 +27,10 @@ run: setup
 ## Lint, type-check, and run the whole test suite (starts and stops its own services).
 test: setup lint
 	$(PY) -m pytest
+
+## The engine's numbers on this machine (see README, "Benchmark").
+bench: setup
+	$(PY) -m localdev.bench
 
 lint: setup
 	$(VENV)/bin/ruff check .

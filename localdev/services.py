@@ -118,6 +118,18 @@ def azurite(port: int, data_dir: Path) -> ServiceSpec:
     )  # fmt: skip
 
 
+AZURITE_ACCOUNT = "devstoreaccount1"
+# Azurite's published development key: the same in every Azurite, not a secret.
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def azurite_connection_string(port: int) -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
+    )
+
+
 def python_module(
     name: str, module: str, port: int, args: Sequence[str], log_file: Path | None
 ) -> ServiceSpec:

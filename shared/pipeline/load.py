@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -125,7 +126,7 @@ class BatchLoader:
         if result.batch_id in record.loaded_batches:
             return
         record.loaded_batches.append(result.batch_id)
-        for name in LoadCounts.model_fields:
+        for name in (field.name for field in fields(LoadCounts)):
             setattr(record.load, name, getattr(record.load, name) + getattr(result.counts, name))
         record.load.batches_loaded = len(record.loaded_batches)
         room = MAX_PROBLEMS_PER_RUN - len(record.problems)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -51,7 +52,10 @@ class StagedBatch(BaseModel):
     cursor_max: Any = None
 
 
-class ExtractCounts(BaseModel):
+@dataclass
+class ExtractCounts:
+    """Plain attributes, not a pydantic model: the extraction loop bumps them once per row."""
+
     read: int = 0
     valid: int = 0
     quarantined: int = 0
@@ -61,7 +65,8 @@ class ExtractCounts(BaseModel):
     deletes_staged: int = 0
 
 
-class LoadCounts(BaseModel):
+@dataclass
+class LoadCounts:
     batches_loaded: int = 0
     upserted: int = 0
     created: int = 0

@@ -2,17 +2,25 @@
 
 An incremental run re-reads from its watermark (minus the look-back) onwards,
 so it only needs to remember records at or after that point. Rows arrive in
-cursor order, so records fall out of the window from the front: a deque makes
-each row's bookkeeping constant time and keeps memory bounded by the window,
-not by the run. A full-read stream keeps everything (it needs every key to spot
-deletes), which is fine for the master-data sizes such streams have.
+cursor order, so records fall out of the window from the front: a deque keeps
+each row's bookkeeping constant time and memory bounded by the window, not by
+the run. Digests are computed only when a checkpoint needs them, and once: most
+rows leave the window long before any checkpoint sees them.
+
+A full-read stream keeps every record's digest (it needs every key to spot
+deletes), which suits the master-data sizes such streams have.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from datetime import date, datetime, timedelta
 from typing import Any
+
+import orjson
+
+Key = tuple[Any, ...]
 
 
 def window_start(watermark: Any, lookback: timedelta | int) -> Any:
@@ -26,26 +34,60 @@ def window_start(watermark: Any, lookback: timedelta | int) -> Any:
     raise TypeError(f"a look-back of {lookback!r} does not apply to a cursor value like {watermark!r}")
 
 
+def key_text(key: Key) -> str:
+    """A record key as compact JSON: readable in the state blob, and reversible for deletes."""
+    return orjson.dumps(list(key)).decode()
+
+
+def key_from_text(text: str) -> Key:
+    return tuple(orjson.loads(text))
+
+
+def content_digest(record: dict[str, Any]) -> str:
+    return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
+
+
 class SentRecords:
     def __init__(self, lookback: timedelta | int | None) -> None:
         """``lookback`` None keeps every record (full-read streams)."""
         self._lookback = lookback
-        self._digests: dict[str, tuple[str, Any]] = {}
-        self._order: deque[tuple[Any, str]] = deque()
+        self._sent: dict[Key, tuple[Any, dict[str, Any]]] = {}
+        self._digests: dict[Key, str] = {}
+        self._order: deque[tuple[Any, Key]] = deque()
+        self._last_cursor: Any = None
 
-    def saw(self, key: str, digest: str, cursor: Any = None) -> None:
-        self._digests[key] = (digest, cursor)
+    def saw(self, key: Key, record: dict[str, Any], cursor: Any = None) -> None:
         if self._lookback is None:
+            self._digests[key] = content_digest(record)
             return
-        self._order.append((cursor, key))
-        oldest_kept = window_start(cursor, self._lookback)
+        if cursor != self._last_cursor:
+            self._last_cursor = cursor
+            self._forget_before(window_start(cursor, self._lookback))
+        self._sent[key] = (cursor, record)
+        if self._digests:
+            self._digests.pop(key, None)
+        if self._lookback:
+            self._order.append((cursor, key))
+
+    def _forget_before(self, oldest_kept: Any) -> None:
+        if not self._lookback:  # no look-back: only the current cursor value's records matter
+            self._sent.clear()
+            self._digests.clear()
+            return
         while self._order and self._order[0][0] < oldest_kept:
             old_cursor, old_key = self._order.popleft()
-            if self._digests.get(old_key, (None, None))[1] == old_cursor:
-                del self._digests[old_key]
+            sent = self._sent.get(old_key)
+            if sent is not None and sent[0] == old_cursor:
+                del self._sent[old_key]
+                self._digests.pop(old_key, None)
 
-    def keys(self) -> set[str]:
-        return set(self._digests)
+    def keys(self) -> set[Key]:
+        return set(self._digests) if self._lookback is None else set(self._sent)
 
     def snapshot(self) -> dict[str, str]:
-        return {key: digest for key, (digest, _) in self._digests.items()}
+        """Fingerprints of every record kept, each digest computed once however many checkpoints ask."""
+        if self._lookback is not None:
+            for key, (_, record) in self._sent.items():
+                if key not in self._digests:
+                    self._digests[key] = content_digest(record)
+        return {key_text(key): digest for key, digest in self._digests.items()}

@@ -23,6 +23,7 @@ from shared.platform.blob_store import BlobStore
 
 UPSERT = "upsert"
 DELETE = "delete"
+_PREFIXES = {UPSERT: b'{"upsert":', DELETE: b'{"delete":'}
 _GZIP_LEVEL = 3  # most of level 9's ratio on JSON for a fraction of the CPU
 # Not Content-Encoding: gzip, which HTTP stacks may undo on download and break the digest.
 _BATCH_CONTENT = ContentSettings(content_type="application/gzip")
@@ -36,13 +37,20 @@ def batch_path(stream: str, run_id: str, batch_id: str) -> str:
     return f"batches/{stream}/{run_id}/{batch_id}.jsonl.gz"
 
 
+@dataclass(frozen=True)
+class PendingBatch:
+    """A full batch's lines, handed from the reading loop to the thread that stages it."""
+
+    id: str
+    lines: list[bytes]
+    cursor_min: Any
+    cursor_max: Any
+
+
 @dataclass
 class BatchWriter:
-    """Collects operations and stages them as bounded batches."""
+    """Collects operations into bounded batches; ``take`` hands over a batch's lines."""
 
-    store: BlobStore
-    stream: str
-    run_id: str
     max_rows: int
     max_bytes: int
     _lines: list[bytes] = field(default_factory=list)
@@ -51,13 +59,9 @@ class BatchWriter:
     _cursor_max: Any = None
     _sequence: int = 0
 
-    @property
-    def pending(self) -> int:
-        return len(self._lines)
-
     def add(self, operation: str, body: Mapping[str, Any], cursor: Any = None) -> bool:
-        """Add one operation; True when the batch is full and should be staged now."""
-        line = orjson.dumps({operation: body})
+        """Add one operation; True when the batch is full and should be taken now."""
+        line = _PREFIXES[operation] + orjson.dumps(body) + b"}"
         self._lines.append(line)
         self._size += len(line) + 1
         if cursor is not None:
@@ -66,26 +70,30 @@ class BatchWriter:
             self._cursor_max = cursor
         return len(self._lines) >= self.max_rows or self._size >= self.max_bytes
 
-    def stage(self) -> StagedBatch | None:
-        """Write the pending operations as one batch blob; None when there is nothing to write."""
+    def take(self) -> PendingBatch | None:
+        """The pending operations as the next batch, or None when there are none."""
         if not self._lines:
             return None
         self._sequence += 1
-        batch_id = f"b{self._sequence:05d}"
-        data = gzip.compress(b"\n".join(self._lines) + b"\n", compresslevel=_GZIP_LEVEL, mtime=0)
-        digest = hashlib.sha256(data).hexdigest()
-        path = batch_path(self.stream, self.run_id, batch_id)
-        self.store.put(path, data, content_settings=_BATCH_CONTENT, metadata={"sha256": digest})
-        batch = StagedBatch(
-            id=batch_id,
-            path=path,
-            count=len(self._lines),
-            sha256=digest,
-            cursor_min=_jsonable(self._cursor_min),
-            cursor_max=_jsonable(self._cursor_max),
-        )
+        pending = PendingBatch(f"b{self._sequence:05d}", self._lines, self._cursor_min, self._cursor_max)
         self._lines, self._size, self._cursor_min, self._cursor_max = [], 0, None, None
-        return batch
+        return pending
+
+
+def stage_batch(store: BlobStore, stream: str, run_id: str, pending: PendingBatch) -> StagedBatch:
+    """Compress and write one batch blob; its SHA-256 becomes the claim check's digest."""
+    data = gzip.compress(b"\n".join(pending.lines) + b"\n", compresslevel=_GZIP_LEVEL, mtime=0)
+    digest = hashlib.sha256(data).hexdigest()
+    path = batch_path(stream, run_id, pending.id)
+    store.put(path, data, content_settings=_BATCH_CONTENT, metadata={"sha256": digest})
+    return StagedBatch(
+        id=pending.id,
+        path=path,
+        count=len(pending.lines),
+        sha256=digest,
+        cursor_min=_jsonable(pending.cursor_min),
+        cursor_max=_jsonable(pending.cursor_max),
+    )
 
 
 def read_batch(store: BlobStore, batch: StagedBatch) -> Iterator[tuple[str, dict[str, Any]]]:

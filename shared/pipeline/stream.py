@@ -69,9 +69,6 @@ class Stream(Generic[Model]):
         """The target record's natural key: the target's alternate key."""
         return self.target.alternate_key
 
-    def key_of(self, record: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(record.get(field) for field in self.key)
-
 
 class StreamCatalog:
     """Every stream the hub knows, by name; connectors register theirs at import."""

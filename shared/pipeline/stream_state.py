@@ -9,11 +9,9 @@ from the source and must be deleted from the target.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
-import orjson
 from pydantic import BaseModel, Field
 
 from shared.platform.blob_store import BlobStore
@@ -24,15 +22,6 @@ class StreamState(BaseModel):
     fingerprints: dict[str, str] = Field(default_factory=dict)
     last_run_id: str | None = None
     updated_at: datetime | None = None
-
-
-def key_text(key: tuple[Any, ...]) -> str:
-    """A record key as compact JSON: readable in the state blob, and reversible for deletes."""
-    return orjson.dumps(list(key)).decode()
-
-
-def content_digest(record: dict[str, Any]) -> str:
-    return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
 
 
 class StreamStates:

@@ -18,8 +18,12 @@ touching the source.
 
 from __future__ import annotations
 
+import operator
+import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,10 +42,16 @@ from shared.pipeline.run_record import (
     StagedBatch,
     new_run_id,
 )
-from shared.pipeline.sent_records import SentRecords, window_start
-from shared.pipeline.staging import DELETE, UPSERT, BatchWriter
+from shared.pipeline.sent_records import (
+    Key,
+    SentRecords,
+    content_digest,
+    key_from_text,
+    window_start,
+)
+from shared.pipeline.staging import DELETE, UPSERT, BatchWriter, PendingBatch, stage_batch
 from shared.pipeline.stream import ReadWindow, Stream, StreamCatalog
-from shared.pipeline.stream_state import StreamState, StreamStates, content_digest, key_text
+from shared.pipeline.stream_state import StreamState, StreamStates
 from shared.platform.blob_lock import BlobLocks, LockHeldError
 from shared.platform.blob_store import BlobStore
 from shared.platform.service_bus import OutgoingMessage, ServiceBus
@@ -62,6 +72,13 @@ class StreamDeclarationError(Exception):
 
 class TooManyDeletesError(Exception):
     """A full read would delete more of the target than the stream allows: the source looks broken."""
+
+
+Progress = Callable[[RunRecord], None]
+# How often a long run rewrites its stored record with its batches so far; the
+# watermark is checkpointed after every batch regardless.
+_PROGRESS_EVERY_SECONDS = 5.0
+_IN_FLIGHT = 2  # batches handed to the staging thread and not yet published
 
 
 @dataclass(frozen=True)
@@ -100,11 +117,12 @@ class SyncEngine:
         self.runs = RunRecords(state)
         self.states = StreamStates(state)
 
-    def run(self, request: SyncRequest) -> RunRecord:
+    def run(self, request: SyncRequest, progress: Progress | None = None) -> RunRecord:
         """Run one sync to the end of extraction; loading continues on the load queue.
 
         Returns the run record, failed or not: the caller decides from its
-        error class whether a retry could help.
+        error class whether a retry could help. ``progress`` is called with the
+        record as each batch is staged (the CLI prints it).
         """
         stream = self.catalog.get(request.stream)
         run_id = request.run_id or new_run_id(stream.name, self.now())
@@ -126,10 +144,10 @@ class SyncEngine:
                 if request.mode is RunMode.REPLAY:
                     self._replay(stream, record, request.replay_of)
                 else:
-                    _Extraction(self, stream, record, request).run()
+                    _Extraction(self, stream, record, request, progress).run()
             except Exception as error:  # noqa: BLE001 - every failure is recorded with its class
                 failure = RunError(error_class=classify_exception(error).value, message=redact(str(error)))
-                return self.runs.update(run_id, lambda latest: _fail(latest, failure, self.now()))
+                return self.runs.update(run_id, lambda latest: _fail(latest, record, failure, self.now()))
         return self._finish_extraction(record)
 
     def publish(self, record: RunRecord, batch: StagedBatch) -> None:
@@ -170,7 +188,10 @@ class SyncEngine:
         return self.runs.update(extracted.id, finish)
 
 
-def _fail(record: RunRecord, failure: RunError, now: datetime) -> None:
+def _fail(record: RunRecord, extracted: RunRecord, failure: RunError, now: datetime) -> None:
+    """Record the failure with what the run did before it: the batches it published still load."""
+    record.extract = replace(extracted.extract)
+    record.batches = list(extracted.batches)
     record.error = failure
     record.status = RunStatus.FAILED
     record.finished_at = now
@@ -180,8 +201,15 @@ class _Extraction:
     """The read → validate → transform → stage → publish loop of one run."""
 
     def __init__(
-        self, engine: SyncEngine, stream: Stream[Any], record: RunRecord, request: SyncRequest
+        self,
+        engine: SyncEngine,
+        stream: Stream[Any],
+        record: RunRecord,
+        request: SyncRequest,
+        progress: Progress | None = None,
     ) -> None:
+        self.progress = progress
+        self._next_progress = 0.0
         self.engine = engine
         self.stream = stream
         self.record = record
@@ -193,9 +221,9 @@ class _Extraction:
         self.watermark = self._typed(self.state.watermark)
         self.window = self._window(request)
         self.sent = SentRecords(None if stream.cursor is None else stream.lookback)
-        self.writer = BatchWriter(
-            engine.staging, stream.name, record.id, stream.batch_rows, stream.batch_bytes
-        )
+        self.writer = BatchWriter(stream.batch_rows, stream.batch_bytes)
+        self.in_flight: deque[Future[None]] = deque()
+        self.stager = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stage-{stream.name}")
         self.quarantine = Quarantine(stream.name, stream.max_bad_rows)
         self.last_cursor: Any = None
 
@@ -212,57 +240,71 @@ class _Extraction:
         return ReadWindow()
 
     def run(self) -> None:
-        record, counts = self.record, self.record.extract
+        record = self.record
         record.window_start, record.window_end = _json(self.window.start), _json(self.window.end)
         record.watermark_before = self.state.watermark
-        skip_unchanged = self.mode is RunMode.INCREMENTAL
-        previous = self.state.fingerprints
-        for page in self.stream.read(self.window):
-            for row in page:
-                counts.read += 1
-                try:
-                    model = self.stream.model.model_validate(row)
-                except ValidationError as error:
-                    counts.quarantined += 1
-                    self.quarantine.add(row, reasons(error), counts.read)
-                    continue
-                counts.valid += 1
-                target = self.stream.transform(model)
-                if target is None:
-                    counts.skipped += 1
-                    continue
-                cursor = self._cursor_of(model, counts.read)
-                key = key_text(self.stream.key_of(target))
-                digest = content_digest(target)
-                self.sent.saw(key, digest, cursor)
-                if skip_unchanged and previous.get(key) == digest:
-                    counts.unchanged += 1
-                    continue
-                counts.staged += 1
-                if self.writer.add(UPSERT, target, cursor):
-                    self._stage_and_checkpoint()
-        self._stage_deletes(previous)
-        self._stage_and_checkpoint(final=True)
+        previous = {key_from_text(text): digest for text, digest in self.state.fingerprints.items()}
+        compare = previous if self.mode is RunMode.INCREMENTAL else {}
+        try:
+            self._read_and_stage(previous, compare)
+        finally:
+            self.stager.shutdown(wait=True, cancel_futures=False)
         record.quarantine_path = self.quarantine.write(self.engine.staging, record.id)
         record.watermark_after = self.state.watermark
 
-    def _cursor_of(self, model: Any, row_number: int) -> Any:
-        if self.stream.cursor is None:
-            return None
-        cursor = getattr(model, self.stream.cursor)
-        if cursor is None:
-            raise StreamDeclarationError(
-                f"stream '{self.stream.name}': row {row_number} has no {self.stream.cursor}"
-            )
-        if self.last_cursor is not None and cursor < self.last_cursor:
-            raise StreamDeclarationError(
-                f"stream '{self.stream.name}': row {row_number} goes back from {self.last_cursor} to {cursor}; "
-                f"its read() must order rows by {self.stream.cursor}"
-            )
-        self.last_cursor = cursor
-        return cursor
+    def _read_and_stage(self, previous: dict[Key, str], compare: dict[Key, str]) -> None:
+        """The hot loop: a few microseconds a row, so lookups are hoisted and work is skipped when it can be."""
+        stream, counts = self.stream, self.record.extract
+        validate = stream.model.__pydantic_validator__.validate_python
+        transform, key_of = stream.transform, _key_getter(stream.key)
+        cursor_field, last_cursor = stream.cursor, self.last_cursor
+        saw, add = self.sent.saw, self.writer.add
+        read = 0
+        try:
+            for page in stream.read(self.window):
+                for row in page:
+                    read += 1
+                    try:
+                        model = validate(row)
+                    except ValidationError as error:
+                        counts.quarantined += 1
+                        self.quarantine.add(row, reasons(error), read)
+                        continue
+                    target = transform(model)
+                    if target is None:
+                        counts.skipped += 1
+                        continue
+                    cursor = None
+                    if cursor_field is not None:
+                        cursor = getattr(model, cursor_field)
+                        if cursor is None or (last_cursor is not None and cursor < last_cursor):
+                            self._out_of_order(cursor, last_cursor, read)
+                        last_cursor = self.last_cursor = cursor
+                    key = key_of(target)
+                    saw(key, target, cursor)
+                    if key in compare and compare[key] == content_digest(target):
+                        counts.unchanged += 1
+                        continue
+                    if add(UPSERT, target, cursor):
+                        self._tally(read)
+                        self._hand_over()
+        finally:
+            self._tally(read)
+        self._stage_deletes(previous)
+        self._hand_over(final=True)
+        while self.in_flight:
+            self.in_flight.popleft().result()
 
-    def _stage_deletes(self, previous: dict[str, str]) -> None:
+    def _out_of_order(self, cursor: Any, last_cursor: Any, row_number: int) -> None:
+        name, field = self.stream.name, self.stream.cursor
+        if cursor is None:
+            raise StreamDeclarationError(f"stream '{name}': row {row_number} has no {field}")
+        raise StreamDeclarationError(
+            f"stream '{name}': row {row_number} goes back from {last_cursor} to {cursor}; "
+            f"its read() must order rows by {field}"
+        )
+
+    def _stage_deletes(self, previous: dict[Key, str]) -> None:
         if not self.stream.deletes or self.mode is RunMode.BACKFILL:
             return
         vanished = sorted(previous.keys() - self.sent.keys())
@@ -273,25 +315,56 @@ class _Extraction:
             )
         for key in vanished:
             self.record.extract.deletes_staged += 1
-            if self.writer.add(DELETE, dict(zip(self.stream.key, orjson.loads(key), strict=True))):
-                self._stage_and_checkpoint()
+            if self.writer.add(DELETE, dict(zip(self.stream.key, key, strict=True))):
+                self._hand_over()
 
-    def _stage_and_checkpoint(self, final: bool = False) -> None:
-        batch = self.writer.stage()
-        if batch is not None:
+    def _tally(self, read: int) -> None:
+        """Counts the loop does not keep per row, derived from the ones it does."""
+        counts = self.record.extract
+        counts.read = read
+        counts.valid = read - counts.quarantined
+        counts.staged = counts.valid - counts.skipped - counts.unchanged
+
+    def _hand_over(self, final: bool = False) -> None:
+        """Give a full batch, and the state it completes, to the staging thread.
+
+        Reading goes on while the previous batch is compressed, uploaded,
+        published and checkpointed, in that order, on one thread. At most
+        ``_IN_FLIGHT`` batches wait, so memory stays bounded; a failure there
+        surfaces here at the next hand-over.
+        """
+        pending = self.writer.take()
+        state = (
+            self._next_state()
+            if self.mode is not RunMode.BACKFILL and (self.stream.cursor or final)
+            else None
+        )
+        if pending is None and state is None:
+            return
+        self.in_flight.append(self.stager.submit(self._stage, pending, state))
+        while len(self.in_flight) > _IN_FLIGHT or (self.in_flight and self.in_flight[0].done()):
+            self.in_flight.popleft().result()
+
+    def _stage(self, pending: PendingBatch | None, state: StreamState | None) -> None:
+        if pending is not None:
+            batch = stage_batch(self.engine.staging, self.stream.name, self.record.id, pending)
             self.engine.publish(self.record, batch)
             self.record.batches.append(batch)
-            if not final:
+            if time.monotonic() >= self._next_progress:
                 self.engine.runs.update(self.record.id, self._progress)
-        if self.mode is not RunMode.BACKFILL and (self.stream.cursor is not None or final):
-            self._checkpoint()
+                self._next_progress = time.monotonic() + _PROGRESS_EVERY_SECONDS
+            if self.progress is not None:
+                self.progress(self.record)
+        if state is not None:
+            self.etag = self.engine.states.write(self.stream.name, state, self.etag)
 
     def _progress(self, latest: RunRecord) -> None:
         """Keep the stored record's batch list current, so a run killed mid-way still shows its batches."""
         latest.batches = list(self.record.batches)
-        latest.extract = self.record.extract.model_copy()
+        latest.extract = replace(self.record.extract)
 
-    def _checkpoint(self) -> None:
+    def _next_state(self) -> StreamState | None:
+        """The state once the batch just taken is published; None when nothing moved (no write)."""
         watermark = self.last_cursor if self.last_cursor is not None else self.watermark
         state = StreamState(
             watermark=_json(watermark),
@@ -300,9 +373,17 @@ class _Extraction:
             updated_at=self.engine.now(),
         )
         if state.watermark == self.state.watermark and state.fingerprints == self.state.fingerprints:
-            return  # nothing moved: a no-change run writes no state
-        self.etag = self.engine.states.write(self.stream.name, state, self.etag)
+            return None
         self.state = state
+        return state
+
+
+def _key_getter(fields: tuple[str, ...]) -> Callable[[dict[str, Any]], Key]:
+    """A fast key reader; a record missing a key field fails with the field's name (KeyError)."""
+    if len(fields) == 1:
+        (field,) = fields
+        return lambda record: (record[field],)
+    return operator.itemgetter(*fields)
 
 
 def _json(value: Any) -> Any:

@@ -89,9 +89,10 @@ def stream_rows(
         result = connection.execution_options(stream_results=True, yield_per=page_rows).execute(
             statement, dict(parameters or {})
         )
+        columns = list(result.keys())
         try:
-            for partition in result.mappings().partitions():
-                yield [dict(row) for row in partition]
+            for partition in result.partitions():
+                yield [dict(zip(columns, row, strict=True)) for row in partition]
         except OperationalError as error:
             if "interrupted" in str(error.orig):
                 raise QueryTimeoutError("the query ran past its time limit and was stopped") from None

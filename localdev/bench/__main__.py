@@ -1,0 +1,154 @@
+"""``make bench``: the engine's numbers on this machine, against the local world.
+
+1. Extract → validate → stage: a synthetic SQL source (``PAYROLL_LINES``, shaped
+   like Legion's payroll summary) of 250,000 and 1,000,000 rows, each size in a
+   fresh process so its peak RSS is its own; then a no-change incremental run,
+   which should cost one source query and stage nothing.
+2. Load: 100,000 records staged and loaded into the sandbox Dataverse by the
+   real loader and sink, counting ``$batch`` requests; then the same under 30%
+   throttled requests.
+
+Azurite, the Service Bus emulator and the sandbox run on free ports in a
+temporary folder and are stopped at the end. Sizes can be changed with
+``--rows`` and ``--load-records``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from localdev import services
+from localdev.bench.load import measure_load
+from localdev.bench.synthetic import make_source
+from localdev.local_ca import server_certificate
+
+
+def _queue(name: str) -> dict[str, object]:
+    return {"Name": name, "Properties": {"LockDuration": "PT5M", "MaxDeliveryCount": 5}}
+
+
+BENCH_ENTITIES = {
+    "UserConfig": {
+        "Namespaces": [
+            {"Name": "bench", "Queues": [_queue("batch-loads"), _queue("bench-extract-loads")], "Topics": []}
+        ],
+        "Logging": {"Type": "File"},
+    }
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m localdev.bench", description=__doc__)
+    parser.add_argument("--rows", type=int, nargs="+", default=[250_000, 1_000_000])
+    parser.add_argument("--load-records", type=int, default=100_000)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
+        root = Path(folder)
+        certs = server_certificate(root / "certs")
+        config = root / "servicebus.json"
+        config.write_text(json.dumps(BENCH_ENTITIES))
+        ports = {name: services.free_port() for name in ("azurite", "servicebus", "sandbox")}
+        running = [
+            services.start(services.azurite(ports["azurite"], root / "azurite")),
+            services.start(
+                services.python_module(
+                    "servicebus-emulator",
+                    "localdev.servicebus_emulator",
+                    ports["servicebus"],
+                    [
+                        "--port",
+                        str(ports["servicebus"]),
+                        "--config",
+                        str(config),
+                        "--data",
+                        str(root / "sb"),
+                    ],
+                    root / "servicebus.log",
+                )
+            ),
+            services.start(
+                services.python_module(
+                    "sandbox",
+                    "localdev.sandbox",
+                    ports["sandbox"],
+                    [
+                        "--port",
+                        str(ports["sandbox"]),
+                        "--data",
+                        str(root / "sandbox"),
+                        "--certs",
+                        str(root / "certs"),
+                    ],
+                    root / "sandbox.log",
+                )
+            ),
+        ]
+        blob = services.azurite_connection_string(ports["azurite"])
+        servicebus = (
+            f"Endpoint=sb://127.0.0.1:{ports['servicebus']};SharedAccessKeyName=RootManageSharedAccessKey;"
+            "SharedAccessKey=bench;UseDevelopmentEmulator=true;"
+        )
+        try:
+            print("Extract → validate → stage (synthetic SQL source, one process per size)")
+            for rows in arguments.rows:
+                source = root / f"payroll-{rows}.sqlite"
+                make_source(source, rows)
+                runs = 2 if rows == arguments.rows[-1] else 1
+                child = subprocess.run(  # noqa: S603 - our own module
+                    [
+                        sys.executable,
+                        "-m",
+                        "localdev.bench.extract",
+                        "--source",
+                        f"sqlite:///{source}",
+                        "--blob",
+                        blob,
+                        "--servicebus",
+                        servicebus,
+                        "--runs",
+                        str(runs),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                result = json.loads(child.stdout.strip().splitlines()[-1])
+                for run in result["runs"]:
+                    if run["error"]:
+                        print(f"  {rows:>9,} rows  {run['run']} FAILED: {run['error']}")
+                        continue
+                    print(
+                        f"  {rows:>9,} rows  {run['run']:<22} {run['seconds']:>7.2f} s  "
+                        f"{run['rows_per_second'] or 0:>8,} rows/s  staged {run['staged']:>9,} in {run['batches']:>4} batches  "
+                        f"source queries {run['source_queries']}"
+                    )
+                print(f"  {'':>9}      peak RSS {result['peak_rss_mb']:.0f} MB")
+                source.unlink()
+            print(f"Load {arguments.load_records:,} records into the sandbox Dataverse")
+            for throttled in (0.0, 0.3):
+                outcome = measure_load(
+                    arguments.load_records,
+                    blob,
+                    servicebus,
+                    f"https://127.0.0.1:{ports['sandbox']}",
+                    certs.ca_bundle,
+                    throttled,
+                )
+                print(
+                    f"  throttled {throttled:>4.0%}  {outcome.seconds:>7.2f} s  {outcome.records_per_second:>7,.0f} records/s  "
+                    f"$batch requests {outcome.batch_requests} (ceil(n/1000) = {outcome.minimum_batches}, "
+                    f"{outcome.extra_percent:.1f}% over)  throttled answers {outcome.throttled}  in Dataverse {outcome.rows_in_dataverse:,}"
+                )
+        finally:
+            for service in reversed(running):
+                service.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""``python -m localdev sync <stream>``: run one sync here, watch it, and print what it did.
+
+It uses the same settings and composition root as the Functions app, so it
+reaches whatever ``local.settings.json`` points at (the local world of ``make
+run``). Extraction runs in this process; loading happens where load messages
+are consumed: by the running hub (the default, and this command waits for it),
+or right here with ``--load-here``, through the same loader the load trigger
+calls. Batches loaded here are marked, so the hub skips their messages later.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+
+from shared.composition import Hub, build_hub
+from shared.pipeline.load import LoadBatchMessage
+from shared.pipeline.run_record import RunMode, RunRecord
+from shared.pipeline.stream import ReadWindow
+from shared.pipeline.sync import AlreadyRunningError, SyncRequest
+from shared.settings import SettingsError, load_settings
+
+_POLL_SECONDS = 1.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    sync = commands.add_parser("sync", help="run one stream's sync and print a summary")
+    sync.add_argument("stream", help="the stream's name (see `python -m localdev streams`)")
+    sync.add_argument("--mode", choices=[mode.value for mode in RunMode], default=RunMode.INCREMENTAL.value)
+    sync.add_argument("--start", type=date.fromisoformat, help="backfill window start (inclusive)")
+    sync.add_argument("--end", type=date.fromisoformat, help="backfill window end (exclusive)")
+    sync.add_argument("--replay-of", help="for --mode replay: the run to replay")
+    sync.add_argument("--load-here", action="store_true", help="load the batches in this process")
+    sync.add_argument("--wait", type=float, default=120.0, help="seconds to wait for loading (default 120)")
+    commands.add_parser("streams", help="list the streams the hub knows")
+    arguments = parser.parse_args(argv)
+    try:
+        hub = build_hub(load_settings())
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if arguments.command == "streams":
+        for stream in hub.engine.catalog:
+            print(f"{stream.name:<28} → {stream.target.entity_set} (cursor: {stream.cursor or 'full read'})")
+        return 0
+    return run_sync(hub, arguments)
+
+
+def run_sync(hub: Hub, arguments: argparse.Namespace) -> int:
+    window = ReadWindow(arguments.start, arguments.end) if arguments.mode == RunMode.BACKFILL else None
+    request = SyncRequest(
+        stream=arguments.stream,
+        mode=RunMode(arguments.mode),
+        trigger="cli",
+        window=window,
+        replay_of=arguments.replay_of,
+    )
+    started = time.monotonic()
+    try:
+        record = hub.engine.run(request, progress=lambda latest: _progress(latest, started))
+    except (AlreadyRunningError, KeyError) as refused:
+        print(f"\n{refused}", file=sys.stderr)
+        return 1
+    print()
+    if arguments.load_here:
+        for batch in record.batches:
+            hub.loader.load(LoadBatchMessage(run_id=record.id, stream=record.stream, batch=batch))
+    record = _wait_for_loading(hub, record, arguments.wait)
+    print(summary(record, time.monotonic() - started))
+    return 0 if record.status.value == "succeeded" else 1
+
+
+def _progress(record: RunRecord, started: float) -> None:
+    elapsed = max(time.monotonic() - started, 1e-9)
+    counts = record.extract
+    print(
+        f"\r{record.stream}: read {counts.read:,}  staged {counts.staged:,} in {len(record.batches)} batches  "
+        f"quarantined {counts.quarantined:,}  {counts.read / elapsed:,.0f} rows/s",
+        end="",
+        flush=True,
+    )
+
+
+def _wait_for_loading(hub: Hub, record: RunRecord, seconds: float) -> RunRecord:
+    deadline = time.monotonic() + seconds
+    while not record.status.finished and time.monotonic() < deadline:
+        time.sleep(_POLL_SECONDS)
+        record = hub.engine.runs.get(record.id) or record
+    if not record.status.finished:
+        print(f"Still loading after {seconds:g} s: is the hub running (make run)? Run id {record.id}")
+    return record
+
+
+def summary(record: RunRecord, seconds: float) -> str:
+    extract, load = record.extract, record.load
+    rows = [
+        ("run", record.id),
+        (
+            "status",
+            record.status.value
+            + (f" ({record.error.error_class}: {record.error.message})" if record.error else ""),
+        ),
+        ("mode", record.mode.value),
+        ("watermark", f"{record.watermark_before} → {record.watermark_after}"),
+        ("read / valid", f"{extract.read:,} / {extract.valid:,}"),
+        (
+            "quarantined",
+            f"{extract.quarantined:,}" + (f"  ({record.quarantine_path})" if record.quarantine_path else ""),
+        ),
+        ("unchanged / skipped", f"{extract.unchanged:,} / {extract.skipped:,}"),
+        (
+            "staged (deletes)",
+            f"{extract.staged:,} ({extract.deletes_staged:,}) in {len(record.batches)} batches",
+        ),
+        ("loaded batches", f"{load.batches_loaded} of {record.batches_expected}"),
+        ("written", f"{load.upserted + load.created + load.updated:,} upserted, {load.deleted:,} deleted"),
+        (
+            "refused",
+            f"{load.rejected:,} rejected, {load.conflicts:,} conflicts, {load.not_found:,} not found",
+        ),
+        ("time", f"{seconds:.1f} s"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"  {name:<{width}}  {value}" for name, value in rows)
