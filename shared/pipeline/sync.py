@@ -79,6 +79,10 @@ Progress = Callable[[RunRecord], None]
 # watermark is checkpointed after every batch regardless.
 _PROGRESS_EVERY_SECONDS = 5.0
 _IN_FLIGHT = 2  # batches handed to the staging thread and not yet published
+# A long run moves its watermark at most this often (after the batch that completes it is
+# published); a run killed in between re-reads and re-sends at most this much, which keyed upserts
+# make harmless.
+_CHECKPOINT_EVERY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -210,6 +214,7 @@ class _Extraction:
     ) -> None:
         self.progress = progress
         self._next_progress = 0.0
+        self._next_checkpoint = 0.0
         self.engine = engine
         self.stream = stream
         self.record = record
@@ -329,16 +334,16 @@ class _Extraction:
         """Give a full batch, and the state it completes, to the staging thread.
 
         Reading goes on while the previous batch is compressed, uploaded,
-        published and checkpointed, in that order, on one thread. At most
+        published and checkpointed, in that order, on one thread. The watermark
+        is checkpointed every ``_CHECKPOINT_EVERY_SECONDS`` and at the end. At most
         ``_IN_FLIGHT`` batches wait, so memory stays bounded; a failure there
         surfaces here at the next hand-over.
         """
         pending = self.writer.take()
-        state = (
-            self._next_state()
-            if self.mode is not RunMode.BACKFILL and (self.stream.cursor or final)
-            else None
-        )
+        due = final or (self.stream.cursor is not None and time.monotonic() >= self._next_checkpoint)
+        state = self._next_state() if due and self.mode is not RunMode.BACKFILL else None
+        if state is not None:
+            self._next_checkpoint = time.monotonic() + _CHECKPOINT_EVERY_SECONDS
         if pending is None and state is None:
             return
         self.in_flight.append(self.stager.submit(self._stage, pending, state))
