@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from shared.connectors.dataverse.auth import DataverseToken
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink
 from shared.http.hosts import HostRegistry
@@ -25,14 +24,7 @@ pytestmark = pytest.mark.services
 @pytest.fixture
 def sandbox_world(dataverse_sandbox: DataverseSandbox) -> Iterator[World]:
     sandbox = dataverse_sandbox
-    token = DataverseToken(
-        org_url=sandbox.url,
-        tenant_id=sandbox.tenant_id,
-        client_id=sandbox.client_id,
-        client_secret=lambda: sandbox.client_secret,
-        authority_host=sandbox.authority_host,
-        verify=sandbox.ca_bundle,
-    )
+    token = sandbox.hub_token()
     registry = HostRegistry(HttpPolicy(budget_seconds=60), verify=sandbox.ca_bundle)
     client = HookedClient(registry.client(web_api_root(sandbox.url)), token)
 

@@ -15,7 +15,6 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from pydantic import BaseModel
 
-from shared.connectors.dataverse.auth import DataverseToken
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink, DataverseTarget, RecordResult
 from shared.http.hosts import HostRegistry
@@ -72,14 +71,7 @@ class CrashingSink:
 @pytest.fixture
 def dataverse(dataverse_sandbox: DataverseSandbox) -> Iterator[DataverseClient]:
     sandbox = dataverse_sandbox
-    token = DataverseToken(
-        org_url=sandbox.url,
-        tenant_id=sandbox.tenant_id,
-        client_id=sandbox.client_id,
-        client_secret=lambda: sandbox.client_secret,
-        authority_host=sandbox.authority_host,
-        verify=sandbox.ca_bundle,
-    )
+    token = sandbox.hub_token()
     hosts = HostRegistry(HttpPolicy(budget_seconds=60), verify=sandbox.ca_bundle)
     yield DataverseClient(hosts.client(web_api_root(sandbox.url)), token)
     sandbox.throttle(0.0)
