@@ -1,0 +1,1 @@
+"""Sandbox GP: a SmartConnect ``RunMapDataTable`` double writing into SQLite GP company tables."""

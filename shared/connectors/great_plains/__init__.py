@@ -1,0 +1,1 @@
+"""Great Plains: GP documents built from PowerBill statements and unit statistics, posted once through SmartConnect."""

@@ -1,0 +1,167 @@
+"""Posting to the sandbox GP through the real SOAP path: exactly once, refused before GP, audited in Blob."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from functools import cache
+
+import orjson
+import pytest
+from azure.storage.blob import BlobServiceClient
+from sqlalchemy import Engine, create_engine
+
+from shared.connectors.great_plains.audit import PostingAudit
+from shared.connectors.great_plains.billing import BillingStatement, statement_postings
+from shared.connectors.great_plains.documents import GpDocument, GpMap
+from shared.connectors.great_plains.ledger import GpLedger
+from shared.connectors.great_plains.posting import GpPoster, PostingStatus
+from shared.connectors.great_plains.smartconnect import SmartConnect, read_reply
+from shared.errors import HubError
+from shared.http.hosts import HostRegistry
+from shared.http.policy import HttpPolicy
+from shared.platform.blob_lock import BlobLocks
+from shared.platform.blob_store import BlobStore
+from tests.fixtures.gp_sandbox import GpSandbox
+from tests.great_plains.statements import invoice, line, statement
+
+
+@pytest.fixture
+def store(blob_service: BlobServiceClient) -> BlobStore:
+    blobs = BlobStore(blob_service, f"gp-{uuid.uuid4().hex[:12]}")
+    blobs.ensure_container()
+    return blobs
+
+
+@pytest.fixture
+def poster(gp_sandbox: GpSandbox, store: BlobStore) -> Iterator[GpPoster]:
+    registry = HostRegistry(
+        HttpPolicy(max_attempts=2, base_seconds=0.05, cap_seconds=0.1, read_timeout_seconds=1.0)
+    )
+
+    @cache
+    def company_engine(company: str) -> Engine:
+        return create_engine(f"sqlite:///{gp_sandbox.folder / company}.sqlite")
+
+    ledger = GpLedger(company_engine)
+    yield GpPoster(
+        SmartConnect(registry.client(gp_sandbox.url), "SmartConnect.asmx"),
+        store,
+        ledger,
+        PostingAudit(store, None),
+        known_account=lambda company, account: account in ledger.chart(company),
+        locks=BlobLocks(store.container, lease_seconds=15),
+    )
+    registry.close()
+
+
+def _statements(count: int) -> list[BillingStatement]:
+    """A mix like a billing day: AR, credits (AP), advance billing, parking tax, the other companies, overrides."""
+    built = []
+    for n in range(count):
+        site = f"{1000 + n:04}"
+        kind = n % 5
+        gl_string = ("02-03-2106-", "07-01-3100-", "22-04-4100-")[n % 3]
+        on = date(2025, 5, 1) if kind == 2 else date(2025, 4, 30)
+        lines = (line("1200.00", "4791"), line("-150.25", ""), line("0")) if kind != 1 else (line("-300.00"),)
+        if kind == 3:
+            lines = (*lines, line("42.00", "4790", kind="paidParkingTax"))
+        built.append(
+            statement(
+                site,
+                invoice(f"{site}-202504-01-00", *lines, on=on),
+                gl_string=gl_string,
+                parking_tax=kind == 3,
+                company_override="UPP" if kind == 4 else None,
+            )
+        )
+    return built
+
+
+def _documents(statements: list[BillingStatement]) -> list[GpDocument]:
+    return [document for item in statements for document in statement_postings(item).documents]
+
+
+def _seed_chart(gp_sandbox: GpSandbox, documents: list[GpDocument]) -> None:
+    for document in documents:
+        gp_sandbox.seed(document.company, document.accounts)
+
+
+def test_gp_holds_every_document_once_however_often_it_is_delivered(
+    gp_sandbox: GpSandbox, poster: GpPoster, store: BlobStore
+) -> None:
+    documents = _documents(_statements(40))
+    _seed_chart(gp_sandbox, documents)
+    first = [poster.post(document) for document in documents]
+    assert {result.status for result in first} == {PostingStatus.POSTED}, [r.message for r in first]
+    again = [poster.post(document) for document in documents]
+    assert {result.status for result in again} == {PostingStatus.DUPLICATE}
+    assert gp_sandbox.stats()["accepted"] == len(documents)
+
+    for company in ("TOWNE", "ENC", "UPP"):
+        mine = [d for d in documents if d.company == company]
+        receivables = sorted(d.document_number for d in mine if d.map_id is GpMap.RECEIVABLES)
+        payables = sorted(d.document_number for d in mine if d.map_id is GpMap.PAYABLES)
+        journals = sorted(d.document_number for d in mine if d.map_id is GpMap.JOURNAL)
+        assert sorted(r[0] for r in gp_sandbox.rows(company, "SELECT DOCNUMBR FROM RM20101")) == receivables
+        assert sorted(r[0] for r in gp_sandbox.rows(company, "SELECT DOCNUMBR FROM PM10000")) == payables
+        assert sorted(r[0] for r in gp_sandbox.rows(company, "SELECT REFRENCE FROM GL10000")) == journals
+
+    audit = [orjson.loads(store.get(path)) for path in store.list("gp/audit/")]
+    assert len(audit) == 2 * len(documents)
+    outcomes = {entry["document"]: entry for entry in audit if entry["stage"] == "success"}
+    assert set(outcomes) == {document.document_number for document in documents}
+    assert all(read_reply(entry["response_xml"]) == (True, "success") for entry in outcomes.values())
+
+
+def test_a_posting_accepted_but_timed_out_is_found_in_gp_and_not_sent_again(
+    gp_sandbox: GpSandbox, poster: GpPoster
+) -> None:
+    (document,) = _documents([statement("2001", invoice("2001-202504-01-00", line("99.00")))])
+    _seed_chart(gp_sandbox, [document])
+    gp_sandbox.mode("timeout_after_accept", times=1, hold_seconds=3)
+    result = poster.post(document)
+    assert (result.status, result.message) == (PostingStatus.POSTED, "found in GP")
+    assert poster.post(document).status is PostingStatus.DUPLICATE
+    assert gp_sandbox.stats()["calls"] == 1
+    assert gp_sandbox.rows("TOWNE", "SELECT COUNT(*) FROM RM20101") == [(1,)]
+
+
+def test_gp_down_leaves_the_posting_to_be_redelivered_and_it_lands_once(
+    gp_sandbox: GpSandbox, poster: GpPoster
+) -> None:
+    (document,) = _documents([statement("2002", invoice("2002-202504-01-00", line("10.00")))])
+    _seed_chart(gp_sandbox, [document])
+    gp_sandbox.mode("down")
+    with pytest.raises(HubError):
+        poster.post(document)
+    gp_sandbox.mode("normal")
+    assert poster.post(document).status is PostingStatus.POSTED
+    assert poster.post(document).status is PostingStatus.DUPLICATE
+    assert gp_sandbox.rows("TOWNE", "SELECT COUNT(*) FROM RM20101") == [(1,)]
+
+
+def test_unknown_account_and_unbalanced_invoice_are_refused_before_any_call(
+    gp_sandbox: GpSandbox, poster: GpPoster
+) -> None:
+    (document,) = _documents([statement("2003", invoice("2003-202504-01-00", line("10.00")))])
+    result = poster.post(document)
+    assert result.status is PostingStatus.REFUSED
+    assert "02-03-2106-4791-2003" in result.message and "not in TOWNE's chart" in result.message
+    unbalanced = statement_postings(statement("2004", invoice("2004-1", line("10.00"), amount="12.00")))
+    assert unbalanced.refused[0].reason == "does not balance: debits 12.00 != credits 10.00"
+    assert gp_sandbox.stats()["calls"] == 0
+
+
+def test_smartconnect_rejection_comes_back_with_its_words(gp_sandbox: GpSandbox, poster: GpPoster) -> None:
+    (document,) = _documents([statement("2005", invoice("2005-202504-01-00", line("10.00")))])
+    _seed_chart(gp_sandbox, [document])
+    changed = statement_postings(statement("2005", invoice("2005-202504-01-00", line("11.00")))).documents[0]
+    _seed_chart(gp_sandbox, [changed])
+    assert poster.post(document).status is PostingStatus.POSTED
+    result = poster.post(changed)
+    assert (result.status, result.message) == (
+        PostingStatus.REJECTED,
+        "Duplicate document number 20052025040100",
+    )
