@@ -1,0 +1,40 @@
+"""The request and response shapes the API core works with, independent of the Functions SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import orjson
+
+JSON_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One HTTP call as the core sees it; header names are lower case."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+    route: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = JSON_TYPE
+
+    def with_headers(self, **extra: str) -> ApiResponse:
+        return ApiResponse(self.status, self.body, {**self.headers, **extra}, self.content_type)
+
+
+def json_response(status: int, value: object, headers: Mapping[str, str] | None = None) -> ApiResponse:
+    return ApiResponse(status, orjson.dumps(value), dict(headers or {}))

@@ -1,0 +1,255 @@
+"""The API's inputs and outputs as pydantic models: handlers validate with them, OpenAPI is built from them.
+
+Names travel in camelCase, as Power Automate makers see them. Inputs refuse
+unknown fields and wrong types. Outputs leave out what is unknown rather than
+sending ``null``, so a connector's schema has no nullable fields to trip on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+RunState = Literal["queued", "running", "loading", "succeeded", "partially_failed", "failed"]
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+
+
+class ApiInput(ApiModel):
+    """Callers must use the camelCase names; a snake_case twin would be an unknown field."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_by_name=False)
+
+
+# Inputs
+
+
+class StreamPath(ApiInput):
+    stream: str = Field(
+        pattern=NAME_PATTERN, title="Stream", description="The stream's name, as GET /v1/syncs lists it."
+    )
+
+
+class RunPath(ApiInput):
+    id: str = Field(
+        pattern=RUN_ID_PATTERN, title="Run id", description="The run's id, from Location or a run list."
+    )
+
+
+class QueuePath(ApiInput):
+    queue: str = Field(
+        pattern=NAME_PATTERN,
+        title="Queue",
+        description="The queue: sync-requests, batch-loads or gp-postings.",
+    )
+
+
+class DeadLetterPath(QueuePath):
+    message_id: str = Field(
+        min_length=1, max_length=128, title="Message id", description="The dead letter's message id."
+    )
+
+
+class LiveReadPath(ApiInput):
+    name: str = Field(pattern=NAME_PATTERN, title="Read", description="The live read's name.")
+
+
+class SyncStart(ApiInput):
+    """What to sync; a plain POST with no body runs an incremental sync."""
+
+    mode: Literal["incremental", "full", "backfill", "replay"] = Field(
+        "incremental",
+        title="Mode",
+        description="incremental: from the watermark; full: everything; backfill: windowStart..windowEnd; "
+        "replay: resend the staged batches of run replayOf.",
+    )
+    window_start: str | None = Field(
+        None,
+        max_length=40,
+        title="Window start",
+        description="Backfill only: first cursor value (a date, time or number), included.",
+    )
+    window_end: str | None = Field(
+        None,
+        max_length=40,
+        title="Window end",
+        description="Backfill only: cursor value to stop before, excluded.",
+    )
+    replay_of: str | None = Field(
+        None,
+        pattern=RUN_ID_PATTERN,
+        title="Replay of",
+        description="Replay only: the run whose batches to resend.",
+    )
+
+
+class RunQuery(ApiInput):
+    stream: str | None = Field(
+        None, pattern=NAME_PATTERN, title="Stream", description="Only this stream's runs."
+    )
+    status: RunState | None = Field(None, title="Status", description="Only runs in this state.")
+    since: datetime | None = Field(
+        None, title="Since", description="Only runs started at or after this time (ISO 8601)."
+    )
+    top: int = Field(50, ge=1, le=200, title="Page size", description="Runs per page.")
+    continuation_token: str | None = Field(
+        None,
+        max_length=400,
+        title="Continuation token",
+        description="From the previous page's continuationToken.",
+    )
+
+
+class DeadLetterQuery(ApiInput):
+    top: int = Field(50, ge=1, le=200, title="Page size", description="Dead letters per page.")
+    continuation_token: str | None = Field(
+        None,
+        pattern=r"^[0-9]{1,19}$",
+        title="Continuation token",
+        description="From the previous page's continuationToken.",
+    )
+
+
+# Outputs
+
+
+class ExtractCountsView(ApiModel):
+    read: int
+    valid: int
+    quarantined: int
+    skipped: int
+    unchanged: int
+    staged: int
+    deletes_staged: int
+
+
+class LoadCountsView(ApiModel):
+    batches_loaded: int
+    upserted: int
+    created: int
+    updated: int
+    unchanged: int
+    deleted: int
+    rejected: int
+    conflicts: int
+    not_found: int
+
+
+class BatchesView(ApiModel):
+    staged: int = Field(description="Batches extraction staged so far.")
+    loaded: int = Field(description="Batches loaded into the target so far.")
+    expected: int | None = Field(None, description="Known once extraction ends.")
+
+
+class RecordProblemView(ApiModel):
+    batch_id: str
+    key: list[Any]
+    outcome: str
+    status: int
+    error_code: str | None = None
+    message: str | None = None
+
+
+class Run(ApiModel):
+    """One sync run; ``status`` is final once it is succeeded, partially_failed or failed."""
+
+    id: str
+    stream: str
+    mode: str
+    trigger: str
+    status: RunState
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    extract_finished_at: datetime | None = None
+    finished_at: datetime | None = None
+    window_start: Any = Field(None, description="The cursor range read: a date, time or number.")
+    window_end: Any = None
+    watermark_before: Any = None
+    watermark_after: Any = None
+    extract: ExtractCountsView | None = None
+    load: LoadCountsView | None = None
+    batches: BatchesView | None = None
+    quarantined_rows: int = Field(
+        0, description="Rows refused by validation and kept aside with their reasons."
+    )
+    quarantine_path: str | None = None
+    problems: list[RecordProblemView] | None = Field(
+        None, description="Records the target refused (first 100)."
+    )
+    error_class: str | None = Field(
+        None, description="config, auth, transient, throttled, permanent or bad_record."
+    )
+    error_message: str | None = None
+    replay_of: str | None = None
+
+
+class RunPage(ApiModel):
+    value: list[Run]
+    continuation_token: str | None = None
+    next_link: str | None = None
+
+
+class Sync(ApiModel):
+    """A stream the hub syncs, with its schedule and how far it has got."""
+
+    stream: str
+    target: str = Field(description="The Dataverse entity set it writes.")
+    cursor: str | None = Field(
+        None, description="The column incremental runs read from; absent for full reads."
+    )
+    schedule: str | None = Field(
+        None, description="NCRONTAB schedule of the timer that starts it, when it has one."
+    )
+    watermark: Any = Field(None, description="The highest cursor value loaded so far.")
+    lag_seconds: int | None = Field(
+        None, description="Seconds from the watermark to now, when the cursor is a time."
+    )
+    last_run_id: str | None = None
+    last_run_status: RunState | None = None
+    last_run_started_at: datetime | None = None
+
+
+class SyncList(ApiModel):
+    value: list[Sync]
+
+
+class DeadLetter(ApiModel):
+    message_id: str
+    sequence_number: int
+    enqueued_time: datetime | None = None
+    delivery_count: int
+    reason: str | None = None
+    description: str | None = None
+    correlation_id: str | None = None
+    subject: str | None = None
+    properties: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    body: str
+
+
+class DeadLetterPage(ApiModel):
+    value: list[DeadLetter]
+    continuation_token: str | None = None
+    next_link: str | None = None
+
+
+class DependencyView(ApiModel):
+    status: Literal["ok", "down"]
+    detail: str
+    ms: int
+
+
+class Readiness(ApiModel):
+    status: Literal["ok", "down"]
+    dependencies: dict[str, DependencyView]
+    circuits: dict[str, str] = Field(
+        description="Each downstream host's circuit breaker: closed, open or half_open."
+    )

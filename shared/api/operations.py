@@ -1,0 +1,258 @@
+"""Every ``/api/v1`` operation in one table: route, role, inputs and answers.
+
+The Functions triggers, the request handling and the OpenAPI document all
+read this table, so the document cannot drift from what the hub serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, create_model
+
+from shared.api import models
+from shared.api.callers import Role
+from shared.api.live_reads import LiveRead
+
+AuthLevel = Literal["anonymous", "function", "admin"]
+POLL_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class Header:
+    name: str
+    description: str
+    type: str = "string"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One documented answer: its status, what it means, its body model and headers."""
+
+    status: int
+    description: str
+    model: type[BaseModel] | None = None
+    headers: tuple[Header, ...] = ()
+    raw: bool = False  # a body the OpenAPI document describes as any JSON (the document itself)
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    route: str  # under the ``api`` route prefix, as the Functions trigger declares it
+    summary: str
+    description: str
+    role: Role | None  # None: anonymous
+    auth_level: AuthLevel = "function"
+    path: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    replies: tuple[Reply, ...] = ()
+    changes_state: bool = False
+    tags: tuple[str, ...] = ()
+    extensions: dict[str, object] = field(default_factory=dict)
+
+
+_LOCATION = Header("Location", "The run's status URL: poll it until it stops answering 202.")
+_RETRY_AFTER = Header("Retry-After", "Seconds to wait before polling again.", "integer")
+_ETAG = Header("ETag", "A hash of the body; send it back as If-None-Match to get 304 when unchanged.")
+_ACCEPTED = Reply(202, "Queued: poll Location until it answers 200.", models.Run, (_LOCATION, _RETRY_AFTER))
+_RUNNING = Reply(
+    202,
+    "The run is queued or still running: poll again after Retry-After.",
+    models.Run,
+    (_LOCATION, _RETRY_AFTER),
+)
+_CONFLICT = Reply(409, "The stream is running already; detail names the running run's id.")
+_NOT_FOUND = Reply(404, "No such resource.")
+
+
+SYNC_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "ListSyncs",
+        "GET",
+        "v1/syncs",
+        "List syncs",
+        "Every stream the hub syncs, with its schedule, last run, watermark and lag.",
+        Role.READ,
+        replies=(Reply(200, "The streams.", models.SyncList),),
+        tags=("Syncs",),
+    ),
+    Operation(
+        "StartSync",
+        "POST",
+        "v1/syncs/{stream}",
+        "Start a sync",
+        "Queues a run of the stream and answers 202 at once with the run's status URL in Location. "
+        "Poll that URL, waiting Retry-After seconds between calls, until it answers 200 with the result.",
+        Role.RUN,
+        path=models.StreamPath,
+        body=models.SyncStart,
+        replies=(_ACCEPTED, _CONFLICT, _NOT_FOUND),
+        changes_state=True,
+        tags=("Syncs",),
+    ),
+    Operation(
+        "ListRuns",
+        "GET",
+        "v1/runs",
+        "List runs",
+        "Runs, newest first, optionally of one stream, in one state, or since a time; paged.",
+        Role.READ,
+        query=models.RunQuery,
+        replies=(Reply(200, "A page of runs.", models.RunPage),),
+        tags=("Runs",),
+        extensions={"x-ms-pageable": {"nextLinkName": "nextLink"}},
+    ),
+    Operation(
+        "GetRun",
+        "GET",
+        "v1/runs/{id}",
+        "Get a run",
+        "The run's status and counts: 202 while it is queued, running or loading, 200 once it has finished.",
+        Role.READ,
+        path=models.RunPath,
+        replies=(Reply(200, "The run has finished.", models.Run), _RUNNING, _NOT_FOUND),
+        tags=("Runs",),
+    ),
+    Operation(
+        "ReplayRun",
+        "POST",
+        "v1/runs/{id}/replay",
+        "Replay a run",
+        "Queues a new run that resends the staged batches of this run, without reading the source again.",
+        Role.RUN,
+        path=models.RunPath,
+        replies=(_ACCEPTED, _CONFLICT, _NOT_FOUND),
+        changes_state=True,
+        tags=("Runs",),
+    ),
+    Operation(
+        "ListDeadLetters",
+        "GET",
+        "v1/deadletters/{queue}",
+        "List dead letters",
+        "Messages the queue gave up on, with the reason and delivery count, oldest first; paged.",
+        Role.READ,
+        path=models.QueuePath,
+        query=models.DeadLetterQuery,
+        replies=(Reply(200, "A page of dead letters.", models.DeadLetterPage), _NOT_FOUND),
+        tags=("Dead letters",),
+        extensions={"x-ms-pageable": {"nextLinkName": "nextLink"}},
+    ),
+    Operation(
+        "ResubmitDeadLetter",
+        "POST",
+        "v1/deadletters/{queue}/{messageId}/resubmit",
+        "Resubmit a dead letter",
+        "Sends the dead letter back to its queue as a new message and removes it from the dead letters.",
+        Role.RUN,
+        path=models.DeadLetterPath,
+        replies=(
+            Reply(200, "Resubmitted; the body is the dead letter as it was.", models.DeadLetter),
+            _NOT_FOUND,
+        ),
+        changes_state=True,
+        tags=("Dead letters",),
+    ),
+    Operation(
+        "DiscardDeadLetter",
+        "DELETE",
+        "v1/deadletters/{queue}/{messageId}",
+        "Discard a dead letter",
+        "Removes the dead letter for good (the admin key only); the audit log keeps who did it.",
+        Role.ADMIN,
+        auth_level="admin",
+        path=models.DeadLetterPath,
+        replies=(
+            Reply(200, "Discarded; the body is the dead letter as it was.", models.DeadLetter),
+            _NOT_FOUND,
+        ),
+        changes_state=True,
+        tags=("Dead letters",),
+    ),
+)
+
+LIVE_READ_OPERATION = Operation(
+    "LiveRead",
+    "GET",
+    "v1/edw/{name}",
+    "Read the EDW",
+    "One live read of the EDW; each read has its own operation in the OpenAPI document.",
+    Role.READ,
+    path=models.LiveReadPath,
+    tags=("EDW",),
+)
+
+HEALTH_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GetHealth",
+        "GET",
+        "health",
+        "Check liveness",
+        "200 when every dependency answers, 503 naming the ones that do not.",
+        None,
+        auth_level="anonymous",
+        replies=(Reply(200, "The hub is up.", raw=True), Reply(503, "A dependency is down.", raw=True)),
+        tags=("Health",),
+    ),
+    Operation(
+        "GetReadiness",
+        "GET",
+        "health/ready",
+        "Check readiness",
+        "Each dependency and each downstream circuit breaker; 503 when any is down or open.",
+        None,
+        auth_level="anonymous",
+        replies=(Reply(200, "Ready.", models.Readiness), Reply(503, "Not ready.", models.Readiness)),
+        tags=("Health",),
+    ),
+    Operation(
+        "GetOpenApi",
+        "GET",
+        "v1/openapi.json",
+        "Get the API description",
+        "This document: OpenAPI 2.0, importable as a Power Platform custom connector.",
+        None,
+        auth_level="anonymous",
+        replies=(Reply(200, "The OpenAPI 2.0 document.", raw=True),),
+        tags=("Health",),
+        extensions={"x-ms-visibility": "internal"},
+    ),
+)
+
+
+def live_read_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
+    """One documented operation per live read, served by the one ``v1/edw/{name}`` trigger."""
+    return tuple(
+        Operation(
+            "Read" + "".join(part.capitalize() for part in read.name.replace("_", "-").split("-")),
+            "GET",
+            f"v1/edw/{read.name}",
+            read.summary,
+            read.description,
+            Role.READ,
+            query=read.params,
+            replies=(
+                Reply(200, "The rows.", _rows_model(read), (_ETAG,)),
+                Reply(304, "Unchanged since the ETag sent in If-None-Match."),
+            ),
+            tags=("EDW",),
+            extensions={"x-ms-cache-seconds": read.cache_seconds},
+        )
+        for read in reads
+    )
+
+
+def _rows_model(read: LiveRead) -> type[BaseModel]:
+    name = "".join(part.capitalize() for part in read.name.replace("_", "-").split("-")) + "Rows"
+    model: type[BaseModel] = create_model(name, value=(list[read.row], ...))  # type: ignore[name-defined]
+    return model
+
+
+def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
+    """What the OpenAPI document lists: every operation, with each live read spelled out."""
+    return (*SYNC_OPERATIONS, *live_read_operations(reads), *HEALTH_OPERATIONS)

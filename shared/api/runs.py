@@ -1,0 +1,179 @@
+"""Runs as the API shows them, queued ones included: a request accepted but not yet picked up.
+
+The engine writes a run record only when a worker starts the run. Between
+the API accepting a request and that moment the run exists only as a queued
+marker (``queued-runs/{id}.json`` in the state container), so a caller polling
+``Location`` sees "queued" rather than 404.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from shared.api import models
+from shared.api.problems import ProblemError
+from shared.pipeline.run_record import RunRecord, RunRecords
+from shared.platform.blob_store import BlobStore
+
+QUEUED_PREFIX = "queued-runs/"
+_MAX_PROBLEMS = 100
+_ID_TIME_LENGTH = len("20261128T103700Z")
+
+
+class QueuedRun(models.ApiModel):
+    id: str
+    stream: str
+    mode: str
+    trigger: str
+    queued_at: datetime
+    window_start: str | None = None
+    window_end: str | None = None
+    replay_of: str | None = None
+    requested_by: str
+
+
+def queued_path(run_id: str) -> str:
+    return f"{QUEUED_PREFIX}{run_id}.json"
+
+
+def view_of_record(record: RunRecord, queued: QueuedRun | None = None) -> models.Run:
+    return models.Run(
+        id=record.id,
+        stream=record.stream,
+        mode=record.mode.value,
+        trigger=record.trigger,
+        status=record.status.value,
+        queued_at=queued.queued_at if queued else None,
+        started_at=record.started_at,
+        extract_finished_at=record.extract_finished_at,
+        finished_at=record.finished_at,
+        window_start=record.window_start,
+        window_end=record.window_end,
+        watermark_before=record.watermark_before,
+        watermark_after=record.watermark_after,
+        extract=models.ExtractCountsView(**asdict(record.extract)),
+        load=models.LoadCountsView(**asdict(record.load)),
+        batches=models.BatchesView(
+            staged=len(record.batches), loaded=len(record.loaded_batches), expected=record.batches_expected
+        ),
+        quarantined_rows=record.extract.quarantined,
+        quarantine_path=record.quarantine_path,
+        problems=[
+            models.RecordProblemView(**problem.model_dump()) for problem in record.problems[:_MAX_PROBLEMS]
+        ]
+        or None,
+        error_class=record.error.error_class if record.error else None,
+        error_message=record.error.message if record.error else None,
+        replay_of=record.replay_of,
+    )
+
+
+def view_of_queued(queued: QueuedRun) -> models.Run:
+    return models.Run(
+        id=queued.id,
+        stream=queued.stream,
+        mode=queued.mode,
+        trigger=queued.trigger,
+        status="queued",
+        queued_at=queued.queued_at,
+        window_start=queued.window_start,
+        window_end=queued.window_end,
+        replay_of=queued.replay_of,
+    )
+
+
+def stream_of(run_id: str) -> str:
+    """The stream named inside a run id (``<time>-<stream>-<8 hex>``)."""
+    return run_id[_ID_TIME_LENGTH + 1 : -9]
+
+
+def started_of(run_id: str) -> datetime | None:
+    try:
+        return datetime.strptime(run_id[:_ID_TIME_LENGTH], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+class RunViews:
+    """Reads runs for the API from the run records and the queued markers."""
+
+    def __init__(self, state: BlobStore) -> None:
+        self._state = state
+        self._records = RunRecords(state)
+
+    def queue(self, queued: QueuedRun) -> None:
+        self._state.write_json(queued_path(queued.id), queued.model_dump(mode="json"), etag=None)
+
+    def queued(self, run_id: str) -> QueuedRun | None:
+        document = self._state.read_json(queued_path(run_id))
+        if document is None:
+            return None
+        try:
+            return QueuedRun.model_validate(document.value)
+        except ValidationError:
+            return None
+
+    def record(self, run_id: str) -> RunRecord | None:
+        return self._records.get(run_id)
+
+    def get(self, run_id: str) -> models.Run | None:
+        record = self._records.get(run_id)
+        if record is not None:
+            return view_of_record(record, self.queued(run_id))
+        queued = self.queued(run_id)
+        return None if queued is None else view_of_queued(queued)
+
+    def page(self, query: models.RunQuery) -> tuple[list[models.Run], str | None]:
+        """Newest first; the continuation token is the last id returned, so pages never overlap."""
+        after = _decode_token(query.continuation_token)
+        found: list[models.Run] = []
+        for run_id in self._ids_newest_first():
+            if after is not None and run_id >= after:
+                continue
+            if query.stream is not None and stream_of(run_id) != query.stream:
+                continue
+            started = started_of(run_id)
+            if query.since is not None and (started is None or started < _utc(query.since)):
+                break  # ids sort by start time, so every later one is older still
+            run = self.get(run_id)
+            if run is None or (query.status is not None and run.status != query.status):
+                continue
+            found.append(run)
+            if len(found) == query.top:
+                return found, _encode_token(run_id)
+        return found, None
+
+    def _ids_newest_first(self) -> Iterator[str]:
+        ids = set(self._records.ids())
+        ids.update(
+            path.removeprefix(QUEUED_PREFIX).removesuffix(".json") for path in self._state.list(QUEUED_PREFIX)
+        )
+        yield from sorted(ids, reverse=True)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _encode_token(run_id: str) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps({"after": run_id})).decode("ascii")
+
+
+def _decode_token(token: str | None) -> str | None:
+    if token is None:
+        return None
+    try:
+        value: Any = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+    except (binascii.Error, orjson.JSONDecodeError, UnicodeError, ValueError):
+        value = None
+    if not isinstance(value, dict) or not isinstance(value.get("after"), str):
+        raise ProblemError(400, "validation", "continuationToken is not one this API gave out.")
+    return str(value["after"])

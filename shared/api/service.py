@@ -1,0 +1,285 @@
+"""One ``/api/v1`` call from start to end: identify, authorise, rate-limit, validate, handle, audit, answer.
+
+Every answer that is not a success is a problem document (``problems.py``);
+an unexpected failure is logged with its correlation id and answered without
+its stack trace. Every state-changing call is audited, whatever its result.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from shared.api import models
+from shared.api.audit import AuditEntry, AuditLog
+from shared.api.callers import ANONYMOUS, BearerTokens, Caller, identify, require
+from shared.api.http import ApiRequest, ApiResponse, json_response
+from shared.api.live_reads import LiveReads
+from shared.api.openapi import openapi_document
+from shared.api.operations import (
+    HEALTH_OPERATIONS,
+    LIVE_READ_OPERATION,
+    POLL_SECONDS,
+    SYNC_OPERATIONS,
+    Operation,
+)
+from shared.api.problems import ProblemError, problem_response, validation_problem
+from shared.api.rate_limit import RateLimiter
+from shared.api.syncs import SyncDesk
+from shared.errors import ErrorClass, classify_exception
+from shared.health import HealthReport
+from shared.platform.service_bus import DeadLetter, ServiceBus
+
+log = logging.getLogger(__name__)
+Model = TypeVar("Model", bound=BaseModel)
+_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+_UNAVAILABLE_RETRY_SECONDS = 30
+_HOST_PARAMETERS = ("code",)  # the function key, which the Functions host reads from the query
+OPERATIONS: Mapping[str, Operation] = {
+    operation.operation_id: operation
+    for operation in (*SYNC_OPERATIONS, LIVE_READ_OPERATION, *HEALTH_OPERATIONS)
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request that passed identification and validation, ready for its handler."""
+
+    request: ApiRequest
+    caller: Caller
+    path: Any
+    query: Any
+    body: Any
+
+
+class HubApi:
+    """The API's use cases over the hub's clients; ``handle`` is all the triggers call."""
+
+    def __init__(
+        self,
+        syncs: SyncDesk,
+        bus: ServiceBus,
+        dead_letter_queues: Sequence[str],
+        live_reads: LiveReads,
+        readiness: Callable[[], tuple[HealthReport, dict[str, str]]],
+        audit: AuditLog,
+        limiter: RateLimiter,
+        tokens: BearerTokens | None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.syncs = syncs
+        self._bus = bus
+        self._queues = tuple(dead_letter_queues)
+        self.live_reads = live_reads
+        self._readiness = readiness
+        self.audit = audit
+        self._limiter = limiter
+        self._tokens = tokens
+        self._now = now
+        self._handlers: dict[str, Callable[[Call], ApiResponse]] = {
+            "ListSyncs": lambda call: _ok(self.syncs.list()),
+            "StartSync": self._start_sync,
+            "ListRuns": self._list_runs,
+            "GetRun": self._get_run,
+            "ReplayRun": lambda call: _accepted(self.syncs.replay(call.path.id, call.caller.who)),
+            "ListDeadLetters": self._list_dead_letters,
+            "ResubmitDeadLetter": lambda call: self._take(call, self._bus.resubmit_dead_letter),
+            "DiscardDeadLetter": lambda call: self._take(call, self._bus.discard_dead_letter),
+            "LiveRead": self._live_read,
+            "GetReadiness": self._get_readiness,
+            "GetOpenApi": self._get_openapi,
+        }
+
+    def handle(self, operation_id: str, request: ApiRequest) -> ApiResponse:
+        operation = OPERATIONS[operation_id]
+        correlation_id = _correlation_id(request)
+        caller = ANONYMOUS
+        try:
+            caller = self._authorise(operation, request)
+            response = self._handlers[operation_id](self._validated(operation, request, caller))
+        except ProblemError as problem:
+            response = problem_response(problem, request.path, correlation_id)
+        except Exception as error:  # noqa: BLE001 - answered as a problem, never with the trace
+            response = problem_response(_unexpected(error, correlation_id), request.path, correlation_id)
+        if operation.changes_state:
+            self._audit(operation, request, caller, response.status, correlation_id)
+        return response.with_headers(**{"x-correlation-id": correlation_id})
+
+    def _authorise(self, operation: Operation, request: ApiRequest) -> Caller:
+        if operation.role is None:
+            return ANONYMOUS
+        caller = identify(request, self._tokens)
+        require(caller, operation.role)
+        wait = self._limiter.admit(caller.who)
+        if wait is not None:
+            raise ProblemError(
+                429, "rate-limited", f"Too many calls from this caller; try again in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )  # fmt: skip
+        return caller
+
+    @staticmethod
+    def _validated(operation: Operation, request: ApiRequest, caller: Caller) -> Call:
+        query = {name: value for name, value in request.query.items() if name not in _HOST_PARAMETERS}
+        return Call(
+            request,
+            caller,
+            _parse(operation.path, dict(request.route), "path"),
+            _parse(operation.query, query, "query"),
+            _parse_body(operation.body, request.body),
+        )
+
+    def _start_sync(self, call: Call) -> ApiResponse:
+        return _accepted(self.syncs.start(call.path.stream, call.body, call.caller.who))
+
+    def _get_run(self, call: Call) -> ApiResponse:
+        run = self.syncs.runs.get(call.path.id)
+        if run is None:
+            raise ProblemError(404, "run-not-found", f"There is no run '{call.path.id}'.")
+        if run.status in ("queued", "running", "loading"):
+            return _accepted(run)
+        return _ok(run)
+
+    def _list_runs(self, call: Call) -> ApiResponse:
+        query: models.RunQuery = call.query
+        runs, token = self.syncs.runs.page(query)
+        next_link = None
+        if token is not None:
+            params = {**query.model_dump(mode="json", exclude_none=True), "continuationToken": token}
+            next_link = "/api/v1/runs?" + "&".join(
+                f"{name}={_quote(str(value))}" for name, value in params.items()
+            )
+        return _ok(models.RunPage(value=runs, continuation_token=token, next_link=next_link))
+
+    def _list_dead_letters(self, call: Call) -> ApiResponse:
+        queue = self._queue(call.path.queue)
+        query: models.DeadLetterQuery = call.query
+        start = int(query.continuation_token or 0)
+        found = self._bus.peek_dead_letters(queue, query.top, start)
+        token = str(found[-1].sequence_number + 1) if len(found) == query.top else None
+        next_link = (
+            f"/api/v1/deadletters/{queue}?top={query.top}&continuationToken={token}" if token else None
+        )
+        page = models.DeadLetterPage(
+            value=[_dead_letter_view(letter) for letter in found],
+            continuation_token=token,
+            next_link=next_link,
+        )
+        return _ok(page)
+
+    def _take(self, call: Call, take: Callable[[str, str], DeadLetter | None]) -> ApiResponse:
+        queue = self._queue(call.path.queue)
+        taken = take(queue, call.path.message_id)
+        if taken is None:
+            raise ProblemError(
+                404, "dead-letter-not-found", f"No dead letter '{call.path.message_id}' on '{queue}'."
+            )
+        return _ok(_dead_letter_view(taken))
+
+    def _queue(self, queue: str) -> str:
+        if queue not in self._queues:
+            known = ", ".join(self._queues)
+            raise ProblemError(404, "queue-not-found", f"'{queue}' is not one of the hub's queues ({known}).")
+        return queue
+
+    def _live_read(self, call: Call) -> ApiResponse:
+        query = {name: value for name, value in call.request.query.items() if name not in _HOST_PARAMETERS}
+        return self.live_reads.answer(call.path.name, query, call.request.header("if-none-match"))
+
+    def _get_readiness(self, call: Call) -> ApiResponse:
+        report, circuits = self._readiness()
+        raw = report.to_json()
+        ready = report.ok and all(state != "open" for state in circuits.values())
+        view = models.Readiness(
+            status="ok" if ready else "down", dependencies=raw["dependencies"], circuits=circuits
+        )
+        return _ok(view, 200 if ready else 503)
+
+    def _get_openapi(self, call: Call) -> ApiResponse:
+        document = openapi_document(list(self.live_reads.reads.values()), call.request.header("host"))
+        return json_response(200, document)
+
+    def _audit(
+        self, operation: Operation, request: ApiRequest, caller: Caller, status: int, correlation_id: str
+    ) -> None:
+        entry = AuditEntry(
+            self._now(), caller.who, operation.operation_id, request.path, status, correlation_id
+        )
+        try:
+            self.audit.record(entry)
+        except Exception:
+            # The call's effect has happened; failing its answer would invite a repeat.
+            log.exception("Could not write the audit entry %s", entry.to_json())
+
+
+def _parse(model: type[Model] | None, values: Mapping[str, str], where: str) -> Model | None:
+    if model is None:
+        return None
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as error:
+        raise validation_problem(error, where) from None
+
+
+def _parse_body(model: type[Model] | None, body: bytes) -> Model | None:
+    if model is None:
+        return None
+    try:
+        return model.model_validate_json(body or b"{}")
+    except ValidationError as error:
+        raise validation_problem(error, "body") from None
+
+
+def _ok(model: BaseModel, status: int = 200) -> ApiResponse:
+    return ApiResponse(status, orjson.dumps(model.model_dump(mode="json", exclude_none=True)))
+
+
+def _accepted(run: models.Run) -> ApiResponse:
+    location = f"/api/v1/runs/{run.id}"
+    return _ok(run, 202).with_headers(Location=location, **{"Retry-After": str(POLL_SECONDS)})
+
+
+def _dead_letter_view(letter: DeadLetter) -> models.DeadLetter:
+    return models.DeadLetter(
+        message_id=letter.message_id,
+        sequence_number=letter.sequence_number,
+        enqueued_time=letter.enqueued_time,
+        delivery_count=letter.delivery_count,
+        reason=letter.reason,
+        description=letter.description,
+        correlation_id=letter.correlation_id,
+        subject=letter.subject,
+        properties=letter.application_properties,
+        body=letter.body,
+    )
+
+
+def _unexpected(error: Exception, correlation_id: str) -> ProblemError:
+    error_class = classify_exception(error)
+    log.error("API call %s failed (%s)", correlation_id, error_class.value, exc_info=error)
+    if error_class in (ErrorClass.TRANSIENT, ErrorClass.THROTTLED):
+        return ProblemError(
+            503, "dependency-unavailable", "A service the hub depends on did not answer; try again shortly.",
+            headers={"Retry-After": str(_UNAVAILABLE_RETRY_SECONDS)},
+        )  # fmt: skip
+    return ProblemError(
+        500, "internal", f"The hub failed ({error_class.value}); quote the correlation id to an admin."
+    )
+
+
+def _correlation_id(request: ApiRequest) -> str:
+    given = request.header("x-correlation-id") or request.header("x-ms-client-tracking-id")
+    return given if given and _CORRELATION.match(given) else str(uuid.uuid4())
+
+
+def _quote(value: str) -> str:
+    return quote(value, safe="")

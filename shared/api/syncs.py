@@ -1,0 +1,172 @@
+"""Starting syncs from the API: refuse at once when the stream is running, else queue the run on Service Bus.
+
+The work happens on the ``sync-requests`` queue's trigger, not inside the
+HTTP call (Functions answers HTTP within 230 s; a sync can take longer). The
+run id is chosen here and travels in the message, so the status URL given to
+the caller is the id the worker will use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.blob import ContainerClient
+from pydantic import ValidationError
+
+from shared.api import models
+from shared.api.problems import ProblemError, validation_problem
+from shared.api.runs import QueuedRun, RunViews
+from shared.pipeline.requests import SyncRequestMessage
+from shared.pipeline.run_record import new_run_id
+from shared.pipeline.stream import StreamCatalog
+from shared.pipeline.stream_state import StreamStates
+from shared.platform.blob_store import BlobStore
+from shared.platform.service_bus import OutgoingMessage, ServiceBus
+
+# BlobLocks keeps each lock as the blob ``locks/<name>`` with the holder in its metadata; the
+# engine names a stream's lock ``sync-<stream>``.
+_LOCK_BLOB = "locks/sync-{stream}"
+
+
+def running_run(container: ContainerClient, stream: str) -> str | None:
+    """The id of the run holding the stream's lease, or None when no run holds it."""
+    blob = container.get_blob_client(_LOCK_BLOB.format(stream=stream))
+    try:
+        properties = blob.get_blob_properties()
+    except ResourceNotFoundError:
+        return None
+    if properties.lease.state != "leased":
+        return None
+    return str(properties.metadata.get("holder") or "unknown")
+
+
+class SyncDesk:
+    """Accepts sync requests and describes each stream's progress."""
+
+    def __init__(
+        self,
+        catalog: StreamCatalog,
+        state: BlobStore,
+        bus: ServiceBus,
+        sync_requests_queue: str,
+        schedules: Mapping[str, str],
+        now: Callable[[], datetime],
+    ) -> None:
+        self._catalog = catalog
+        self._state = state
+        self._bus = bus
+        self._queue = sync_requests_queue
+        self._schedules = dict(schedules)
+        self._now = now
+        self.runs = RunViews(state)
+        self._states = StreamStates(state)
+
+    def start(self, stream: str, start: models.SyncStart, requested_by: str) -> models.Run:
+        self._known(stream)
+        try:
+            message = SyncRequestMessage(
+                stream=stream,
+                mode=start.mode,
+                trigger="api",
+                window_start=start.window_start,
+                window_end=start.window_end,
+                replay_of=start.replay_of,
+            )
+        except ValidationError as error:
+            raise validation_problem(error, "body") from None
+        if message.mode == "backfill" and message.window_start is None and message.window_end is None:
+            raise ProblemError(400, "validation", "A backfill needs windowStart, windowEnd or both.")
+        if message.mode == "replay":
+            past = self.runs.record(message.replay_of or "")
+            if past is None or past.stream != stream:
+                raise ProblemError(400, "validation", f"replayOf must name a past run of '{stream}'.")
+        holder = running_run(self._state.container, stream)
+        if holder is not None:
+            raise ProblemError(
+                409,
+                "sync-running",
+                f"'{stream}' is running already as run {holder}; poll /api/v1/runs/{holder}.",
+            )
+        now = self._now()
+        run_id = new_run_id(stream, now)
+        queued = QueuedRun(
+            id=run_id,
+            stream=stream,
+            mode=message.mode.value,
+            trigger="api",
+            queued_at=now,
+            window_start=start.window_start,
+            window_end=start.window_end,
+            replay_of=start.replay_of,
+            requested_by=requested_by,
+        )
+        self.runs.queue(queued)
+        message = message.model_copy(update={"run_id": run_id})
+        self._bus.publish(
+            self._queue,
+            OutgoingMessage(
+                body=message.model_dump(mode="json"),
+                message_id=run_id,
+                correlation_id=run_id,
+                subject="sync-request",
+                application_properties={"stream": stream, "run_id": run_id},
+            ),
+        )
+        run = self.runs.get(run_id)
+        if run is None:
+            raise LookupError(f"the queued marker of run {run_id} vanished")
+        return run
+
+    def replay(self, run_id: str, requested_by: str) -> models.Run:
+        past = self.runs.record(run_id)
+        if past is None:
+            raise ProblemError(
+                404, "run-not-found", f"There is no finished or running run '{run_id}' to replay."
+            )
+        return self.start(past.stream, models.SyncStart(mode="replay", replayOf=run_id), requested_by)
+
+    def list(self) -> models.SyncList:
+        syncs = []
+        for stream in self._catalog:
+            state, _ = self._states.read(stream.name)
+            last = self.runs.get(state.last_run_id) if state.last_run_id else None
+            syncs.append(
+                models.Sync(
+                    stream=stream.name,
+                    target=stream.target.entity_set,
+                    cursor=stream.cursor,
+                    schedule=self._schedules.get(stream.name),
+                    watermark=state.watermark,
+                    lag_seconds=self._lag(state.watermark),
+                    last_run_id=state.last_run_id,
+                    last_run_status=last.status if last else None,
+                    last_run_started_at=last.started_at if last else None,
+                )
+            )
+        return models.SyncList(value=syncs)
+
+    def _known(self, stream: str) -> None:
+        try:
+            self._catalog.get(stream)
+        except KeyError as unknown:
+            raise ProblemError(404, "stream-not-found", str(unknown.args[0])) from None
+
+    def _lag(self, watermark: Any) -> int | None:
+        moment: datetime | None = None
+        if isinstance(watermark, str):
+            try:
+                moment = datetime.fromisoformat(watermark)
+            except ValueError:
+                return None
+        elif isinstance(watermark, datetime):
+            moment = watermark
+        elif isinstance(watermark, date):
+            moment = datetime(watermark.year, watermark.month, watermark.day)
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return max(0, int((self._now() - moment).total_seconds()))

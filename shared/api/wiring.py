@@ -1,0 +1,90 @@
+"""Builds the API from the hub's clients, once per worker process, for ``functions/api.py``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from shared.api.audit import AuditLog
+from shared.api.callers import BearerTokens, EntraAudience
+from shared.api.live_reads import LiveRead, LiveReads
+from shared.api.rate_limit import RateLimiter
+from shared.api.service import HubApi
+from shared.api.syncs import SyncDesk
+from shared.composition import Hub, hub
+from shared.edw.reads import LIVE_READS
+from shared.health import HealthReport, check_dependencies
+
+READINESS_DEADLINE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The API's own settings (app settings ``API_*``)."""
+
+    rate_limit_per_minute: int = 300
+    entra: EntraAudience | None = None
+    schedules: Mapping[str, str] | None = None
+
+
+def build_api(
+    hub: Hub,
+    settings: ApiSettings,
+    reads: Sequence[LiveRead] = (),
+    edw_engine: Callable[[], Engine] | None = None,
+) -> HubApi:
+    def readiness() -> tuple[HealthReport, dict[str, str]]:
+        return check_dependencies(hub.health_checks(), READINESS_DEADLINE_SECONDS), hub.hosts.breaker_states()
+
+    def no_edw() -> Engine:
+        raise LookupError("the EDW connection is not configured")
+
+    return HubApi(
+        syncs=SyncDesk(
+            hub.engine.catalog,
+            hub.state,
+            hub.service_bus,
+            hub.settings.sync_requests_queue,
+            settings.schedules or {},
+            hub.engine.now,
+        ),
+        bus=hub.service_bus,
+        dead_letter_queues=(
+            hub.settings.sync_requests_queue,
+            hub.settings.batch_loads_queue,
+            hub.settings.gp_postings_queue,
+        ),
+        live_reads=LiveReads(reads, edw_engine or no_edw),
+        readiness=readiness,
+        audit=AuditLog(hub.state.container),
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        tokens=BearerTokens(settings.entra) if settings.entra else None,
+    )
+
+
+def api_settings(hub: Hub) -> ApiSettings:
+    """The API settings from the hub's typed settings (``API_ENTRA_*``, ``API_RATE_LIMIT_PER_MINUTE``)."""
+    values = hub.settings
+    client_id, tenant_id = values.api_entra_client_id, values.api_entra_tenant_id
+    authority = values.api_entra_authority_host or values.entra_authority_host
+    entra = None
+    if client_id and tenant_id:
+        ca_bundle: Path | None = values.local_ca_bundle
+        entra = EntraAudience(str(client_id), str(tenant_id), str(authority).rstrip("/"), ca_bundle)
+    return ApiSettings(rate_limit_per_minute=values.api_rate_limit_per_minute, entra=entra)
+
+
+@functools.cache
+def hub_api() -> HubApi:
+    built = hub()
+
+    def edw() -> Engine:
+        if built.edw is None:
+            raise LookupError("the EDW connection is not configured (EDW_SQL_URL)")
+        return built.edw
+
+    return build_api(built, api_settings(built), reads=LIVE_READS, edw_engine=edw)
