@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench connector fuzz clean
 
 setup: $(PIP_STAMP) $(NPM_STAMP)
 
@@ -31,6 +31,14 @@ test: setup lint
 ## The engine's numbers on this machine (see README, "Benchmark").
 bench: setup
 	$(PY) -m localdev.bench
+
+## The OpenAPI 2.0 document a Power Platform maker imports as a custom connector.
+connector: setup
+	$(PY) -m localdev.connector hub-connector.swagger.json
+
+## Schemathesis against the API of a running `make run` (start it in another terminal first).
+fuzz: setup
+	$(PY) -m localdev.fuzz --host http://127.0.0.1:7071 --key "$$($(PY) -c 'import json; print(json.load(open("local.settings.json"))["Values"]["LOCAL_FUNCTION_KEY"])')"
 
 lint: setup
 	$(VENV)/bin/ruff check .

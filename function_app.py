@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import health, pipeline
+from functions import api, health, pipeline, syncs
 from shared.composition import hub_settings
 
 hub_settings()  # a missing or malformed setting stops the app here, naming the setting
@@ -10,3 +10,5 @@ hub_settings()  # a missing or malformed setting stops the app here, naming the 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health.blueprint)
 app.register_functions(pipeline.blueprint)
+app.register_functions(syncs.blueprint)
+app.register_functions(api.blueprint)

@@ -8,6 +8,7 @@ run record keeps the classified reason for operators.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 
 import azure.functions as func
 
@@ -34,6 +35,8 @@ def run_requested_sync(message: func.ServiceBusMessage) -> None:
         record = hub().engine.run(request.to_request())
     except AlreadyRunningError as running:
         log.warning("Sync request %s skipped: %s", message.message_id, running)
+        if request.run_id is not None:  # the API promised the caller this run id: close it
+            hub().engine.record_refusal(request.to_request(), running)
         return
     if record.error is not None and ERROR_ACTIONS[ErrorClass(record.error.error_class)].redeliver:
         raise SyncFailedError(f"run {record.id} failed ({record.error.error_class}): {record.error.message}")
@@ -49,5 +52,5 @@ def load_staged_batch(message: func.ServiceBusMessage) -> None:
         "Loaded batch %s of run %s: %s",
         batch.batch.id,
         batch.run_id,
-        result.counts.model_dump(exclude_defaults=True),
+        {name: count for name, count in asdict(result.counts).items() if count},
     )

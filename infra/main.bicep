@@ -35,6 +35,9 @@ param dataverseClientId string
 @description('Host name of the EDW SQL Server as the Function App sees it through its hybrid connection.')
 param edwSqlHost string = 'EDW-NODE-01'
 
+@description('SQL Server login the hub reads TP_EDW, TP_LEGION and TP_STAGE with (password: Key Vault secret edw-sql-password)')
+param edwSqlLogin string = 'svc-integration-hub'
+
 @description('eOne SmartConnect SOAP endpoint on the GP application server, reached through its hybrid connection.')
 param gpSmartConnectUrl string = 'http://p-gp18-app2:5556/SmartConnect.asmx'
 
@@ -185,7 +188,15 @@ module api 'app/api.bicep' = {
       DATAVERSE_URL: dataverseUrl
       DATAVERSE_TENANT_ID: dataverseTenantId
       DATAVERSE_CLIENT_ID: dataverseClientId
-      EDW_SQL_HOST: edwSqlHost
+      // The SQL login's password is the Key Vault secret edw-sql-password, read through the SecretStore.
+      EDW_SQL_URL: 'mssql+pymssql://${edwSqlLogin}@${edwSqlHost}:1433/TP_EDW'
+      SQL_QUERY_TIMEOUT_SECONDS: '300'
+      WAGE_RATE_DIFFERENTIAL_PAY: 'dollars_only'
+      MASTER_CUSTOMER_SITES_SCHEDULE: '0 0 3 * * *'
+      USER_ROLES_AND_SITES_SCHEDULE: '0 0 7 * * *'
+      JOB_CODES_SCHEDULE: '0 30 7 * * *'
+      WAGE_RATES_SCHEDULE: '0 0 */4 * * *'
+      BILLABLE_EXPENSE_BUDGETS_SCHEDULE: '0 0 8 * * *'
       GP_SMARTCONNECT_URL: gpSmartConnectUrl
     }
   }

@@ -18,11 +18,13 @@ from azure.storage.blob import BlobServiceClient
 
 from localdev import services
 from localdev.local_ca import server_certificate
+from localdev.sandbox_sql import build_sandbox
 from shared.platform.blob_store import BlobStore
 from shared.settings import LOCAL_SETTINGS_FILE, load_settings
 
 DATA = services.REPO / ".local"
 CERTS = DATA / "certs"
+SQL_SANDBOX = DATA / "sandbox-sql"
 EXAMPLE_SETTINGS = services.REPO / "local.settings.json.example"
 SERVICE_BUS_CONFIG = services.REPO / "localdev" / "servicebus_emulator" / "config.json"
 
@@ -93,9 +95,17 @@ def prepare_storage() -> None:
         BlobStore(service, container).ensure_container()
 
 
+def ensure_sql_sandbox() -> None:
+    """First run: seed the sandbox SQL Server (about 20 s) that EDW_SQL_URL points at locally."""
+    if not (SQL_SANDBOX / "TP_EDW.sqlite").exists():
+        print("Seeding the sandbox SQL Server (TP_EDW, TP_LEGION, TP_STAGE) in .local/sandbox-sql ...")
+        build_sandbox(SQL_SANDBOX)
+
+
 def main(core_tools: bool = False) -> int:
     ensure_local_settings()
     server_certificate(CERTS)
+    ensure_sql_sandbox()
     running: list[services.RunningService] = []
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobServiceClient
+from sqlalchemy import Engine
 
 from shared.connectors.catalog import hub_streams
 from shared.connectors.dataverse.auth import DataverseToken
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink
+from shared.connectors.legion.wage_rates import DifferentialPay
 from shared.http.hosts import HostRegistry
 from shared.pipeline.load import BatchLoader
 from shared.pipeline.sync import SyncEngine
@@ -29,6 +31,7 @@ from shared.platform.blob_store import BlobStore
 from shared.platform.secrets import KeyVaultSecretStore, SecretStore, SettingsSecretStore
 from shared.platform.service_bus import ServiceBus
 from shared.settings import Settings, load_settings
+from shared.sql.engines import sql_server_engine
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Hub:
     locks: BlobLocks
     service_bus: ServiceBus
     hosts: HostRegistry
+    edw: Engine | None
     engine: SyncEngine
     loader: BatchLoader
 
@@ -68,6 +72,7 @@ def _circuit_closed(host: str, state: str) -> None:
 
 
 DATAVERSE_CLIENT_SECRET = "dataverse-client-secret"  # noqa: S105 - the Key Vault secret's name
+EDW_SQL_PASSWORD = "edw-sql-password"  # noqa: S105 - the Key Vault secret's name
 
 
 @functools.cache
@@ -90,7 +95,8 @@ def build_hub(settings: Settings) -> Hub:
     hosts = HostRegistry(verify=settings.local_ca_bundle or True)
     bus = service_bus.connect(settings.service_bus_connection, credential)
     locks = BlobLocks(state.container)
-    catalog = hub_streams()
+    edw = _edw_engine(settings, secrets)
+    catalog = hub_streams(edw, differential_pay=DifferentialPay(settings.wage_rate_differential_pay))
     engine = SyncEngine(catalog, staging, state, locks, bus, settings.batch_loads_queue)
     sink = _dataverse_sink(settings, secrets, hosts)
     return Hub(
@@ -101,9 +107,18 @@ def build_hub(settings: Settings) -> Hub:
         locks=locks,
         service_bus=bus,
         hosts=hosts,
+        edw=edw,
         engine=engine,
         loader=BatchLoader(catalog, staging, state, sink, engine.now),
     )
+
+
+def _edw_engine(settings: Settings, secrets: SecretStore) -> Engine | None:
+    """The EDW SQL Server (TP_EDW, TP_LEGION, TP_STAGE on one instance); the sandbox needs no password."""
+    if settings.edw_sql_url is None:
+        return None
+    password = None if settings.edw_sql_url.startswith("sqlite") else secrets.get(EDW_SQL_PASSWORD)
+    return sql_server_engine(settings.edw_sql_url, password, settings.sql_query_timeout_seconds)
 
 
 def _dataverse_sink(settings: Settings, secrets: SecretStore, hosts: HostRegistry) -> DataverseSink:

@@ -20,7 +20,7 @@ import os
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -126,6 +126,18 @@ class Settings(BaseSettings):
     entra_authority_host: AnyHttpUrl = Field(
         AnyHttpUrl("https://login.microsoftonline.com"), alias="ENTRA_AUTHORITY_HOST"
     )
+
+    edw_sql_url: str | None = Field(None, alias="EDW_SQL_URL", pattern=r"^(mssql\+pymssql|sqlite)://")
+    sql_query_timeout_seconds: int = Field(300, alias="SQL_QUERY_TIMEOUT_SECONDS", ge=1, le=3600)
+    # How DIFFERENTIAL and MEAL PREMIUM rows count in wage rates: today's rule, or left out entirely.
+    wage_rate_differential_pay: Literal["dollars_only", "excluded"] = Field(
+        "dollars_only", alias="WAGE_RATE_DIFFERENTIAL_PAY"
+    )
+
+    api_entra_client_id: str | None = Field(None, alias="API_ENTRA_CLIENT_ID")
+    api_entra_tenant_id: str | None = Field(None, alias="API_ENTRA_TENANT_ID")
+    api_entra_authority_host: AnyHttpUrl | None = Field(None, alias="API_ENTRA_AUTHORITY_HOST")
+    api_rate_limit_per_minute: int = Field(300, alias="API_RATE_LIMIT_PER_MINUTE", ge=1, le=10_000)
 
     local_secret_values: dict[str, SecretStr] = Field(default_factory=dict, alias=_LOCAL_SECRETS)
 

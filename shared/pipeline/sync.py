@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from shared.errors import classify_exception, redact
+from shared.errors import ErrorClass, classify_exception, redact
 from shared.pipeline.load import LoadBatchMessage, settle_if_complete
 from shared.pipeline.quarantine import Quarantine, reasons
 from shared.pipeline.run_record import (
@@ -153,6 +153,22 @@ class SyncEngine:
                 failure = RunError(error_class=classify_exception(error).value, message=redact(str(error)))
                 return self.runs.update(run_id, lambda latest: _fail(latest, record, failure, self.now()))
         return self._finish_extraction(record)
+
+    def record_refusal(self, request: SyncRequest, running: AlreadyRunningError) -> RunRecord:
+        """Close a queued run that could not start because the stream was busy, so its caller stops waiting."""
+        now = self.now()
+        record = RunRecord(
+            id=request.run_id or new_run_id(request.stream, now),
+            stream=request.stream,
+            mode=request.mode,
+            trigger=request.trigger,
+            status=RunStatus.FAILED,
+            started_at=now,
+            finished_at=now,
+            error=RunError(error_class=ErrorClass.TRANSIENT.value, message=str(running)),
+        )
+        self.runs.create(record)
+        return record
 
     def publish(self, record: RunRecord, batch: StagedBatch) -> None:
         message = LoadBatchMessage(run_id=record.id, stream=record.stream, batch=batch)

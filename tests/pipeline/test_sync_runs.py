@@ -218,6 +218,10 @@ def test_a_second_run_of_a_running_stream_is_refused_with_the_running_id(world_f
             world.engine.run(SyncRequest("site_days"))
         assert refused.value.run_id == "run-A"
         assert "already running as run run-A" in str(refused.value)
+        closed = world.engine.record_refusal(SyncRequest("site_days", run_id="run-B"), refused.value)
+        stored = world.engine.runs.get("run-B")
+        assert stored == closed and stored.status is RunStatus.FAILED
+        assert stored.error is not None and "run-A" in stored.error.message
     finally:
         gate.set()
         first.join()
