@@ -9,6 +9,7 @@ point at them; the data survives a restart.
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import sys
@@ -79,10 +80,18 @@ def functions_host(core_tools: bool) -> services.ServiceSpec:
 
 
 def ensure_local_settings() -> None:
-    """First run: start from the example, whose values point at the local world."""
+    """Start from the example on first run; later, add settings the example has gained, keeping yours."""
     if not LOCAL_SETTINGS_FILE.exists():
         shutil.copyfile(EXAMPLE_SETTINGS, LOCAL_SETTINGS_FILE)
         print(f"Created {LOCAL_SETTINGS_FILE.name} from {EXAMPLE_SETTINGS.name}")
+        return
+    mine = json.loads(LOCAL_SETTINGS_FILE.read_text(encoding="utf-8"))
+    example = json.loads(EXAMPLE_SETTINGS.read_text(encoding="utf-8"))["Values"]
+    missing = {name: value for name, value in example.items() if name not in mine.setdefault("Values", {})}
+    if missing:
+        mine["Values"].update(missing)
+        LOCAL_SETTINGS_FILE.write_text(json.dumps(mine, indent=2) + "\n", encoding="utf-8")
+        print(f"Added to {LOCAL_SETTINGS_FILE.name} from the example: {', '.join(sorted(missing))}")
 
 
 def prepare_storage() -> None:
