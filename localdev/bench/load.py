@@ -20,9 +20,7 @@ from azure.servicebus import ServiceBusClient
 from azure.storage.blob import BlobServiceClient
 from pydantic import BaseModel
 
-from localdev.sandbox.directory import DEFAULT_DIRECTORY, load_directory
-from shared.connectors.dataverse.auth import DataverseToken
-from shared.connectors.dataverse.client import DataverseClient, web_api_root
+from localdev.bench.sandbox_sign_in import sandbox_dataverse
 from shared.connectors.dataverse.sink import DataverseSink, DataverseTarget
 from shared.http.hosts import HostRegistry
 from shared.pipeline.load import BatchLoader, LoadBatchMessage
@@ -78,8 +76,6 @@ def _rates(count: int) -> Iterator[list[Row]]:
 def measure_load(
     records: int, blob: str, servicebus: str, org_url: str, ca_bundle: Path, throttled: float
 ) -> LoadOutcome:
-    directory = load_directory(DEFAULT_DIRECTORY)
-    client = next(iter(directory.clients.values()))
     admin = httpx.Client(
         base_url=f"{org_url}/sandbox/", verify=ssl.create_default_context(cafile=str(ca_bundle))
     )
@@ -106,15 +102,7 @@ def measure_load(
     catalog = StreamCatalog([stream])
     engine = SyncEngine(catalog, staging, state, BlobLocks(state.container), ServiceBus(sdk), LOAD_QUEUE)
     hosts = HostRegistry(verify=ca_bundle)
-    token = DataverseToken(
-        org_url=org_url,
-        tenant_id=directory.tenant_id,
-        client_id=client.client_id,
-        client_secret=lambda: client.client_secret,
-        authority_host=org_url,
-        verify=ca_bundle,
-    )
-    dataverse = DataverseClient(hosts.client(web_api_root(org_url)), token)
+    dataverse, token = sandbox_dataverse(org_url, ca_bundle, hosts)
     sink = DataverseSink(dataverse, cap_seconds=5)
     loader = BatchLoader(catalog, staging, state, sink, engine.now)
     record = engine.run(SyncRequest(stream.name))

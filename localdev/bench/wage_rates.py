@@ -29,11 +29,9 @@ from azure.storage.blob import BlobServiceClient
 from sqlalchemy import Engine, func, select
 
 from localdev import services
+from localdev.bench.sandbox_sign_in import sandbox_dataverse
 from localdev.local_ca import server_certificate
-from localdev.sandbox.directory import DEFAULT_DIRECTORY, load_directory
 from localdev.sandbox_sql import sandbox_url
-from shared.connectors.dataverse.auth import DataverseToken
-from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink
 from shared.connectors.legion.days import LastDays
 from shared.connectors.legion.wage_rates import STREAM, DifferentialPay, wage_rates_stream
@@ -179,18 +177,9 @@ def _load(
     sandbox: Sandbox,
 ) -> None:
     org_url, ca_bundle = sandbox
-    directory = load_directory(DEFAULT_DIRECTORY)
-    client = next(iter(directory.clients.values()))
-    token = DataverseToken(
-        org_url=org_url,
-        tenant_id=directory.tenant_id,
-        client_id=client.client_id,
-        client_secret=lambda: client.client_secret,
-        authority_host=org_url,
-        verify=ca_bundle,
-    )
     hosts = HostRegistry(verify=ca_bundle)
-    sink = DataverseSink(DataverseClient(hosts.client(web_api_root(org_url)), token))
+    dataverse, token = sandbox_dataverse(org_url, ca_bundle, hosts)
+    sink = DataverseSink(dataverse)
     loader = BatchLoader(catalog, staging, state, sink, engine.now)
     token()  # sign in before the clock starts: this measures loading, not MSAL's first call
     started = time.perf_counter()
