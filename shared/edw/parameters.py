@@ -31,8 +31,8 @@ FIRST_YEAR = 2000
 LAST_YEAR = 2099
 MAX_SITES = 50  # one district's sites in one call; more is a batch job, not a screen
 MAX_RANGE_DAYS = 93  # a quarter: the longest daily view a screen shows
-_SITE = re.compile(r"\d{1,4}")
-_PERIOD = re.compile(r"(\d{4})-?(\d{2})")
+_SITE = re.compile(r"[0-9]{1,4}")
+_PERIOD = re.compile(r"([0-9]{4})-?([0-9]{2})")
 
 
 class ReadParameters(BaseModel):
@@ -61,7 +61,11 @@ def _unique(sites: list[str]) -> list[str]:
     return list(dict.fromkeys(sites))
 
 
-SiteNumber = Annotated[str, BeforeValidator(_site_number)]
+SiteNumber = Annotated[
+    str,
+    BeforeValidator(_site_number),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,4}$", "example": "0170"}),
+]
 SiteNumbers = Annotated[
     list[SiteNumber],
     BeforeValidator(_site_list),
@@ -112,7 +116,7 @@ Period = Annotated[
     Month,
     BeforeValidator(_month),
     PlainSerializer(lambda month: month.period, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-?\d{2}$", "example": "202611"}),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{4}-?[0-9]{2}$", "example": "202611"}),
 ]
 
 
