@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,8 @@ from shared.platform.blob_store import BlobStore
 
 QUEUED_PREFIX = "queued-runs/"
 _MAX_PROBLEMS = 100
+SCAN_LIMIT = 200  # runs one page may read (the largest top); see RunViews.page
+_READERS = 8
 _ID_TIME_LENGTH = len("20261128T103700Z")
 
 
@@ -132,9 +135,32 @@ class RunViews:
         return None if queued is None else view_of_queued(queued)
 
     def page(self, query: models.RunQuery) -> tuple[list[models.Run], str | None]:
-        """Newest first; the continuation token is the last id returned, so pages never overlap."""
-        after = _decode_token(query.continuation_token)
+        """Newest first; the continuation token is the last id looked at, so pages never overlap.
+
+        A filter that matches few runs could otherwise read every run record
+        in one call and outlast the caller's time-out; each page reads at most
+        ``SCAN_LIMIT`` runs, several at a time, and hands back a token to go
+        on from, so a page may hold fewer than ``top`` runs and not be the last.
+        """
+        candidates, more = self._candidates(query)
         found: list[models.Run] = []
+        step = max(query.top, _READERS)
+        with ThreadPoolExecutor(max_workers=_READERS) as readers:
+            for first in range(0, len(candidates), step):
+                chunk = candidates[first : first + step]
+                runs = readers.map(lambda run_id: self._matching(run_id, query.status), chunk)
+                for run_id, run in zip(chunk, runs, strict=True):
+                    if run is None:
+                        continue
+                    found.append(run)
+                    if len(found) == query.top:
+                        return found, _encode_token(run_id)
+        return found, _encode_token(candidates[-1]) if more else None
+
+    def _candidates(self, query: models.RunQuery) -> tuple[list[str], bool]:
+        """Up to ``SCAN_LIMIT`` ids that pass the filters the id itself answers; True if more follow."""
+        after = _decode_token(query.continuation_token)
+        candidates: list[str] = []
         for run_id in self._ids_newest_first():
             if after is not None and run_id >= after:
                 continue
@@ -143,13 +169,20 @@ class RunViews:
             started = started_of(run_id)
             if query.since is not None and (started is None or started < _utc(query.since)):
                 break  # ids sort by start time, so every later one is older still
-            run = self.get(run_id)
-            if run is None or (query.status is not None and run.status != query.status):
-                continue
-            found.append(run)
-            if len(found) == query.top:
-                return found, _encode_token(run_id)
-        return found, None
+            if len(candidates) == SCAN_LIMIT:
+                return candidates, True
+            candidates.append(run_id)
+        return candidates, False
+
+    def _matching(self, run_id: str, status: str | None) -> models.Run | None:
+        """The run's view if it has ``status``; a finished run of another status costs one read, not two."""
+        record = self._records.get(run_id)
+        if record is None:
+            queued = self.queued(run_id) if status in (None, "queued") else None
+            return None if queued is None else view_of_queued(queued)
+        if status is not None and record.status.value != status:
+            return None
+        return view_of_record(record, self.queued(run_id))
 
     def _ids_newest_first(self) -> Iterator[str]:
         ids = set(self._records.ids())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,7 +12,10 @@ import pytest
 from azure.servicebus import ServiceBusMessage
 from azure.storage.blob import BlobServiceClient
 
+from shared.api.models import RunQuery
+from shared.api.runs import SCAN_LIMIT, QueuedRun, RunViews
 from shared.pipeline.requests import SyncRequestMessage
+from shared.platform.blob_store import BlobStore
 from tests.api.api_world import SYNC_REQUESTS, build_api, call
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 from tests.pipeline.world import ListSource, World, build_world, site_day_stream
@@ -187,3 +191,41 @@ def test_readiness_reports_each_dependency(world: World) -> None:
     api, _ = build_api(world)
     ready = call(api, "GetReadiness", "/api/health/ready", headers={})
     assert ready.status == 200 and _json(ready)["dependencies"]["blob"]["status"] == "ok"
+
+
+def test_a_filter_matching_nothing_pages_through_every_run_without_one_long_read(
+    blob_service: BlobServiceClient,
+) -> None:
+    state = BlobStore(blob_service, f"state-{uuid.uuid4().hex[:12]}")
+    state.ensure_container()
+    views = RunViews(state)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    queued_count = SCAN_LIMIT + 50
+    for n in range(queued_count):
+        moment = start + timedelta(minutes=n)
+        run_id = f"{moment:%Y%m%dT%H%M%SZ}-site_days-{n:08x}"
+        views.queue(
+            QueuedRun(
+                id=run_id,
+                stream="site_days",
+                mode="incremental",
+                trigger="api",
+                queued_at=moment,
+                requested_by="t",
+            )
+        )
+
+    def pages(**filters: object) -> list[list[str]]:
+        found, token = [], None
+        while True:
+            query = RunQuery.model_validate({**filters, "top": 200, "continuationToken": token})
+            runs, token = views.page(query)
+            found.append([run.id for run in runs])
+            if token is None:
+                return found
+
+    assert pages(status="failed") == [[], []]
+    queued = pages(status="queued")
+    assert [len(page) for page in queued] == [SCAN_LIMIT, queued_count - SCAN_LIMIT]
+    every = [run_id for page in queued for run_id in page]
+    assert every == sorted(set(every), reverse=True)
