@@ -12,8 +12,6 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
-from azure.storage.blob import ContainerClient
 from pydantic import ValidationError
 
 from shared.api import models
@@ -23,24 +21,10 @@ from shared.pipeline.requests import SyncRequestMessage
 from shared.pipeline.run_record import new_run_id
 from shared.pipeline.stream import StreamCatalog
 from shared.pipeline.stream_state import StreamStates
+from shared.pipeline.sync import stream_lock
+from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
 from shared.platform.service_bus import OutgoingMessage, ServiceBus
-
-# BlobLocks keeps each lock as the blob ``locks/<name>`` with the holder in its metadata; the
-# engine names a stream's lock ``sync-<stream>``.
-_LOCK_BLOB = "locks/sync-{stream}"
-
-
-def running_run(container: ContainerClient, stream: str) -> str | None:
-    """The id of the run holding the stream's lease, or None when no run holds it."""
-    blob = container.get_blob_client(_LOCK_BLOB.format(stream=stream))
-    try:
-        properties = blob.get_blob_properties()
-    except ResourceNotFoundError:
-        return None
-    if properties.lease.state != "leased":
-        return None
-    return str(properties.metadata.get("holder") or "unknown")
 
 
 class SyncDesk:
@@ -83,7 +67,7 @@ class SyncDesk:
             past = self.runs.record(message.replay_of or "")
             if past is None or past.stream != stream:
                 raise ProblemError(400, "validation", f"replayOf must name a past run of '{stream}'.")
-        holder = running_run(self._state.container, stream)
+        holder = BlobLocks(self._state.container).holder(stream_lock(stream))
         if holder is not None:
             raise ProblemError(
                 409,

@@ -57,6 +57,11 @@ from shared.platform.blob_store import BlobStore
 from shared.platform.service_bus import OutgoingMessage, ServiceBus
 
 
+def stream_lock(stream: str) -> str:
+    """The name of the lock a run of ``stream`` holds: one run per stream at a time."""
+    return f"sync-{stream}"
+
+
 class AlreadyRunningError(Exception):
     """Another run of the stream holds its lease; ``run_id`` is that run."""
 
@@ -131,7 +136,7 @@ class SyncEngine:
         stream = self.catalog.get(request.stream)
         run_id = request.run_id or new_run_id(stream.name, self.now())
         try:
-            lease = self._locks.acquire(f"sync-{stream.name}", holder=run_id)
+            lease = self._locks.acquire(stream_lock(stream.name), holder=run_id)
         except LockHeldError as held:
             raise AlreadyRunningError(stream.name, held.holder) from None
         with lease:

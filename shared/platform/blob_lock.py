@@ -13,7 +13,7 @@ import logging
 import threading
 from types import TracebackType
 
-from azure.core.exceptions import HttpResponseError, ResourceExistsError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobLeaseClient, ContainerClient
 
 _LOCKS_PREFIX = "locks/"
@@ -98,6 +98,17 @@ class BlobLocks:
             raise LockHeldError(name, holder_now) from None
         blob.set_blob_metadata({_HOLDER: holder}, lease=lease)
         return HeldLock(name, lease, self._lease_seconds)
+
+    def holder(self, name: str) -> str | None:
+        """Who holds the lock ``name`` now, or None when nobody does (a lapsed lease is nobody's)."""
+        blob = self._container.get_blob_client(_LOCKS_PREFIX + name)
+        try:
+            properties = blob.get_blob_properties()
+        except ResourceNotFoundError:
+            return None
+        if properties.lease.state != "leased":
+            return None
+        return str(properties.metadata.get(_HOLDER) or "unknown")
 
     @staticmethod
     def _ensure_exists(blob: BlobClient) -> None:

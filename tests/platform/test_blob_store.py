@@ -76,15 +76,18 @@ def test_marker_is_created_by_exactly_one_of_many_concurrent_writers(store: Blob
 
 def test_named_lock_refuses_a_second_holder_and_names_the_first(store: BlobStore) -> None:
     locks = BlobLocks(store.container, lease_seconds=15)
+    assert locks.holder("sync-master_customer_sites") is None  # never taken
     with locks.acquire("sync-master_customer_sites", holder="run-A"):
+        assert locks.holder("sync-master_customer_sites") == "run-A"
         with pytest.raises(LockHeldError) as refused:
             locks.acquire("sync-master_customer_sites", holder="run-B")
         assert refused.value.holder == "run-A"
         assert "run-A" in str(refused.value)
         other = locks.acquire("sync-job_codes", holder="run-C")  # other names are independent
         other.release()
+        assert locks.holder("sync-job_codes") is None  # released
     with locks.acquire("sync-master_customer_sites", holder="run-B"):
-        pass
+        assert locks.holder("sync-master_customer_sites") == "run-B"
 
 
 def test_lock_is_renewed_while_held_and_lapses_when_its_holder_dies(store: BlobStore) -> None:
