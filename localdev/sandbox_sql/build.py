@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import Table
 
 from localdev.sandbox_sql.finance import write_finance
+from localdev.sandbox_sql.gp_statistics import write_gp_statistics
 from localdev.sandbox_sql.legion import write_legion
 from localdev.sandbox_sql.loading import count_rows, create_index, open_databases
 from localdev.sandbox_sql.master import write_master
@@ -182,6 +183,7 @@ def _fill_edw(plan: _Plan) -> None:
         write_finance(
             connection, plan.stream("finance"), world, staff=staff, revenue=revenue, end_date=plan.end_date
         )
+        write_gp_statistics(connection, plan.stream("gp-statistics"), world, plan.end_date)
         _finish(connection, "TP_EDW")
 
 

@@ -45,10 +45,14 @@ class GpLedger:
 
     def holds(self, document: GpDocument) -> bool:
         """True when GP already has this document (it must not be posted again)."""
+        first = document.rows[0] if document.rows else {}
         parameters: dict[str, object] = {
-            "number": document.document_number,
+            # A journal is found by the reference GP stores; a statistics part's number adds "part n" to it.
+            "number": first.get("REFRENCE", document.document_number)
+            if document.map_id is GpMap.JOURNAL
+            else document.document_number,
             "batch": document.batch_id,
-            "vendor": document.rows[0].get("VENDORID", "") if document.rows else "",
+            "vendor": first.get("VENDORID", ""),
             "lines": len(document.lines),
             "debits": float(document.debits),
         }

@@ -6,11 +6,15 @@ is reported as a duplicate and not sent. A marker left at "sending" means an
 earlier attempt's outcome was lost (a time-out after sending, a crash), so GP's
 own tables are asked before the document is sent again. Accounts are checked
 against GP's chart before any call, so an unknown account is refused with its
-reason instead of failing inside SmartConnect.
+reason instead of failing inside SmartConnect. With ``locks``, postings to one
+company wait their turn (up to ``lock_wait_seconds``, then they are left for
+redelivery), as SmartConnect took them one at a time behind the Logic App.
 """
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +24,8 @@ from shared.connectors.great_plains.audit import PostingAudit
 from shared.connectors.great_plains.documents import DocumentRefusedError, GpDocument, check_balanced
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.smartconnect import PostingOutcomeUnknownError, SmartConnect, envelope
-from shared.platform.blob_lock import BlobLocks
+from shared.errors import ErrorClass, HubError
+from shared.platform.blob_lock import BlobLocks, HeldLock, LockHeldError
 from shared.platform.blob_store import BlobStore, StateConflictError
 
 SENDING = "sending"
@@ -57,6 +62,7 @@ class GpPoster:
         *,
         known_account: Callable[[str, str], bool] | None = None,
         locks: BlobLocks | None = None,
+        lock_wait_seconds: float = 120.0,
     ) -> None:
         self._smartconnect = smartconnect
         self._store = store
@@ -64,6 +70,7 @@ class GpPoster:
         self._audit = audit
         self._known_account = known_account
         self._locks = locks
+        self._lock_wait_seconds = lock_wait_seconds
 
     def post(self, document: GpDocument) -> PostingResult:
         """Post the document, or say why not. Raises ``HubError`` when GP could not be reached (redeliver)."""
@@ -77,8 +84,23 @@ class GpPoster:
         if self._locks is None:
             return self._post_once(document)
         # SmartConnect runs one map at a time per company today (the Logic App serialised every call).
-        with self._locks.acquire(f"gp-company-{document.company}", document.key):
+        with self._company_lock(self._locks, document):
             return self._post_once(document)
+
+    def _company_lock(self, locks: BlobLocks, document: GpDocument) -> HeldLock:
+        """Wait for the company's turn; a posting that never gets it is left for redelivery."""
+        deadline = time.monotonic() + self._lock_wait_seconds
+        while True:
+            try:
+                return locks.acquire(f"gp-company-{document.company}", document.key)
+            except LockHeldError as held:
+                if time.monotonic() >= deadline:
+                    raise HubError(
+                        f"GP company {document.company} stayed busy for {self._lock_wait_seconds:.0f} s: {held}",
+                        error_class=ErrorClass.TRANSIENT,
+                        context={"system": "smartconnect", "operation": "post"},
+                    ) from None
+                time.sleep(random.uniform(0.05, 0.25))
 
     def _check_accounts(self, document: GpDocument) -> None:
         if self._known_account is None:

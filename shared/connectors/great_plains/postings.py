@@ -1,0 +1,285 @@
+"""GP postings end to end: a request is recorded and queued, then its statement or statistics go to GP.
+
+``request`` is what the API and the sweep call: it records the request and
+publishes it on the ``gp-postings`` queue (message id = request id). ``process``
+is what the queue's trigger calls: it reads the statement from Dataverse (or
+the month's statistics from the EDW), builds the documents by today's rules,
+posts each with ``GpPoster`` and writes the outcome to the record.
+
+Redelivery is safe by construction: ``GpPoster`` reports a document GP already
+accepted as a duplicate and never sends it again, so a message delivered twice,
+or a dead letter resubmitted, posts nothing twice. A transient failure (GP or
+Dataverse unreachable) is raised after the record notes it, so Service Bus
+delivers the message again. A request whose record already succeeded is not
+worked again.
+
+After a statement, each invoice GP accepted gets its GP document number and
+batch (``bs_gpdocumentnumber``, ``bs_gpbatchid``), which the payment-status
+sync finds invoices by. DOMAIN.md does not say what status the flow writes on
+``bs_emailgenerationprocess`` after posting, so the hub writes none there.
+After a statistics month, ``bs_unitaccountbatchprocess`` rows of that period
+get the flow's statuses: InProgress, then Completed or Failed.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
+
+from shared.connectors.dataverse.client import DataverseClient
+from shared.connectors.great_plains.billing import BatchIdStyle, statement_postings
+from shared.connectors.great_plains.documents import DocumentRefusedError, GpDocument, GpMap
+from shared.connectors.great_plains.posting import GpPoster, PostingResult, PostingStatus
+from shared.connectors.great_plains.requests import (
+    DocumentOutcome,
+    PostingRequest,
+    PostingRequestMessage,
+    PostingRequests,
+    PostingSubject,
+    RequestStatus,
+    new_request_id,
+)
+from shared.connectors.great_plains.statements import StatementReader, StatementRefusedError
+from shared.connectors.great_plains.statistics import InactiveStatisticsError, statistics_journals
+from shared.connectors.great_plains.unit_statistics import UnitStatisticsSource
+from shared.errors import ERROR_ACTIONS, ErrorClass, HubError, classify_exception, redact
+from shared.platform.service_bus import OutgoingMessage, ServiceBus
+
+log = logging.getLogger(__name__)
+
+UNIT_BATCH_PROCESSES = "bs_unitaccountbatchprocesses"
+UNIT_BATCH_ID = "bs_unitaccountbatchprocessid"
+UNIT_BATCH_STATUS = "bs_status"  # unconfirmed column name; the values are the flow's (DOMAIN.md §3 B)
+UNIT_BATCH_IN_PROGRESS = 126840000
+UNIT_BATCH_COMPLETED = 126840001
+UNIT_BATCH_FAILED = 126840002
+_ACCEPTED = (PostingStatus.POSTED, PostingStatus.DUPLICATE)
+
+
+class GpPostings:
+    """Requests in, GP documents out; one instance per worker process."""
+
+    def __init__(
+        self,
+        requests: PostingRequests,
+        bus: ServiceBus,
+        queue: str,
+        poster: GpPoster,
+        statements: StatementReader,
+        dataverse: DataverseClient,
+        statistics: UnitStatisticsSource | None,
+        batch_id_style: BatchIdStyle = BatchIdStyle.TODAY,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.requests = requests
+        self._bus = bus
+        self._queue = queue
+        self._poster = poster
+        self._statements = statements
+        self._dataverse = dataverse
+        self._statistics = statistics
+        self._style = batch_id_style
+        self._now = now
+
+    def request(
+        self,
+        subject: PostingSubject,
+        *,
+        trigger: str = "api",
+        requested_by: str = "",
+        request_id: str | None = None,
+        replace_finished: bool = True,
+    ) -> tuple[PostingRequest, bool]:
+        """Record and queue a request, or give back the subject's standing one: (request, newly queued?).
+
+        A standing request with the same id that is still queued is published
+        again: a run that recorded it and stopped before publishing is healed
+        by the next one (processing the same id twice is harmless).
+        """
+        now = self._now()
+        wanted = PostingRequest(
+            id=request_id or new_request_id(now),
+            subject=subject,
+            trigger="sweep" if trigger == "sweep" else "api",
+            requested_by=requested_by,
+            created_at=now,
+            updated_at=now,
+        )
+        standing, created = self.requests.claim(wanted, replace_finished=replace_finished)
+        if created or (standing.id == wanted.id and standing.status == "queued"):
+            try:
+                self._publish(standing)
+            except Exception as error:
+                if created:
+                    why = f"not queued: {redact(str(error))}"
+                    self.requests.update(standing.id, lambda r: _finished(r, "failed", why))
+                raise
+        return standing, created
+
+    def _publish(self, request: PostingRequest) -> None:
+        message = PostingRequestMessage(request_id=request.id, subject=request.subject)
+        self._bus.publish(
+            self._queue,
+            OutgoingMessage(
+                body=message.model_dump(mode="json"),
+                message_id=request.id,
+                correlation_id=request.id,
+                subject="gp-posting",
+                application_properties={"request_id": request.id, "subject": request.subject.index_name},
+            ),
+        )
+
+    def process(self, message: PostingRequestMessage) -> PostingRequest:
+        """Do the request's work; raises when a later delivery may finish it (GP or Dataverse unreachable)."""
+        current = self.requests.get(message.request_id)
+        if current is None:
+            now = self._now()
+            current, _ = self.requests.claim(
+                PostingRequest(
+                    id=message.request_id, subject=message.subject, created_at=now, updated_at=now
+                ),
+                replace_finished=True,
+            )
+        if current.status in ("succeeded", "refused"):
+            log.info("GP posting request %s is %s already; nothing to do", current.id, current.status)
+            return current
+        self.requests.update(current.id, _started)
+        try:
+            if message.subject.statement_id is not None:
+                return self._post_statement(current.id, message.subject.statement_id)
+            return self._post_statistics(current.id, str(message.subject.unit_statistics_period))
+        except Exception as error:
+            why = redact(str(error))
+            if not ERROR_ACTIONS[classify_exception(error)].redeliver:
+                return self.requests.update(current.id, lambda r: _finished(r, "failed", why))
+            self.requests.update(current.id, lambda r: r.model_copy(update={"last_error": why}))
+            raise
+
+    def _post_statement(self, request_id: str, statement_id: str) -> PostingRequest:
+        try:
+            statement = self._statements.read(statement_id)
+        except StatementRefusedError as refused:
+            reasons = [refused.reason]
+            return self.requests.update(request_id, lambda r: _refused(r, reasons))
+        documents: list[GpDocument] = []
+        refusals: list[str] = []
+        for part in statement.parts:
+            postings = statement_postings(part, self._style)
+            documents.extend(postings.documents)
+            refusals.extend(_reasons(postings.refused))
+        outcomes = self._post(request_id, documents)
+        for document, result in outcomes:
+            invoice_id = statement.invoice_ids.get(document.document_number)
+            if invoice_id is not None and document.map_id is not GpMap.JOURNAL and result.status in _ACCEPTED:
+                self._statements.record_posted(invoice_id, document.document_number, document.batch_id)
+        return self.requests.update(request_id, lambda r: _settled(r, outcomes, refusals))
+
+    def _post_statistics(self, request_id: str, period: str) -> PostingRequest:
+        if self._statistics is None:
+            raise HubError(
+                "unit statistics need the EDW (EDW_SQL_URL) and it is not configured",
+                error_class=ErrorClass.CONFIG,
+            )
+        month = date.fromisoformat(f"{period}-01")
+        self._mark_unit_batches(period, UNIT_BATCH_IN_PROGRESS)
+        try:
+            journals = statistics_journals(month, self._statistics.month(month))
+        except InactiveStatisticsError as inactive:
+            self._mark_unit_batches(period, UNIT_BATCH_FAILED)
+            reasons, report = [str(inactive)], inactive.report()
+            return self.requests.update(
+                request_id, lambda r: _refused(r, reasons).model_copy(update={"report": report})
+            )
+        if not journals:
+            self._mark_unit_batches(period, UNIT_BATCH_FAILED)
+            return self.requests.update(
+                request_id, lambda r: _refused(r, [f"no unit statistics for {period}"])
+            )
+        outcomes = self._post(request_id, journals)
+        done = self.requests.update(request_id, lambda r: _settled(r, outcomes, []))
+        self._mark_unit_batches(
+            period, UNIT_BATCH_COMPLETED if done.status == "succeeded" else UNIT_BATCH_FAILED
+        )
+        return done
+
+    def _post(self, request_id: str, documents: list[GpDocument]) -> list[tuple[GpDocument, PostingResult]]:
+        """Post in order; each result is written to the record as it comes, so a redelivery shows progress."""
+        outcomes = []
+        for document in documents:
+            result = self._poster.post(document)
+            outcomes.append((document, result))
+            self.requests.update(request_id, functools.partial(_noted, document=document, result=result))
+        return outcomes
+
+    def _mark_unit_batches(self, period: str, status: int) -> None:
+        rows = self._dataverse.query(
+            UNIT_BATCH_PROCESSES,
+            (UNIT_BATCH_ID, UNIT_BATCH_STATUS),
+            f"bs_period eq '{period}' and {UNIT_BATCH_STATUS} ne {UNIT_BATCH_COMPLETED}",
+        )
+        for row in list(rows):
+            self._dataverse.upsert(
+                UNIT_BATCH_PROCESSES,
+                {UNIT_BATCH_ID: row[UNIT_BATCH_ID]},
+                {UNIT_BATCH_STATUS: status},
+                if_match="*",
+            )
+
+
+def _reasons(refused: Iterable[DocumentRefusedError]) -> list[str]:
+    return [f"{refusal.document_number}: {refusal.reason}" for refusal in refused]
+
+
+def _started(request: PostingRequest) -> PostingRequest:
+    return request.model_copy(update={"status": "running", "attempts": request.attempts + 1})
+
+
+def _finished(request: PostingRequest, status: RequestStatus, error: str | None = None) -> PostingRequest:
+    return request.model_copy(update={"status": status, "last_error": error})
+
+
+def _refused(request: PostingRequest, reasons: list[str]) -> PostingRequest:
+    return request.model_copy(update={"status": "refused", "refusals": reasons, "last_error": None})
+
+
+def _outcome(document: GpDocument, result: PostingResult) -> DocumentOutcome:
+    return DocumentOutcome(
+        key=result.key,
+        document_number=result.document_number,
+        map=document.map_id.value,
+        company=document.company,
+        batch_id=document.batch_id,
+        status=result.status.value,
+        message=result.message,
+    )
+
+
+def _noted(request: PostingRequest, document: GpDocument, result: PostingResult) -> PostingRequest:
+    """Add or replace the document's outcome; "posted" by an earlier delivery stays "posted"."""
+    outcome = _outcome(document, result)
+    documents = []
+    for earlier in request.documents:
+        if earlier.key != outcome.key:
+            documents.append(earlier)
+        elif earlier.status == "posted" and outcome.status == "duplicate":
+            outcome = earlier
+    documents.append(outcome)
+    return request.model_copy(update={"documents": documents})
+
+
+def _settled(
+    request: PostingRequest, outcomes: list[tuple[GpDocument, PostingResult]], refusals: list[str]
+) -> PostingRequest:
+    for document, result in outcomes:
+        request = _noted(request, document, result)
+    failed = [result for _, result in outcomes if result.status not in _ACCEPTED]
+    accepted = len(outcomes) - len(failed)
+    if not failed and not refusals:
+        status: RequestStatus = "succeeded"
+    elif accepted:
+        status = "partially_failed"
+    else:
+        status = "failed"
+    return request.model_copy(update={"status": status, "refusals": refusals, "last_error": None})

@@ -1,0 +1,215 @@
+"""The hub's GP posting path in-process, wired by the real composition root to every local sandbox.
+
+``gp_hub`` is ``build_hub`` over Azurite, the Service Bus emulator, the sandbox
+Dataverse, sandbox GP and the sandbox EDW. ``write_statement`` puts a
+``BillingStatement`` into Dataverse in the shape Towne Park's tables hold it,
+so a test can compare what GP received with what ``statement_postings`` says
+it should.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import orjson
+import pytest
+from azure.servicebus import ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver
+from azure.storage.blob import BlobServiceClient
+
+from shared.composition import Hub, build_hub
+from shared.connectors.dataverse.batch import BatchOperation
+from shared.connectors.great_plains.billing import BillingStatement
+from shared.connectors.great_plains.requests import PostingRequest, PostingRequestMessage
+from shared.http.policy import HttpPolicy
+from shared.platform.blob_store import BlobStore
+from shared.settings import Settings
+from tests.fixtures.dataverse_sandbox import DataverseSandbox
+from tests.fixtures.gp_sandbox import GpSandbox
+from tests.fixtures.servicebus_emulator import ServiceBusEmulator
+
+GP_POSTINGS = "gp-postings"
+# SmartConnect's read time-out in tests: short, so "accepted but the reply never came" is quick to show.
+SMARTCONNECT_POLICY = HttpPolicy(
+    max_attempts=2, base_seconds=0.05, cap_seconds=0.1, read_timeout_seconds=1.0, budget_seconds=10
+)
+
+
+def gp_settings(
+    azurite: str, emulator: ServiceBusEmulator, dataverse: DataverseSandbox, gp: GpSandbox, edw_url: str
+) -> dict[str, str]:
+    suffix = uuid.uuid4().hex[:8]
+    return {
+        "StagingStorage": azurite,
+        "ServiceBusConnection": emulator.connection_string,
+        "STAGING_CONTAINER": f"gp-staging-{suffix}",
+        "STATE_CONTAINER": f"gp-state-{suffix}",
+        "DATAVERSE_URL": dataverse.url,
+        "DATAVERSE_TENANT_ID": dataverse.tenant_id,
+        "DATAVERSE_CLIENT_ID": dataverse.client_id,
+        "ENTRA_AUTHORITY_HOST": dataverse.authority_host,
+        "LOCAL_CA_BUNDLE": str(dataverse.ca_bundle),
+        "EDW_SQL_URL": edw_url,
+        "GP_SMARTCONNECT_URL": gp.url,
+        "GP_SQL_URL": f"sqlite:///{gp.folder}/{{company}}.sqlite",
+    }
+
+
+@pytest.fixture
+def gp_serialised() -> bool:
+    """Postings wait their turn per company; a test parametrizes this to False to post in parallel."""
+    return True
+
+
+@pytest.fixture
+def gp_hub(
+    azurite: str,
+    servicebus_emulator: ServiceBusEmulator,
+    dataverse_sandbox: DataverseSandbox,
+    gp_sandbox: GpSandbox,
+    hub_sql_sandbox: str,
+    gp_serialised: bool,
+) -> Iterator[Hub]:
+    values: dict[str, Any] = gp_settings(
+        azurite, servicebus_emulator, dataverse_sandbox, gp_sandbox, hub_sql_sandbox
+    )
+    values["GP_SERIALISE_PER_COMPANY"] = gp_serialised
+    values["__local_secrets__"] = {"SECRET_DATAVERSE_CLIENT_SECRET": dataverse_sandbox.client_secret}
+    hub = build_hub(Settings(**values))
+    blob_service = BlobServiceClient.from_connection_string(azurite)
+    for container in (values["STAGING_CONTAINER"], values["STATE_CONTAINER"]):
+        BlobStore(blob_service, container).ensure_container()
+    hub.hosts.client(gp_sandbox.url, policy=SMARTCONNECT_POLICY)
+    try:
+        yield hub
+    finally:
+        hub.service_bus.close()
+        hub.hosts.close()
+
+
+def write_statements(hub: Hub, statements: Sequence[BillingStatement]) -> None:
+    """Every statement with its site, contract and invoices, as Dataverse rows (``$batch``es of 300)."""
+    operations: list[BatchOperation] = []
+    for statement in statements:
+        operations.extend(_statement_rows(hub, statement))
+    for start in range(0, len(operations), 300):
+        answers = hub.dataverse.execute_batch(operations[start : start + 300], idempotent=True)
+        assert all(answer.status < 300 for answer in answers), [a.status for a in answers]
+
+
+def _statement_rows(hub: Hub, statement: BillingStatement) -> list[BatchOperation]:
+    site_id = uuid.uuid5(uuid.NAMESPACE_URL, f"site/{statement.statement_id}")
+    rows = [
+        hub.dataverse.upsert_operation(
+            "bs_customersites",
+            {"bs_customersiteid": site_id},
+            {
+                "bs_sitenumber": statement.site_number,
+                "bs_glstring": statement.gl_string,
+                "bs_vendorid": statement.vendor_id,
+            },
+        ),
+        hub.dataverse.upsert_operation(
+            "bs_contracts",
+            {"bs_contractid": uuid.uuid5(uuid.NAMESPACE_URL, f"contract/{statement.statement_id}")},
+            {
+                "_bs_customersitefk_value": str(site_id),
+                "bs_towneparkresponsibleforparkingtax": statement.towne_park_pays_parking_tax,
+            },
+        ),
+        hub.dataverse.upsert_operation(
+            "bs_billingstatements",
+            {"bs_billingstatementid": uuid.UUID(statement.statement_id)},
+            {
+                "bs_serviceperiodstart": statement.service_period_start.isoformat(),
+                "_bs_customersitefk_value": str(site_id),
+            },
+        ),
+    ]
+    for invoice in statement.invoices:
+        data = [
+            {
+                "title": line.title,
+                "description": line.title,
+                "code": line.code,
+                "amount": float(line.amount),
+                "metaData": {"lineItemType": line.line_item_type, "taxesPaid": float(line.taxes_paid)},
+            }
+            for line in invoice.lines
+        ]
+        rows.append(
+            hub.dataverse.upsert_operation(
+                "bs_invoices",
+                {"bs_invoiceid": invoice_id(invoice.invoice_number)},
+                {
+                    "bs_invoicenumber": invoice.invoice_number,
+                    "bs_amount": float(invoice.amount),
+                    "bs_invoicedate": invoice.invoice_date.isoformat(),
+                    "bs_invoicedata": orjson.dumps(data).decode(),
+                    "_bs_billingstatementfk_value": statement.statement_id,
+                },
+            )
+        )
+    return rows
+
+
+def invoice_id(invoice_number: str) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"invoice/{invoice_number}")
+
+
+def statement_id(site: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"statement/{site}"))
+
+
+def set_company_override(hub: Hub, company: str | None) -> None:
+    hub.dataverse.upsert(
+        "bs_actionoverrideses",
+        {"bs_name": "GPCompanyNameOverride"},
+        {"bs_value": company or "", "bs_isactive": company is not None},
+    )
+
+
+def drain(
+    hub: Hub,
+    emulator: ServiceBusEmulator,
+    settle: Callable[[ServiceBusReceiver, ServiceBusReceivedMessage, PostingRequest | None], None]
+    | None = None,
+    *,
+    workers: int = 12,
+    idle_seconds: float = 3,
+) -> list[PostingRequest | None]:
+    """Receive every ``gp-postings`` message and hand it to the service, as the queue's trigger does.
+
+    ``settle`` decides what happens to each message after processing (default:
+    complete it; a failure abandons it so Service Bus delivers it again).
+    """
+    results: list[PostingRequest | None] = []
+    with (
+        ServiceBusClient.from_connection_string(emulator.connection_string) as client,
+        client.get_queue_receiver(GP_POSTINGS, max_wait_time=idle_seconds) as receiver,
+        ThreadPoolExecutor(workers) as pool,
+    ):
+        while True:
+            batch = receiver.receive_messages(max_message_count=50, max_wait_time=idle_seconds)
+            if not batch:
+                return results
+
+            def work(message: ServiceBusReceivedMessage) -> PostingRequest | None:
+                try:
+                    return hub.gp_postings.process(
+                        PostingRequestMessage.model_validate_json(b"".join(message.body))
+                    )
+                except Exception:  # noqa: BLE001 - as the host does: any failure abandons the message
+                    return None
+
+            processed = list(pool.map(work, batch))
+            for message, record in zip(batch, processed, strict=True):
+                if settle is not None:
+                    settle(receiver, message, record)
+                elif record is None:
+                    receiver.abandon_message(message)
+                else:
+                    receiver.complete_message(message)
+            results.extend(processed)

@@ -1,0 +1,262 @@
+"""GP postings end to end in-process: Dataverse statements → the gp-postings queue → sandbox GP, exactly once."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import date
+
+import pytest
+from azure.servicebus import ServiceBusReceivedMessage, ServiceBusReceiver
+
+from localdev.sandbox_gp.company import UNIT_ACCOUNT, seed_accounts
+from shared.composition import Hub
+from shared.connectors.great_plains.billing import BillingStatement, statement_postings
+from shared.connectors.great_plains.documents import GpDocument, GpMap
+from shared.connectors.great_plains.requests import PostingRequest, PostingSubject
+from shared.connectors.great_plains.smartconnect import envelope, read_reply
+from shared.connectors.great_plains.statistics import statistics_journals
+from shared.connectors.great_plains.unit_statistics import UnitStatisticsSource
+from tests.fixtures.dataverse_sandbox import DataverseSandbox
+from tests.fixtures.gp_sandbox import GpSandbox
+from tests.fixtures.servicebus_emulator import ServiceBusEmulator
+from tests.great_plains.gp_world import (
+    GP_POSTINGS,
+    drain,
+    invoice_id,
+    set_company_override,
+    statement_id,
+    write_statements,
+)
+from tests.great_plains.statements import invoice, line, statement
+
+pytestmark = pytest.mark.services
+SUCCESS = 126840000
+OVERRIDE = "UPP"
+
+
+def billing_day(count: int, first_site: int = 3000) -> list[BillingStatement]:
+    """AR, credits (AP), advance billing, parking tax, the 07 and 22 companies, two-invoice statements."""
+    built = []
+    for n in range(count):
+        site = f"{first_site + n:04}"
+        kind = n % 6
+        gl_string = ("02-03-2106-", "07-01-3100-", "22-04-4100-")[n % 3]
+        on = date(2025, 5, 1) if kind == 2 else date(2025, 4, 30)
+        lines = (line("1200.00", "4791"), line("-150.25", ""), line("0"))
+        invoices = [invoice(f"{site}-202504-01-00", *lines, on=on)]
+        if kind == 1:
+            invoices = [invoice(f"{site}-202504-01-00", line("-300.00"), on=on)]
+        if kind == 3:
+            invoices = [
+                invoice(
+                    f"{site}-202504-01-00",
+                    *lines,
+                    line("42.00", "4790", kind="paidParkingTax"),
+                    line("500.00", "4785", kind="depositedRevenue", taxes_paid="12.50"),
+                    on=on,
+                )
+            ]
+        if kind == 5:
+            invoices.append(invoice(f"{site}-202504-02-00", line("-75.10", "4791"), on=on))
+        made = statement(site, *invoices, gl_string=gl_string, parking_tax=kind == 3)
+        built.append(dataclasses.replace(made, statement_id=statement_id(site)))
+    return built
+
+
+def expected(statements: list[BillingStatement]) -> list[GpDocument]:
+    return [document for item in statements for document in statement_postings(item).documents]
+
+
+def seed_chart(gp_sandbox: GpSandbox, documents: list[GpDocument]) -> None:
+    for document in documents:
+        gp_sandbox.seed(document.company, document.accounts)
+
+
+def request_all(hub: Hub, statements: list[BillingStatement]) -> list[PostingRequest]:
+    return [
+        hub.gp_postings.request(PostingSubject(statement_id=item.statement_id), requested_by="test")[0]
+        for item in statements
+    ]
+
+
+def gp_documents(gp_sandbox: GpSandbox) -> list[tuple[str, str, str]]:
+    """Every document GP holds: (company, map, number or reference)."""
+    held = []
+    for company in ("TOWNE", "ENC", "UPP"):
+        held += [(company, "RMIMPV2", r[0]) for r in gp_sandbox.rows(company, "SELECT DOCNUMBR FROM RM20101")]
+        held += [(company, "PMIMPV2", r[0]) for r in gp_sandbox.rows(company, "SELECT DOCNUMBR FROM PM10000")]
+        held += [(company, "GLIMP", r[0]) for r in gp_sandbox.rows(company, "SELECT REFRENCE FROM GL10000")]
+    return sorted(held)
+
+
+def as_held(documents: list[GpDocument]) -> list[tuple[str, str, str]]:
+    return sorted((d.company, d.map_id.value, d.document_number) for d in documents)
+
+
+# SmartConnect's per-company turn is kept by the other tests; this one measures the whole path at volume.
+@pytest.mark.parametrize("gp_serialised", [False])
+def test_two_hundred_statements_land_in_gp_exactly_and_every_request_is_logged(
+    gp_hub: Hub,
+    gp_sandbox: GpSandbox,
+    servicebus_emulator: ServiceBusEmulator,
+    dataverse_sandbox: DataverseSandbox,
+) -> None:
+    day = billing_day(200)
+    plain, overridden = day[:180], day[180:]
+    wanted = expected(plain) + expected(
+        [dataclasses.replace(s, company_override=OVERRIDE) for s in overridden]
+    )
+    seed_chart(gp_sandbox, wanted)
+    write_statements(gp_hub, day)
+
+    request_all(gp_hub, plain)
+    first = drain(gp_hub, servicebus_emulator)
+    set_company_override(
+        gp_hub, OVERRIDE
+    )  # the override is global in Towne Park's flow: it moves what follows
+    request_all(gp_hub, overridden)
+    second = drain(gp_hub, servicebus_emulator)
+
+    records = first + second
+    assert len(records) == 200 and all(r is not None and r.status == "succeeded" for r in records), [
+        (r.status, r.refusals, r.last_error) for r in records if r is not None and r.status != "succeeded"
+    ]
+    assert gp_documents(gp_sandbox) == as_held(wanted)
+    assert gp_sandbox.stats()["accepted"] == len(wanted)
+
+    with dataverse_sandbox.client() as client:
+        logs = client.get("bs_glrequestlogs", headers={"Prefer": "odata.maxpagesize=5000"}).json()["value"]
+        invoices = client.get("bs_invoices", headers={"Prefer": "odata.maxpagesize=5000"}).json()["value"]
+    by_request = {row["bs_requestxml"]: row for row in logs}
+    assert len(logs) == len(wanted)
+    for document in wanted:
+        row = by_request[envelope(document.map_id.value, document.inter_id, document.rows)]
+        assert (row["bs_sitenumber"], row["bs_requeststatus"]) == (document.site, SUCCESS)
+        assert read_reply(row["bs_responsexml"]) == (True, "success")
+    posted = {d.document_number: d.batch_id for d in wanted if d.map_id is not GpMap.JOURNAL}
+    assert {row["bs_gpdocumentnumber"]: row["bs_gpbatchid"] for row in invoices} == posted
+
+
+def test_every_message_twice_and_a_resubmitted_dead_letter_post_nothing_twice(
+    gp_hub: Hub, gp_sandbox: GpSandbox, servicebus_emulator: ServiceBusEmulator
+) -> None:
+    day = billing_day(8, first_site=4000)
+    late = billing_day(1, first_site=4100)
+    wanted = expected(day)
+    seed_chart(gp_sandbox, wanted + expected(late))
+    write_statements(gp_hub, day)
+    # A worker that died after posting the first invoice of the two-invoice statement: GP has it already.
+    crashed = next(s for s in day if len(s.invoices) == 2)
+    first_of_crashed = statement_postings(crashed).documents[0]
+    assert gp_hub.gp_poster.post(first_of_crashed).status.value == "posted"
+    request_all(gp_hub, day)
+
+    abandoned: set[str] = set()
+
+    def twice(
+        receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage, _: PostingRequest | None
+    ) -> None:
+        if str(message.message_id) in abandoned:
+            receiver.complete_message(message)
+        else:
+            abandoned.add(str(message.message_id))
+            receiver.abandon_message(message)  # Service Bus delivers it again
+
+    delivered = drain(gp_hub, servicebus_emulator, twice, idle_seconds=2)
+    assert len(delivered) == 2 * len(day)
+    assert gp_documents(gp_sandbox) == as_held(wanted)
+
+    record = gp_hub.gp_postings.requests.latest(PostingSubject(statement_id=crashed.statement_id))
+    assert record is not None and record.status == "succeeded"
+    assert {d.document_number: d.status for d in record.documents}[
+        first_of_crashed.document_number
+    ] == "duplicate"
+
+    # GP down: the message fails until Service Bus gives up on it; an operator resubmits it once GP is back.
+    write_statements(gp_hub, late)
+    (queued,) = request_all(gp_hub, late)
+    gp_sandbox.mode("down")
+
+    def give_up(
+        receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage, got: PostingRequest | None
+    ) -> None:
+        assert got is None
+        receiver.dead_letter_message(message, reason="MaxDeliveryCountExceeded")
+
+    drain(gp_hub, servicebus_emulator, give_up, idle_seconds=2)
+    gp_sandbox.mode("normal")
+    assert gp_hub.service_bus.resubmit_dead_letter(GP_POSTINGS, queued.id) is not None
+    (done,) = drain(gp_hub, servicebus_emulator, idle_seconds=2)
+    assert done is not None and done.status == "succeeded" and done.attempts == 2
+    assert gp_documents(gp_sandbox) == as_held(wanted + expected(late))
+
+
+def test_a_document_accepted_but_timed_out_is_found_in_gp_and_not_sent_again(
+    gp_hub: Hub, gp_sandbox: GpSandbox, servicebus_emulator: ServiceBusEmulator
+) -> None:
+    day = billing_day(1, first_site=5000)
+    (document,) = expected(day)
+    seed_chart(gp_sandbox, [document])
+    write_statements(gp_hub, day)
+    gp_sandbox.mode("timeout_after_accept", times=1, hold_seconds=3)
+    request_all(gp_hub, day)
+    (record,) = drain(gp_hub, servicebus_emulator, idle_seconds=2)
+    assert record is not None and record.status == "succeeded"
+    assert [(d.status, d.message) for d in record.documents] == [("posted", "found in GP")]
+
+    again, created = gp_hub.gp_postings.request(PostingSubject(statement_id=day[0].statement_id))
+    assert created and again.id != record.id
+    (repeat,) = drain(gp_hub, servicebus_emulator, idle_seconds=2)
+    assert repeat is not None and [d.status for d in repeat.documents] == ["duplicate"]
+    assert gp_sandbox.stats()["calls"] == 1
+    assert gp_documents(gp_sandbox) == as_held([document])
+
+
+def test_statements_that_cannot_be_read_are_refused_with_the_reason(
+    gp_hub: Hub, gp_sandbox: GpSandbox, servicebus_emulator: ServiceBusEmulator
+) -> None:
+    unknown = str(uuid.uuid4())
+    broken = billing_day(1, first_site=6000)[0]
+    write_statements(gp_hub, [broken])
+    gp_hub.dataverse.upsert(
+        "bs_invoices",
+        {"bs_invoiceid": invoice_id(broken.invoices[0].invoice_number)},
+        {"bs_invoicedata": "{not json"},
+    )
+    request_all(gp_hub, [dataclasses.replace(broken, statement_id=unknown), broken])
+    records = {r.subject.statement_id: r for r in drain(gp_hub, servicebus_emulator, idle_seconds=2) if r}
+    assert records[unknown].status == "refused"
+    assert records[unknown].refusals == ["there is no bs_billingstatement with this id"]
+    assert records[broken.statement_id].refusals == [
+        "invoice 6000-202504-01-00: bs_invoicedata is not a JSON list of invoice lines"
+    ]
+    assert gp_sandbox.stats()["calls"] == 0
+
+
+def test_a_month_of_unit_statistics_posts_as_one_journal_and_completes_its_batch_process(
+    gp_hub: Hub,
+    gp_sandbox: GpSandbox,
+    servicebus_emulator: ServiceBusEmulator,
+    dataverse_sandbox: DataverseSandbox,
+) -> None:
+    assert gp_hub.edw is not None
+    rows = UnitStatisticsSource(gp_hub.edw).month(date(2026, 10, 1))
+    assert len(rows) > 20 and {row.status for row in rows} == {"active"}
+    seed_accounts(gp_sandbox.folder, "TOWNE", {row.gl_string for row in rows}, account_type=UNIT_ACCOUNT)
+    process = "22222222-0000-0000-0000-000000000001"
+    gp_hub.dataverse.upsert(
+        "bs_unitaccountbatchprocesses",
+        {"bs_unitaccountbatchprocessid": process},
+        {"bs_period": "2026-10", "bs_status": 126840003},
+    )
+    gp_hub.gp_postings.request(PostingSubject(unit_statistics_period="2026-10"))
+    (record,) = drain(gp_hub, servicebus_emulator, idle_seconds=2)
+    assert record is not None and record.status == "succeeded", record
+    assert gp_sandbox.rows("TOWNE", "SELECT BACHNUMB, REFRENCE FROM GL10000") == [
+        ("202610POWERSTATS", "October 2026 Statistics")
+    ]
+    assert gp_hub.gp_poster.post(statistics_journals(date(2026, 10, 1), rows)[0]).status.value == "duplicate"
+    with dataverse_sandbox.client() as client:
+        row = client.get(f"bs_unitaccountbatchprocesses({process})").json()
+    assert row["bs_status"] == 126840001
