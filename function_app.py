@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import api, health, pipeline, syncs
+from functions import api, gp, health, pipeline, syncs
 from shared.composition import hub_settings
 
 hub_settings()  # a missing or malformed setting stops the app here, naming the setting
@@ -12,3 +12,4 @@ app.register_functions(health.blueprint)
 app.register_functions(pipeline.blueprint)
 app.register_functions(syncs.blueprint)
 app.register_functions(api.blueprint)
+app.register_functions(gp.blueprint)

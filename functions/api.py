@@ -15,7 +15,7 @@ blueprint = func.Blueprint()
 _FUNCTION, _ADMIN, _ANONYMOUS = func.AuthLevel.FUNCTION, func.AuthLevel.ADMIN, func.AuthLevel.ANONYMOUS
 
 
-def _serve(operation_id: str, req: func.HttpRequest) -> func.HttpResponse:
+def serve(operation_id: str, req: func.HttpRequest) -> func.HttpResponse:
     request = ApiRequest(
         method=req.method,
         path=_path(req.url),
@@ -44,54 +44,54 @@ def _response(answer: ApiResponse) -> func.HttpResponse:
 
 @blueprint.route(route="v1/syncs", methods=["GET"], auth_level=_FUNCTION)
 def list_syncs(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("ListSyncs", req)
+    return serve("ListSyncs", req)
 
 
 @blueprint.route(route="v1/syncs/{stream}", methods=["POST"], auth_level=_FUNCTION)
 def start_sync(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("StartSync", req)
+    return serve("StartSync", req)
 
 
 @blueprint.route(route="v1/runs", methods=["GET"], auth_level=_FUNCTION)
 def list_runs(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("ListRuns", req)
+    return serve("ListRuns", req)
 
 
 @blueprint.route(route="v1/runs/{id}", methods=["GET"], auth_level=_FUNCTION)
 def get_run(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("GetRun", req)
+    return serve("GetRun", req)
 
 
 @blueprint.route(route="v1/runs/{id}/replay", methods=["POST"], auth_level=_FUNCTION)
 def replay_run(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("ReplayRun", req)
+    return serve("ReplayRun", req)
 
 
 @blueprint.route(route="v1/deadletters/{queue}", methods=["GET"], auth_level=_FUNCTION)
 def list_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("ListDeadLetters", req)
+    return serve("ListDeadLetters", req)
 
 
 @blueprint.route(route="v1/deadletters/{queue}/{messageId}/resubmit", methods=["POST"], auth_level=_FUNCTION)
 def resubmit_dead_letter(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("ResubmitDeadLetter", req)
+    return serve("ResubmitDeadLetter", req)
 
 
 @blueprint.route(route="v1/deadletters/{queue}/{messageId}", methods=["DELETE"], auth_level=_ADMIN)
 def discard_dead_letter(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("DiscardDeadLetter", req)
+    return serve("DiscardDeadLetter", req)
 
 
 @blueprint.route(route="v1/edw/{name}", methods=["GET"], auth_level=_FUNCTION)
 def live_read(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("LiveRead", req)
+    return serve("LiveRead", req)
 
 
 @blueprint.route(route="health/ready", methods=["GET"], auth_level=_ANONYMOUS)
 def readiness(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("GetReadiness", req)
+    return serve("GetReadiness", req)
 
 
 @blueprint.route(route="v1/openapi.json", methods=["GET"], auth_level=_ANONYMOUS)
 def openapi(req: func.HttpRequest) -> func.HttpResponse:
-    return _serve("GetOpenApi", req)
+    return serve("GetOpenApi", req)

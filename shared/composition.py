@@ -9,19 +9,32 @@ own ``Settings`` with ``build_hub``.
 from __future__ import annotations
 
 import functools
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobServiceClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 
 from shared.connectors.catalog import hub_streams
 from shared.connectors.dataverse.auth import DataverseToken
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink
+from shared.connectors.great_plains.audit import PostingAudit
+from shared.connectors.great_plains.billing import BatchIdStyle
+from shared.connectors.great_plains.ledger import GpLedger
+from shared.connectors.great_plains.posting import GpPoster
+from shared.connectors.great_plains.postings import GpPostings
+from shared.connectors.great_plains.requests import PostingRequests
+from shared.connectors.great_plains.smartconnect import SmartConnect
+from shared.connectors.great_plains.statements import StatementReader
+from shared.connectors.great_plains.sweep import GpSweep
+from shared.connectors.great_plains.unit_statistics import UnitStatisticsSource
 from shared.connectors.legion.wage_rates import DifferentialPay
+from shared.errors import ErrorClass, HubError
 from shared.http.hosts import HostRegistry
 from shared.pipeline.load import BatchLoader
 from shared.pipeline.sync import SyncEngine
@@ -48,6 +61,69 @@ class Hub:
     edw: Engine | None
     engine: SyncEngine
     loader: BatchLoader
+    dataverse: DataverseClient
+    _gp_engines: dict[str, Engine] = field(default_factory=dict, repr=False, compare=False)
+    _gp_engines_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def gp_configured(self) -> bool:
+        return self.settings.gp_smartconnect_url is not None and self.settings.gp_sql_url is not None
+
+    def gp_company_engine(self, company: str) -> Engine:
+        """The pooled engine of one GP company database (``GP_SQL_URL`` with ``{company}`` filled in)."""
+        url = self._gp_settings()[1]
+        with self._gp_engines_lock:
+            engine = self._gp_engines.get(company)
+            if engine is None:
+                filled = url.replace("{company}", company)
+                if filled.startswith("sqlite"):
+                    # Sandbox GP: one plain SQLite file per company (not the EDW sandbox's attached set).
+                    engine = create_engine(filled)
+                else:
+                    password = self.secrets.get(GP_SQL_PASSWORD)
+                    engine = sql_server_engine(filled, password, self.settings.sql_query_timeout_seconds)
+                self._gp_engines[company] = engine
+            return engine
+
+    @functools.cached_property
+    def gp_poster(self) -> GpPoster:
+        """SmartConnect through the hybrid connection, checked against GP's own tables and chart."""
+        smartconnect_url = self._gp_settings()[0]
+        ledger = GpLedger(self.gp_company_engine)
+        return GpPoster(
+            SmartConnect(self.hosts.client(smartconnect_url), self.settings.gp_smartconnect_path),
+            self.staging,
+            ledger,
+            PostingAudit(self.staging, self.dataverse),
+            known_account=_chart_cache(ledger, GP_CHART_CACHE_SECONDS),
+            locks=self.locks if self.settings.gp_serialise_per_company else None,
+        )
+
+    @functools.cached_property
+    def gp_postings(self) -> GpPostings:
+        return GpPostings(
+            PostingRequests(self.state),
+            self.service_bus,
+            self.settings.gp_postings_queue,
+            self.gp_poster,
+            StatementReader(self.dataverse),
+            self.dataverse,
+            UnitStatisticsSource(self.edw) if self.edw is not None else None,
+            BatchIdStyle(self.settings.gp_batch_id_style),
+        )
+
+    @functools.cached_property
+    def gp_sweep(self) -> GpSweep:
+        return GpSweep(self.dataverse, self.state, self.gp_postings)
+
+    def _gp_settings(self) -> tuple[str, str]:
+        url, sql_url = self.settings.gp_smartconnect_url, self.settings.gp_sql_url
+        if url is None or sql_url is None:
+            raise HubError(
+                "GP posting is off: set GP_SMARTCONNECT_URL and GP_SQL_URL to turn it on",
+                error_class=ErrorClass.CONFIG,
+            )
+        return str(url), sql_url
 
     def health_checks(self) -> dict[str, Callable[[], None]]:
         """What ``GET /api/health`` probes: each returns when its dependency answers.
@@ -73,6 +149,24 @@ def _circuit_closed(host: str, state: str) -> None:
 
 DATAVERSE_CLIENT_SECRET = "dataverse-client-secret"  # noqa: S105 - the Key Vault secret's name
 EDW_SQL_PASSWORD = "edw-sql-password"  # noqa: S105 - the Key Vault secret's name
+GP_SQL_PASSWORD = "gp-sql-password"  # noqa: S105 - the Key Vault secret's name (GP-SQL-PASSWORD)
+GP_CHART_CACHE_SECONDS = 900
+
+
+def _chart_cache(ledger: GpLedger, ttl_seconds: float) -> Callable[[str, str], bool]:
+    """``known_account`` for the poster: each company's chart read once per ``ttl_seconds``."""
+    charts: dict[str, tuple[float, frozenset[str]]] = {}
+    lock = threading.Lock()
+
+    def known(company: str, account: str) -> bool:
+        with lock:
+            cached = charts.get(company)
+            if cached is None or time.monotonic() - cached[0] > ttl_seconds:
+                cached = (time.monotonic(), ledger.chart(company))
+                charts[company] = cached
+        return account in cached[1]
+
+    return known
 
 
 @functools.cache
@@ -98,7 +192,7 @@ def build_hub(settings: Settings) -> Hub:
     edw = _edw_engine(settings, secrets)
     catalog = hub_streams(edw, differential_pay=DifferentialPay(settings.wage_rate_differential_pay))
     engine = SyncEngine(catalog, staging, state, locks, bus, settings.batch_loads_queue)
-    sink = _dataverse_sink(settings, secrets, hosts)
+    dataverse = _dataverse_client(settings, secrets, hosts)
     return Hub(
         settings=settings,
         secrets=secrets,
@@ -109,7 +203,8 @@ def build_hub(settings: Settings) -> Hub:
         hosts=hosts,
         edw=edw,
         engine=engine,
-        loader=BatchLoader(catalog, staging, state, sink, engine.now),
+        loader=BatchLoader(catalog, staging, state, DataverseSink(dataverse), engine.now),
+        dataverse=dataverse,
     )
 
 
@@ -121,7 +216,7 @@ def _edw_engine(settings: Settings, secrets: SecretStore) -> Engine | None:
     return sql_server_engine(settings.edw_sql_url, password, settings.sql_query_timeout_seconds)
 
 
-def _dataverse_sink(settings: Settings, secrets: SecretStore, hosts: HostRegistry) -> DataverseSink:
+def _dataverse_client(settings: Settings, secrets: SecretStore, hosts: HostRegistry) -> DataverseClient:
     org_url = str(settings.dataverse_url).rstrip("/")
     token = DataverseToken(
         org_url=org_url,
@@ -131,7 +226,7 @@ def _dataverse_sink(settings: Settings, secrets: SecretStore, hosts: HostRegistr
         authority_host=str(settings.entra_authority_host),
         verify=settings.local_ca_bundle or True,
     )
-    return DataverseSink(DataverseClient(hosts.client(web_api_root(org_url)), token))
+    return DataverseClient(hosts.client(web_api_root(org_url)), token)
 
 
 def _credential(settings: Settings) -> TokenCredential | None:

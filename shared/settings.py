@@ -134,6 +134,45 @@ class Settings(BaseSettings):
         "dollars_only", alias="WAGE_RATE_DIFFERENTIAL_PAY"
     )
 
+    gp_smartconnect_url: AnyHttpUrl | None = Field(
+        None,
+        alias="GP_SMARTCONNECT_URL",
+        description="eOne SmartConnect's web server, e.g. http://gp-app01:80: in Azure the host:port the "
+        "hybrid connection publishes, locally http://127.0.0.1:7082 (sandbox GP). Unset: GP posting is off "
+        "(its API answers 503, its triggers raise a configuration error) and the rest of the hub runs.",
+    )
+    gp_smartconnect_path: str = Field(
+        "/SmartConnect.asmx",
+        alias="GP_SMARTCONNECT_PATH",
+        pattern=r"^/",
+        description="Path of the RunMapDataTable SOAP endpoint on that server (unconfirmed).",
+    )
+    gp_batch_id_style: Literal["today", "compact"] = Field(
+        "today",
+        alias="GP_BATCH_ID_STYLE",
+        description="today: the flows' 25-character 202504POWERBILL2025-04-30; compact: 15 characters, "
+        "202504PB250430, for a map that passes BatchID to GP unshortened (DOMAIN.md §10.3).",
+    )
+    gp_serialise_per_company: bool = Field(
+        True,
+        alias="GP_SERIALISE_PER_COMPANY",
+        description="Post one document at a time per GP company, as the Logic App serialises today.",
+    )
+    gp_sql_url: str | None = Field(
+        None,
+        alias="GP_SQL_URL",
+        pattern=r"^(mssql\+pymssql|sqlite)://.*\{company\}",
+        description="SQLAlchemy URL of a GP company database with a {company} placeholder, e.g. "
+        "mssql+pymssql://hub_reader@gp-sql01:1433/{company} (password: Key Vault secret gp-sql-password) "
+        "or sqlite:///.local/gp/{company}.sqlite. Read to find documents GP holds and its chart of accounts.",
+    )
+    gp_sweep_schedule: str = Field(
+        "0 */15 * * * *",
+        alias="GP_SWEEP_SCHEDULE",
+        min_length=1,
+        description="NCRONTAB schedule of the sweep that queues GP postings the flows never handed over.",
+    )
+
     api_entra_client_id: str | None = Field(None, alias="API_ENTRA_CLIENT_ID")
     api_entra_tenant_id: str | None = Field(None, alias="API_ENTRA_TENANT_ID")
     api_entra_authority_host: AnyHttpUrl | None = Field(None, alias="API_ENTRA_AUTHORITY_HOST")
@@ -159,6 +198,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ServiceBusConnection: expects a connection string, or "
                 "ServiceBusConnection__fullyQualifiedNamespace (<namespace>.servicebus.windows.net)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _gp_is_complete(self) -> Settings:
+        if self.gp_smartconnect_url is not None and self.gp_sql_url is None:
+            raise ValueError(
+                "GP_SQL_URL: expects the GP company databases' URL with a {company} placeholder whenever "
+                "GP_SMARTCONNECT_URL is set (the hub checks GP before any posting is retried)"
             )
         return self
 

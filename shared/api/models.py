@@ -10,12 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 RunState = Literal["queued", "running", "loading", "succeeded", "partially_failed", "failed"]
+GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+GpPostingState = Literal["queued", "running", "succeeded", "partially_failed", "failed", "refused"]
 
 
 class ApiModel(BaseModel):
@@ -90,6 +93,35 @@ class SyncStart(ApiInput):
         title="Replay of",
         description="Replay only: the run whose batches to resend.",
     )
+
+
+class GpPostingPath(ApiInput):
+    id: str = Field(
+        pattern=RUN_ID_PATTERN, title="Posting id", description="The GP posting's id, from Location."
+    )
+
+
+class GpPostingStart(ApiInput):
+    """What to post to Great Plains: a billing statement, or a month's unit statistics; exactly one."""
+
+    statement_id: str | None = Field(
+        None,
+        pattern=GUID_PATTERN,
+        title="Statement",
+        description="The bs_billingstatement's id: its invoices (and parking tax) are posted to GP.",
+    )
+    unit_statistics_period: str | None = Field(
+        None,
+        pattern=PERIOD_PATTERN,
+        title="Unit statistics month",
+        description="A month as yyyy-MM: its unit statistics are posted to GP as journals.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> GpPostingStart:
+        if (self.statement_id is None) == (self.unit_statistics_period is None):
+            raise ValueError("give exactly one of statementId and unitStatisticsPeriod")
+        return self
 
 
 class RunQuery(ApiInput):
@@ -216,6 +248,43 @@ class Sync(ApiModel):
     last_run_id: str | None = None
     last_run_status: RunState | None = None
     last_run_started_at: datetime | None = None
+
+
+class GpDocumentResult(ApiModel):
+    """One GP document of a posting and what GP made of it."""
+
+    key: str = Field(description="The hub's key for the document: the same document always has the same key.")
+    document_number: str = Field(description="The GP document number, or the journal's reference.")
+    map: str = Field(description="The SmartConnect map: RMIMPV2 (receivables), PMIMPV2 (payables), GLIMP.")
+    company: str
+    batch_id: str
+    status: Literal["posted", "duplicate", "refused", "rejected"] = Field(
+        description="posted; duplicate (GP had it already, not sent again); refused by the hub before GP; "
+        "rejected by GP."
+    )
+    message: str | None = Field(None, description="The refusal's reason or SmartConnect's words.")
+
+
+class GpPosting(ApiModel):
+    """One GP posting request; ``status`` is final once it is succeeded, partially_failed, failed or refused."""
+
+    id: str
+    status: GpPostingState
+    statement_id: str | None = None
+    unit_statistics_period: str | None = None
+    trigger: str = Field(description="api, or sweep when the hub found the statement itself.")
+    requested_by: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    attempts: int = Field(
+        description="Deliveries that worked on it (a redelivery after GP was down adds one)."
+    )
+    documents: list[GpDocumentResult] = Field(default_factory=list)
+    refusals: list[str] = Field(
+        default_factory=list, description="Why documents or the whole request were refused."
+    )
+    report: str | None = Field(None, description="Refused statistics: the HTML table of inactive accounts.")
+    last_error: str | None = Field(None, description="The last failure a redelivery is retrying after.")
 
 
 class SyncList(ApiModel):

@@ -176,6 +176,42 @@ SYNC_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+_GP_LOCATION = Header("Location", "The posting's status URL: poll it until it stops answering 202.")
+_GP_RUNNING = Reply(
+    202,
+    "Queued or posting: poll Location after Retry-After until it answers 200.",
+    models.GpPosting,
+    (_GP_LOCATION, _RETRY_AFTER),
+)
+GP_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "StartGpPosting",
+        "POST",
+        "v1/gp/postings",
+        "Post to Great Plains",
+        "Queues the posting of a billing statement's invoices (statementId) or of a month's unit statistics "
+        "(unitStatisticsPeriod) to GP and answers 202 at once with the posting's status URL in Location. "
+        "While a posting of the same statement or month is queued or running, that posting is returned.",
+        Role.RUN,
+        body=models.GpPostingStart,
+        replies=(_GP_RUNNING, Reply(503, "GP posting is not configured, or a dependency is unavailable.")),
+        changes_state=True,
+        tags=("Great Plains",),
+    ),
+    Operation(
+        "GetGpPosting",
+        "GET",
+        "v1/gp/postings/{id}",
+        "Get a GP posting",
+        "The posting's status and each GP document's outcome: 202 while it is queued or running, "
+        "200 once it has finished.",
+        Role.READ,
+        path=models.GpPostingPath,
+        replies=(Reply(200, "The posting has finished.", models.GpPosting), _GP_RUNNING, _NOT_FOUND),
+        tags=("Great Plains",),
+    ),
+)
+
 LIVE_READ_OPERATION = Operation(
     "LiveRead",
     "GET",
@@ -255,4 +291,4 @@ def _rows_model(read: LiveRead) -> type[BaseModel]:
 
 def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
     """What the OpenAPI document lists: every operation, with each live read spelled out."""
-    return (*SYNC_OPERATIONS, *live_read_operations(reads), *HEALTH_OPERATIONS)
+    return (*SYNC_OPERATIONS, *GP_OPERATIONS, *live_read_operations(reads), *HEALTH_OPERATIONS)

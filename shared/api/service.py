@@ -26,6 +26,7 @@ from shared.api.http import ApiRequest, ApiResponse, json_response
 from shared.api.live_reads import LiveReads
 from shared.api.openapi import openapi_document
 from shared.api.operations import (
+    GP_OPERATIONS,
     HEALTH_OPERATIONS,
     LIVE_READ_OPERATION,
     POLL_SECONDS,
@@ -35,6 +36,8 @@ from shared.api.operations import (
 from shared.api.problems import ProblemError, problem_response, validation_problem
 from shared.api.rate_limit import RateLimiter
 from shared.api.syncs import SyncDesk
+from shared.connectors.great_plains.postings import GpPostings
+from shared.connectors.great_plains.requests import PostingRequest, PostingSubject
 from shared.errors import ErrorClass, classify_exception
 from shared.health import HealthReport
 from shared.platform.service_bus import DeadLetter, ServiceBus
@@ -46,7 +49,7 @@ _UNAVAILABLE_RETRY_SECONDS = 30
 _HOST_PARAMETERS = ("code",)  # the function key, which the Functions host reads from the query
 OPERATIONS: Mapping[str, Operation] = {
     operation.operation_id: operation
-    for operation in (*SYNC_OPERATIONS, LIVE_READ_OPERATION, *HEALTH_OPERATIONS)
+    for operation in (*SYNC_OPERATIONS, *GP_OPERATIONS, LIVE_READ_OPERATION, *HEALTH_OPERATIONS)
 }
 
 
@@ -75,6 +78,7 @@ class HubApi:
         limiter: RateLimiter,
         tokens: BearerTokens | None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        gp: GpPostings | None = None,
     ) -> None:
         self.syncs = syncs
         self._bus = bus
@@ -85,6 +89,7 @@ class HubApi:
         self._limiter = limiter
         self._tokens = tokens
         self._now = now
+        self._gp = gp
         self._handlers: dict[str, Callable[[Call], ApiResponse]] = {
             "ListSyncs": lambda call: _ok(self.syncs.list()),
             "StartSync": self._start_sync,
@@ -94,6 +99,8 @@ class HubApi:
             "ListDeadLetters": self._list_dead_letters,
             "ResubmitDeadLetter": lambda call: self._take(call, self._bus.resubmit_dead_letter),
             "DiscardDeadLetter": lambda call: self._take(call, self._bus.discard_dead_letter),
+            "StartGpPosting": self._start_gp_posting,
+            "GetGpPosting": self._get_gp_posting,
             "LiveRead": self._live_read,
             "GetReadiness": self._get_readiness,
             "GetOpenApi": self._get_openapi,
@@ -159,6 +166,29 @@ class HubApi:
                 f"{name}={_quote(str(value))}" for name, value in params.items()
             )
         return _ok(models.RunPage(value=runs, continuation_token=token, next_link=next_link))
+
+    def _gp_postings(self) -> GpPostings:
+        if self._gp is None:
+            raise ProblemError(
+                503,
+                "gp-not-configured",
+                "GP posting is off in this environment: an admin sets GP_SMARTCONNECT_URL and GP_SQL_URL.",
+            )
+        return self._gp
+
+    def _start_gp_posting(self, call: Call) -> ApiResponse:
+        body: models.GpPostingStart = call.body
+        subject = PostingSubject(
+            statement_id=body.statement_id, unit_statistics_period=body.unit_statistics_period
+        )
+        request, _ = self._gp_postings().request(subject, trigger="api", requested_by=call.caller.who)
+        return _gp_posting(request)
+
+    def _get_gp_posting(self, call: Call) -> ApiResponse:
+        request = self._gp_postings().requests.get(call.path.id)
+        if request is None:
+            raise ProblemError(404, "gp-posting-not-found", f"There is no GP posting '{call.path.id}'.")
+        return _gp_posting(request)
 
     def _list_dead_letters(self, call: Call) -> ApiResponse:
         queue = self._queue(call.path.queue)
@@ -246,6 +276,34 @@ def _ok(model: BaseModel, status: int = 200) -> ApiResponse:
 def _accepted(run: models.Run) -> ApiResponse:
     location = f"/api/v1/runs/{run.id}"
     return _ok(run, 202).with_headers(Location=location, **{"Retry-After": str(POLL_SECONDS)})
+
+
+def _gp_posting(request: PostingRequest) -> ApiResponse:
+    """202 with Location and Retry-After while the posting is queued or running, 200 once it has finished."""
+    view = models.GpPosting(
+        id=request.id,
+        status=request.status,
+        statement_id=request.subject.statement_id,
+        unit_statistics_period=request.subject.unit_statistics_period,
+        trigger=request.trigger,
+        requested_by=request.requested_by or None,
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+        attempts=request.attempts,
+        documents=[
+            models.GpDocumentResult.model_validate(
+                {**document.model_dump(), "message": document.message or None}
+            )
+            for document in request.documents
+        ],
+        refusals=request.refusals,
+        report=request.report,
+        last_error=request.last_error,
+    )
+    if not request.active:
+        return _ok(view)
+    location = f"/api/v1/gp/postings/{request.id}"
+    return _ok(view, 202).with_headers(Location=location, **{"Retry-After": str(POLL_SECONDS)})
 
 
 def _dead_letter_view(letter: DeadLetter) -> models.DeadLetter:

@@ -37,6 +37,8 @@ def build_api(
     reads: Sequence[LiveRead] = (),
     edw_engine: Callable[[], Engine] | None = None,
 ) -> HubApi:
+    """The API over the hub's clients; GP operations answer 503 unless GP posting is configured."""
+
     def readiness() -> tuple[HealthReport, dict[str, str]]:
         return check_dependencies(hub.health_checks(), READINESS_DEADLINE_SECONDS), hub.hosts.breaker_states()
 
@@ -63,6 +65,7 @@ def build_api(
         audit=AuditLog(hub.state.container),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         tokens=BearerTokens(settings.entra) if settings.entra else None,
+        gp=hub.gp_postings if hub.gp_configured else None,
     )
 
 

@@ -1,0 +1,62 @@
+"""Great Plains triggers: the posting API for Power Automate, the poster on the queue, and the sweep.
+
+``POST /api/v1/gp/postings`` records a request and queues it; the
+``gp-postings`` trigger posts it; the timer queues statements marked for GP in
+Dataverse that never reached the hub. The poster raises when GP or Dataverse
+could not be reached, so Service Bus delivers the message again (documents GP
+already accepted are then reported as duplicates, never sent twice) until the
+queue's max delivery count dead-letters it. With GP posting not configured the
+poster raises a configuration error and the sweep does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from functions.api import serve
+from shared.composition import hub
+from shared.connectors.great_plains.requests import PostingRequestMessage
+
+log = logging.getLogger(__name__)
+blueprint = func.Blueprint()
+
+
+@blueprint.route(route="v1/gp/postings", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+def start_gp_posting(req: func.HttpRequest) -> func.HttpResponse:
+    return serve("StartGpPosting", req)
+
+
+@blueprint.route(route="v1/gp/postings/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def get_gp_posting(req: func.HttpRequest) -> func.HttpResponse:
+    return serve("GetGpPosting", req)
+
+
+@blueprint.service_bus_queue_trigger(
+    arg_name="message", queue_name="%GP_POSTINGS_QUEUE%", connection="ServiceBusConnection"
+)
+def post_to_gp(message: func.ServiceBusMessage) -> None:
+    request = PostingRequestMessage.model_validate_json(message.get_body())
+    record = hub().gp_postings.process(request)
+    log.info(
+        "GP posting %s is %s: %s",
+        record.id,
+        record.status,
+        {
+            status: sum(1 for d in record.documents if d.status == status)
+            for status in ("posted", "duplicate")
+        },
+    )
+
+
+@blueprint.timer_trigger(schedule="%GP_SWEEP_SCHEDULE%", arg_name="timer")
+def sweep_gp_postings(timer: func.TimerRequest) -> None:
+    if not hub().gp_configured:
+        log.info("GP sweep skipped: GP posting is not configured (GP_SMARTCONNECT_URL)")
+        return
+    result = hub().gp_sweep.run()
+    if result.baseline:
+        log.info("GP sweep took its first delta link; it queues statements from now on")
+    elif result.queued:
+        log.warning("GP sweep queued %d statement(s) the flows never handed over", len(result.queued))
