@@ -38,8 +38,11 @@ param edwSqlHost string = 'EDW-NODE-01'
 @description('SQL Server login the hub reads TP_EDW, TP_LEGION and TP_STAGE with (password: Key Vault secret edw-sql-password)')
 param edwSqlLogin string = 'svc-integration-hub'
 
-@description('eOne SmartConnect SOAP endpoint on the GP application server, reached through its hybrid connection.')
-param gpSmartConnectUrl string = 'http://p-gp18-app2:5556/SmartConnect.asmx'
+@description('eOne SmartConnect on the GP application server (scheme, host, port), reached through its hybrid connection; the SOAP path is GP_SMARTCONNECT_PATH.')
+param gpSmartConnectUrl string = 'http://p-gp18-app2:5556'
+
+@description('GP company databases as a SQLAlchemy URL with a {company} placeholder, e.g. mssql+pymssql://svc-integration-hub@<gp-sql-host>:1433/{company} (password: Key Vault secret gp-sql-password). Empty leaves GP posting off; add the host:1433 to onPremisesEndpoints too.')
+param gpSqlUrl string = ''
 
 @description('On-premises host:port pairs the Function App reaches through App Service Hybrid Connections; one Relay hybrid connection each.')
 param onPremisesEndpoints array = [
@@ -178,7 +181,7 @@ module api 'app/api.bicep' = {
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     keyVaultUri: keyVault.outputs.uri
     applicationInsightsConnectionString: monitor.outputs.applicationInsightsConnectionString
-    hubSettings: {
+    hubSettings: union({
       STAGING_CONTAINER: stagingContainer
       STATE_CONTAINER: stateContainer
       SYNC_REQUESTS_QUEUE: queues[0].name
@@ -197,8 +200,15 @@ module api 'app/api.bicep' = {
       JOB_CODES_SCHEDULE: '0 30 7 * * *'
       WAGE_RATES_SCHEDULE: '0 0 */4 * * *'
       BILLABLE_EXPENSE_BUDGETS_SCHEDULE: '0 0 8 * * *'
+      GP_SMARTCONNECT_PATH: '/SmartConnect.asmx'
+      GP_BATCH_ID_STYLE: 'today'
+      GP_SERIALISE_PER_COMPANY: 'true'
+      GP_SWEEP_SCHEDULE: '0 */15 * * * *'
+    }, empty(gpSqlUrl) ? {} : {
+      // GP posting turns on only with both: the hub checks GP's tables before any retry.
       GP_SMARTCONNECT_URL: gpSmartConnectUrl
-    }
+      GP_SQL_URL: gpSqlUrl
+    })
   }
 }
 
