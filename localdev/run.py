@@ -1,6 +1,8 @@
 """``make run``: the whole hub on one machine, every dependency local, stopped together on Ctrl-C.
 
-Starts Azurite, the Service Bus emulator and the sandbox systems, prepares what
+Starts Azurite, the Service Bus emulator and the sandbox systems (identity and
+Dataverse; GP's SmartConnect with the company databases TOWNE, ENC, UPP and
+TEST, their charts seeded for the sandbox world's sites), prepares what
 Bicep would have created in Azure (blob containers), then runs the Functions
 app on the local host (or under Core Tools with ``--core-tools``). Ports and
 data folders are fixed so a developer's tools and ``local.settings.json`` can
@@ -19,6 +21,8 @@ from azure.storage.blob import BlobServiceClient
 
 from localdev import services
 from localdev.local_ca import server_certificate
+from localdev.sandbox_gp.world_chart import COMPANIES as GP_COMPANIES
+from localdev.sandbox_gp.world_chart import seed_world_chart
 from localdev.sandbox_sql import build_sandbox
 from shared.platform.blob_store import BlobStore
 from shared.settings import LOCAL_SETTINGS_FILE, load_settings
@@ -26,12 +30,14 @@ from shared.settings import LOCAL_SETTINGS_FILE, load_settings
 DATA = services.REPO / ".local"
 CERTS = DATA / "certs"
 SQL_SANDBOX = DATA / "sandbox-sql"
+GP_DATA = DATA / "gp"
 EXAMPLE_SETTINGS = services.REPO / "local.settings.json.example"
 SERVICE_BUS_CONFIG = services.REPO / "localdev" / "servicebus_emulator" / "config.json"
 
 AZURITE_PORT = 10000
 SERVICE_BUS_PORT = 5672
 SANDBOX_PORT = 7081
+GP_PORT = 7082
 HOST_PORT = 7071
 
 
@@ -59,6 +65,14 @@ def local_world() -> list[services.ServiceSpec]:
             SANDBOX_PORT,
             ["--port", str(SANDBOX_PORT), "--data", str(DATA / "sandbox"), "--certs", str(CERTS)],
             DATA / "logs" / "sandbox.log",
+        ),
+        services.python_module(
+            "sandbox-gp",
+            "localdev.sandbox_gp",
+            GP_PORT,
+            ["--port", str(GP_PORT), "--data", str(GP_DATA)]
+            + [argument for company in GP_COMPANIES for argument in ("--company", company)],
+            DATA / "logs" / "sandbox-gp.log",
         ),
     ]
 
@@ -111,10 +125,19 @@ def ensure_sql_sandbox() -> None:
         build_sandbox(SQL_SANDBOX)
 
 
+def ensure_gp_chart() -> None:
+    """Give sandbox GP an account for everything the world's statements post to (new sites included)."""
+    counts = seed_world_chart(GP_DATA, SQL_SANDBOX)
+    print(
+        f"Sandbox GP chart in .local/gp: {', '.join(f'{c} {n}' for c, n in sorted(counts.items()))} accounts"
+    )
+
+
 def main(core_tools: bool = False) -> int:
     ensure_local_settings()
     server_certificate(CERTS)
     ensure_sql_sandbox()
+    ensure_gp_chart()
     running: list[services.RunningService] = []
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -1,7 +1,9 @@
 """``python -m localdev.sandbox_gp --port 7082 --data .local/gp``: SmartConnect over HTTP and GP company tables.
 
 ``--company`` (repeatable) creates a company database; ``--accounts FILE``
-seeds its chart with one account string per line.
+seeds its chart with one account string per line. ``POST /admin/payments``
+with ``{"company", "document", "amount"}`` applies a cash receipt to an open
+invoice (see ``company.apply_payment``).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ What it enforces, because GP does: the three map ids, a known interID and
 company, a batch id no longer than the configured limit (GP's ``BACHNUMB`` is
 15 characters; whether today's SmartConnect map shortens longer ids is not
 known, so the limit is an option), accounts that exist in the chart, debits
-equal to credits unless every account is a unit account, and no document
-number twice. Accepted documents are written to the company's tables in one
+equal to credits unless every account is a unit account, a document date in
+an open fiscal period of the map's series, and no document number twice. Accepted documents are written to the company's tables in one
 transaction. The reply's ``RunMapDataTableResult`` uses the field names of
 eOne's ``RunMapResponse``; the real SOAP result shape is unconfirmed.
 
@@ -22,6 +22,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from localdev.sandbox_gp.company import UNIT_ACCOUNT, known_companies, open_company
+from localdev.sandbox_gp.company import (
+    UNIT_ACCOUNT,
+    PaymentRefusedError,
+    apply_payment,
+    known_companies,
+    open_company,
+    period_refusal,
+)
+from shared.connectors.great_plains.chart import Series
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://tempuri.org/"
 MODES = ("normal", "fail", "timeout_after_accept", "down")
 DEFAULT_PATH = "/SmartConnect.asmx"
+# Each map's series and the row column holding its document date (MM/dd/yyyy, as the flows send it).
+SERIES_AND_DATE = {
+    "RMIMPV2": (Series.SALES, "PostingDate"),
+    "PMIMPV2": (Series.PURCHASING, "TRXDATE"),
+    "GLIMP": (Series.FINANCIAL, "TRXDATE"),
+}
 
 
 class MapRejectedError(Exception):
@@ -104,12 +119,24 @@ def build_app(folder: Path, *, batch_id_limit: int | None = None, path: str = DE
     async def stats(_: Request) -> Response:
         return JSONResponse({"calls": state.calls, "accepted": state.accepted, "mode": state.mode})
 
+    async def payment(request: Request) -> Response:
+        """``{"company": "TOWNE", "document": "017020250401 00", "amount": "125.00"}`` → what stays open."""
+        body = await request.json()
+        try:
+            amount = Decimal(str(body["amount"]))
+            async with state.lock:
+                remaining = apply_payment(state.folder, str(body["company"]), str(body["document"]), amount)
+        except (KeyError, InvalidOperation, PaymentRefusedError) as refused:
+            return JSONResponse({"error": f"payment refused: {refused}"}, status_code=400)
+        return JSONResponse({"document": body["document"], "remaining": f"{remaining:.2f}"})
+
     return Starlette(
         routes=[
             Route(path, run_map, methods=["POST"]),
             Route("/admin/mode", set_mode, methods=["POST"]),
             Route("/admin/stats", stats, methods=["GET"]),
             Route("/admin/reset", reset, methods=["POST"]),
+            Route("/admin/payments", payment, methods=["POST"]),
         ]
     )
 
@@ -194,6 +221,16 @@ def _write(
     if not statistical and debits != credits:
         raise MapRejectedError(f"Document {number} is out of balance: debits {debits} credits {credits}")
     first = rows[0]
+    series, date_column = SERIES_AND_DATE[map_id]
+    try:
+        day = datetime.strptime(first.get(date_column, ""), "%m/%d/%Y").date()
+    except ValueError:
+        raise MapRejectedError(
+            f"{date_column} '{first.get(date_column)}' is not a date (document {number})"
+        ) from None
+    closed = period_refusal(connection, day, series)
+    if closed:
+        raise MapRejectedError(f"{closed} (document {number})")
     if map_id == "RMIMPV2":
         duplicate = connection.execute(
             "SELECT 1 FROM RM20101 WHERE DOCNUMBR = ? UNION SELECT 1 FROM RM30101 WHERE DOCNUMBR = ?",
