@@ -219,6 +219,18 @@ def deletes_report_deleted_and_not_found(world: World) -> None:
     assert world.row(SITES, {"bs_sitenumber": "5001"}, ["bs_sitename"]) is None
 
 
+def update_only_changes_existing_rows_and_creates_none(world: World) -> None:
+    world.sink().upsert(SITE_TARGET, [_site(5101)])
+    update_only = DataverseTarget(SITES, ("bs_sitenumber",), conflict_policy=ConflictPolicy.UPDATE_ONLY)
+
+    results = world.sink().upsert(update_only, [_site(5101, " (paid)"), _site(5102)])
+
+    assert [(r.outcome, r.status) for r in results] == [(Outcome.UPDATED, 204), (Outcome.NOT_FOUND, 404)]
+    paid = world.row(SITES, {"bs_sitenumber": "5101"}, ["bs_sitename"])
+    assert paid is not None and paid["bs_sitename"] == "Towne Park site 5101 (paid)"
+    assert world.row(SITES, {"bs_sitenumber": "5102"}, ["bs_sitename"]) is None
+
+
 def thirty_percent_throttled_still_loads_every_record(world: World) -> None:
     sites = [_site(number) for number in range(6001, 6401)]
     before = world.throttled_answers()
@@ -260,6 +272,7 @@ SCENARIOS: list[Callable[[World], None]] = [
     an_edit_between_read_and_write_is_a_conflict_not_an_overwrite,
     a_row_created_or_deleted_meanwhile_is_reported_not_forced,
     deletes_report_deleted_and_not_found,
+    update_only_changes_existing_rows_and_creates_none,
     thirty_percent_throttled_still_loads_every_record,
     queries_follow_next_links_page_by_page,
 ]

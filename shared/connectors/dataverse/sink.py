@@ -42,6 +42,9 @@ _RETRYABLE = frozenset(cls for cls, action in ERROR_ACTIONS.items() if action.re
 class ConflictPolicy(StrEnum):
     SOURCE_WINS = "source_wins"
     SKIP_IF_CHANGED = "skip_if_changed"
+    # Rows are only ever changed, never created: for a source that knows more rows than the target
+    # should hold (GP's invoices against the ones the hub posted). A key with no row is not_found.
+    UPDATE_ONLY = "update_only"
 
 
 class Outcome(StrEnum):
@@ -164,6 +167,12 @@ class DataverseSink:
         groups = self._group(target, records, results)
         if target.conflict_policy is ConflictPolicy.SOURCE_WINS:
             writes = [self._upsert(target, group, records[group.last]) for group in groups]
+            self._execute(target, writes, results, idempotent=True)
+        elif target.conflict_policy is ConflictPolicy.UPDATE_ONLY:
+            writes = [
+                self._upsert(target, group, records[group.last], success=Outcome.UPDATED, if_match="*")
+                for group in groups
+            ]
             self._execute(target, writes, results, idempotent=True)
         else:
             writes = self._guarded_writes(target, groups, records, results)

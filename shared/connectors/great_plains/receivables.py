@@ -11,10 +11,11 @@ writes there (``bs_gpdocumentnumber``, alternate key ``bs_gpdocumentnumber_key``
 The three payment columns are hub-proposed (DOMAIN.md defines none): the
 status as text, the amount due and the amount paid.
 
-Only documents of PowerBill batches are read (``yyyyMMPOWERBILL…``, also as
-GP's 15-character ``BACHNUMB`` keeps it, or the compact ``yyyyMMPByyMMdd``):
-the Dataverse sink upserts by key, so a document keyed here that Dataverse
-has no invoice for would create one; invoices keyed in GP by hand never are.
+Rows are only updated, never created (``ConflictPolicy.UPDATE_ONLY``): a GP
+document Dataverse holds no invoice for comes back ``not_found`` in the run's
+problems. Only documents of PowerBill batches are read (``yyyyMMPOWERBILL…``,
+also as GP's 15-character ``BACHNUMB`` keeps it, or the compact
+``yyyyMMPByyMMdd``), so invoices keyed in GP by hand are not even asked about.
 
 A full read each run; the engine's fingerprints keep an unchanged status
 from being sent again. A document found both open and in history (moved
@@ -31,7 +32,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import Engine, Select, column, or_, select, table
 
-from shared.connectors.dataverse.sink import DataverseTarget
+from shared.connectors.dataverse.sink import ConflictPolicy, DataverseTarget
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream
 from shared.sql.engines import stream_rows
 
@@ -42,7 +43,9 @@ DOCUMENT_NUMBER = "bs_gpdocumentnumber"
 PAYMENT_STATUS = "bs_gppaymentstatus"
 AMOUNT_DUE = "bs_gpamountdue"
 AMOUNT_PAID = "bs_gpamountpaid"
-TARGET = DataverseTarget(entity_set="bs_invoices", alternate_key=(DOCUMENT_NUMBER,))
+TARGET = DataverseTarget(
+    entity_set="bs_invoices", alternate_key=(DOCUMENT_NUMBER,), conflict_policy=ConflictPolicy.UPDATE_ONLY
+)
 
 OPEN = "Open"
 PARTIALLY_PAID = "Partially paid"
