@@ -75,3 +75,11 @@ def wage_rates(timer: func.TimerRequest) -> None:
 @blueprint.timer_trigger(schedule="%BILLABLE_EXPENSE_BUDGETS_SCHEDULE%", arg_name="timer")
 def billable_expense_budgets(timer: func.TimerRequest) -> None:
     run_scheduled_sync("billable_expense_budgets", timer)
+
+
+@blueprint.timer_trigger(schedule="%GP_PAYMENT_STATUS_SCHEDULE%", arg_name="timer")
+def gp_invoice_payment_status(timer: func.TimerRequest) -> None:
+    if hub().gp_databases is None:
+        log.info("GP payment status skipped: the GP company databases are not configured (GP_SQL_URL)")
+        return
+    run_scheduled_sync("gp_invoice_payment_status", timer)

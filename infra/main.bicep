@@ -204,6 +204,8 @@ module api 'app/api.bicep' = {
       GP_BATCH_ID_STYLE: 'today'
       GP_SERIALISE_PER_COMPANY: 'true'
       GP_SWEEP_SCHEDULE: '0 */15 * * * *'
+      GP_COMPANIES: 'TOWNE,ENC,UPP'
+      GP_PAYMENT_STATUS_SCHEDULE: '0 20 * * * *'
     }, empty(gpSqlUrl) ? {} : {
       // GP posting turns on only with both: the hub checks GP's tables before any retry.
       GP_SMARTCONNECT_URL: gpSmartConnectUrl

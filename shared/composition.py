@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import functools
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential
@@ -25,6 +24,7 @@ from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink
 from shared.connectors.great_plains.audit import PostingAudit
 from shared.connectors.great_plains.billing import BatchIdStyle
+from shared.connectors.great_plains.chart import ChartCache, FiscalPeriods
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.posting import GpPoster
 from shared.connectors.great_plains.postings import GpPostings
@@ -62,40 +62,24 @@ class Hub:
     engine: SyncEngine
     loader: BatchLoader
     dataverse: DataverseClient
-    _gp_engines: dict[str, Engine] = field(default_factory=dict, repr=False, compare=False)
-    _gp_engines_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    gp_databases: GpCompanyDatabases | None
 
     @property
     def gp_configured(self) -> bool:
-        return self.settings.gp_smartconnect_url is not None and self.settings.gp_sql_url is not None
-
-    def gp_company_engine(self, company: str) -> Engine:
-        """The pooled engine of one GP company database (``GP_SQL_URL`` with ``{company}`` filled in)."""
-        url = self._gp_settings()[1]
-        with self._gp_engines_lock:
-            engine = self._gp_engines.get(company)
-            if engine is None:
-                filled = url.replace("{company}", company)
-                if filled.startswith("sqlite"):
-                    # Sandbox GP: one plain SQLite file per company (not the EDW sandbox's attached set).
-                    engine = create_engine(filled)
-                else:
-                    password = self.secrets.get(GP_SQL_PASSWORD)
-                    engine = sql_server_engine(filled, password, self.settings.sql_query_timeout_seconds)
-                self._gp_engines[company] = engine
-            return engine
+        return self.settings.gp_smartconnect_url is not None and self.gp_databases is not None
 
     @functools.cached_property
     def gp_poster(self) -> GpPoster:
-        """SmartConnect through the hybrid connection, checked against GP's own tables and chart."""
-        smartconnect_url = self._gp_settings()[0]
-        ledger = GpLedger(self.gp_company_engine)
+        """SmartConnect through the hybrid connection, checked against GP's own tables, chart and periods."""
+        smartconnect_url, databases = self._gp_settings()
+        ledger = GpLedger(databases.engine)
         return GpPoster(
             SmartConnect(self.hosts.client(smartconnect_url), self.settings.gp_smartconnect_path),
             self.staging,
             ledger,
             PostingAudit(self.staging, self.dataverse),
-            known_account=_chart_cache(ledger, GP_CHART_CACHE_SECONDS),
+            known_account=ChartCache(ledger, GP_CACHE_SECONDS).known,
+            check_period=FiscalPeriods(databases.engine, GP_CACHE_SECONDS).check,
             locks=self.locks if self.settings.gp_serialise_per_company else None,
         )
 
@@ -116,14 +100,14 @@ class Hub:
     def gp_sweep(self) -> GpSweep:
         return GpSweep(self.dataverse, self.state, self.gp_postings)
 
-    def _gp_settings(self) -> tuple[str, str]:
-        url, sql_url = self.settings.gp_smartconnect_url, self.settings.gp_sql_url
-        if url is None or sql_url is None:
+    def _gp_settings(self) -> tuple[str, GpCompanyDatabases]:
+        url, databases = self.settings.gp_smartconnect_url, self.gp_databases
+        if url is None or databases is None:
             raise HubError(
                 "GP posting is off: set GP_SMARTCONNECT_URL and GP_SQL_URL to turn it on",
                 error_class=ErrorClass.CONFIG,
             )
-        return str(url), sql_url
+        return str(url), databases
 
     def health_checks(self) -> dict[str, Callable[[], None]]:
         """What ``GET /api/health`` probes: each returns when its dependency answers.
@@ -150,23 +134,33 @@ def _circuit_closed(host: str, state: str) -> None:
 DATAVERSE_CLIENT_SECRET = "dataverse-client-secret"  # noqa: S105 - the Key Vault secret's name
 EDW_SQL_PASSWORD = "edw-sql-password"  # noqa: S105 - the Key Vault secret's name
 GP_SQL_PASSWORD = "gp-sql-password"  # noqa: S105 - the Key Vault secret's name (GP-SQL-PASSWORD)
-GP_CHART_CACHE_SECONDS = 900
+GP_CACHE_SECONDS = 900  # how long a company's chart and fiscal periods are trusted before reading again
 
 
-def _chart_cache(ledger: GpLedger, ttl_seconds: float) -> Callable[[str, str], bool]:
-    """``known_account`` for the poster: each company's chart read once per ``ttl_seconds``."""
-    charts: dict[str, tuple[float, frozenset[str]]] = {}
-    lock = threading.Lock()
+class GpCompanyDatabases:
+    """One pooled engine per GP company database, made on first use from ``GP_SQL_URL``."""
 
-    def known(company: str, account: str) -> bool:
-        with lock:
-            cached = charts.get(company)
-            if cached is None or time.monotonic() - cached[0] > ttl_seconds:
-                cached = (time.monotonic(), ledger.chart(company))
-                charts[company] = cached
-        return account in cached[1]
+    def __init__(self, url: str, secrets: SecretStore, timeout_seconds: int) -> None:
+        self._url = url
+        self._secrets = secrets
+        self._timeout_seconds = timeout_seconds
+        self._engines: dict[str, Engine] = {}
+        self._lock = threading.Lock()
 
-    return known
+    def engine(self, company: str) -> Engine:
+        """The company's engine (``{company}`` in the URL filled in with its interID)."""
+        with self._lock:
+            engine = self._engines.get(company)
+            if engine is None:
+                url = self._url.replace("{company}", company)
+                if url.startswith("sqlite"):
+                    # Sandbox GP: one plain SQLite file per company (not the EDW sandbox's attached set).
+                    engine = create_engine(url)
+                else:
+                    password = self._secrets.get(GP_SQL_PASSWORD)
+                    engine = sql_server_engine(url, password, self._timeout_seconds)
+                self._engines[company] = engine
+            return engine
 
 
 @functools.cache
@@ -190,7 +184,17 @@ def build_hub(settings: Settings) -> Hub:
     bus = service_bus.connect(settings.service_bus_connection, credential)
     locks = BlobLocks(state.container)
     edw = _edw_engine(settings, secrets)
-    catalog = hub_streams(edw, differential_pay=DifferentialPay(settings.wage_rate_differential_pay))
+    gp_databases = (
+        GpCompanyDatabases(settings.gp_sql_url, secrets, settings.sql_query_timeout_seconds)
+        if settings.gp_sql_url is not None
+        else None
+    )
+    catalog = hub_streams(
+        edw,
+        differential_pay=DifferentialPay(settings.wage_rate_differential_pay),
+        gp_company_engine=gp_databases.engine if gp_databases is not None else None,
+        gp_companies=settings.gp_companies.split(","),
+    )
     engine = SyncEngine(catalog, staging, state, locks, bus, settings.batch_loads_queue)
     dataverse = _dataverse_client(settings, secrets, hosts)
     return Hub(
@@ -205,6 +209,7 @@ def build_hub(settings: Settings) -> Hub:
         engine=engine,
         loader=BatchLoader(catalog, staging, state, DataverseSink(dataverse), engine.now),
         dataverse=dataverse,
+        gp_databases=gp_databases,
     )
 
 

@@ -166,6 +166,12 @@ class Settings(BaseSettings):
         "mssql+pymssql://hub_reader@gp-sql01:1433/{company} (password: Key Vault secret gp-sql-password) "
         "or sqlite:///.local/gp/{company}.sqlite. Read to find documents GP holds and its chart of accounts.",
     )
+    gp_companies: str = Field(
+        "TOWNE,ENC,UPP",
+        alias="GP_COMPANIES",
+        pattern=r"^[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*$",
+        description="GP company databases (interIDs) the payment-status sync reads, comma-separated.",
+    )
     gp_sweep_schedule: str = Field(
         "0 */15 * * * *",
         alias="GP_SWEEP_SCHEDULE",

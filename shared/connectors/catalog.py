@@ -6,10 +6,13 @@ from settings, and passes them here; the connectors never read settings.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from sqlalchemy import Engine
 
 from shared.connectors.edw.budgets import budgets_stream
 from shared.connectors.edw.master_sites import master_sites_stream
+from shared.connectors.great_plains.receivables import invoice_payment_status_stream
 from shared.connectors.legion.days import LastDays, Today, utc_today
 from shared.connectors.legion.job_codes import SCHEDULE_DAYS, job_code_streams
 from shared.connectors.legion.wage_rates import DifferentialPay, wage_rates_stream
@@ -25,17 +28,19 @@ SYNCS: dict[str, tuple[str, ...]] = {
     "job_codes": ("job_codes", "job_codes_by_site"),
     "wage_rates": ("wage_rates",),
     "billable_expense_budgets": ("billable_expense_budgets",),
+    "gp_invoice_payment_status": ("gp_invoice_payment_status",),
 }
 
 # Each sync's app setting for its timer (6-field NCRONTAB, UTC) and the default, from DOMAIN.md §1, §2, §4:
 # master sites daily at 03:00 as today; user roles nightly after Workday's overnight export; job codes and
-# budgets daily after it; wage rates every 4 hours from 00:00.
+# budgets daily after it; wage rates every 4 hours from 00:00; GP payment status hourly (no flow does it today).
 SCHEDULES: dict[str, tuple[str, str]] = {
     "master_customer_sites": ("MASTER_CUSTOMER_SITES_SCHEDULE", "0 0 3 * * *"),
     "user_roles_and_sites": ("USER_ROLES_AND_SITES_SCHEDULE", "0 0 7 * * *"),
     "job_codes": ("JOB_CODES_SCHEDULE", "0 30 7 * * *"),
     "wage_rates": ("WAGE_RATES_SCHEDULE", "0 0 */4 * * *"),
     "billable_expense_budgets": ("BILLABLE_EXPENSE_BUDGETS_SCHEDULE", "0 0 8 * * *"),
+    "gp_invoice_payment_status": ("GP_PAYMENT_STATUS_SCHEDULE", "0 20 * * * *"),
 }
 
 
@@ -45,17 +50,19 @@ def hub_streams(
     differential_pay: DifferentialPay = DifferentialPay.DOLLARS_ONLY,
     today: Today = utc_today,
     page_rows: int = 5000,
+    gp_company_engine: Callable[[str], Engine] | None = None,
+    gp_companies: Sequence[str] = (),
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
     ``today`` anchors Legion's rolling windows (tests and the sandbox pin it).
-    Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL streams.
+    Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
+    streams; without ``gp_company_engine`` it holds no GP stream.
     """
-    if edw is None:
-        return StreamCatalog()
-    codes, use = job_code_streams(edw, days=LastDays(SCHEDULE_DAYS, today), page_rows=page_rows)
-    return StreamCatalog(
-        [
+    catalog = StreamCatalog()
+    if edw is not None:
+        codes, use = job_code_streams(edw, days=LastDays(SCHEDULE_DAYS, today), page_rows=page_rows)
+        for stream in (
             master_sites_stream(edw, page_rows),
             users_stream(edw, page_rows),
             user_sites_stream(edw, page_rows),
@@ -65,5 +72,8 @@ def hub_streams(
                 edw, days=LastDays(WAGE_RATE_DAYS, today), differential=differential_pay, page_rows=page_rows
             ),
             budgets_stream(edw, page_rows=page_rows),
-        ]
-    )
+        ):
+            catalog.add(stream)
+    if gp_company_engine is not None:
+        catalog.add(invoice_payment_status_stream(gp_company_engine, gp_companies, page_rows))
+    return catalog

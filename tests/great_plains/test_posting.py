@@ -12,8 +12,10 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from sqlalchemy import Engine, create_engine
 
+from localdev.sandbox_gp.company import set_period_closed
 from shared.connectors.great_plains.audit import PostingAudit
 from shared.connectors.great_plains.billing import BillingStatement, statement_postings
+from shared.connectors.great_plains.chart import FiscalPeriods, Series
 from shared.connectors.great_plains.documents import GpDocument, GpMap
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.posting import GpPoster, PostingStatus
@@ -51,6 +53,7 @@ def poster(gp_sandbox: GpSandbox, store: BlobStore) -> Iterator[GpPoster]:
         ledger,
         PostingAudit(store, None),
         known_account=lambda company, account: account in ledger.chart(company),
+        check_period=FiscalPeriods(company_engine).check,
         locks=BlobLocks(store.container, lease_seconds=15),
     )
     registry.close()
@@ -165,3 +168,18 @@ def test_smartconnect_rejection_comes_back_with_its_words(gp_sandbox: GpSandbox,
         PostingStatus.REJECTED,
         "Duplicate document number 20052025040100",
     )
+
+
+def test_a_document_dated_in_a_closed_period_is_refused_before_any_call(
+    gp_sandbox: GpSandbox, poster: GpPoster
+) -> None:
+    (document,) = _documents([statement("2006", invoice("2006-202504-01-00", line("10.00")))])
+    _seed_chart(gp_sandbox, [document])
+    set_period_closed(gp_sandbox.folder, "TOWNE", date(2025, 4, 30), Series.SALES)
+    try:
+        result = poster.post(document)
+    finally:
+        set_period_closed(gp_sandbox.folder, "TOWNE", date(2025, 4, 30), Series.SALES, closed=False)
+    assert result.status is PostingStatus.REFUSED
+    assert "closed for the sales series" in result.message, result.message
+    assert gp_sandbox.stats()["calls"] == 0

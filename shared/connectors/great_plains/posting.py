@@ -61,10 +61,12 @@ class GpPoster:
         audit: PostingAudit,
         *,
         known_account: Callable[[str, str], bool] | None = None,
+        check_period: Callable[[GpDocument], None] | None = None,
         locks: BlobLocks | None = None,
         lock_wait_seconds: float = 120.0,
     ) -> None:
         self._smartconnect = smartconnect
+        self._check_period = check_period
         self._store = store
         self._ledger = ledger
         self._audit = audit
@@ -77,6 +79,8 @@ class GpPoster:
         try:
             check_balanced(document)
             self._check_accounts(document)
+            if self._check_period is not None:
+                self._check_period(document)
         except DocumentRefusedError as refusal:
             return PostingResult(
                 document.key, document.document_number, PostingStatus.REFUSED, refusal.reason
