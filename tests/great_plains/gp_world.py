@@ -9,9 +9,11 @@ it should.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import Any
 
 import orjson
@@ -21,7 +23,8 @@ from azure.storage.blob import BlobServiceClient
 
 from shared.composition import Hub, build_hub
 from shared.connectors.dataverse.batch import BatchOperation
-from shared.connectors.great_plains.billing import BillingStatement
+from shared.connectors.great_plains.billing import BillingStatement, statement_postings
+from shared.connectors.great_plains.documents import GpDocument
 from shared.connectors.great_plains.requests import PostingRequest, PostingRequestMessage
 from shared.http.policy import HttpPolicy
 from shared.platform.blob_store import BlobStore
@@ -29,6 +32,7 @@ from shared.settings import Settings
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
+from tests.great_plains import statements as build
 
 GP_POSTINGS = "gp-postings"
 # SmartConnect's read time-out in tests: short, so "accepted but the reply never came" is quick to show.
@@ -213,3 +217,55 @@ def drain(
                 else:
                     receiver.complete_message(message)
             results.extend(processed)
+
+
+def billing_day(count: int, first_site: int = 3000) -> list[BillingStatement]:
+    """AR, credits (AP), advance billing, parking tax, the 07 and 22 companies, two-invoice statements."""
+    built = []
+    for n in range(count):
+        site = f"{first_site + n:04}"
+        kind = n % 6
+        gl_string = ("02-03-2106-", "07-01-3100-", "22-04-4100-")[n % 3]
+        on = date(2025, 5, 1) if kind == 2 else date(2025, 4, 30)
+        lines = (build.line("1200.00", "4791"), build.line("-150.25", ""), build.line("0"))
+        invoices = [build.invoice(f"{site}-202504-01-00", *lines, on=on)]
+        if kind == 1:
+            invoices = [build.invoice(f"{site}-202504-01-00", build.line("-300.00"), on=on)]
+        if kind == 3:
+            invoices = [
+                build.invoice(
+                    f"{site}-202504-01-00",
+                    *lines,
+                    build.line("42.00", "4790", kind="paidParkingTax"),
+                    build.line("500.00", "4785", kind="depositedRevenue", taxes_paid="12.50"),
+                    on=on,
+                )
+            ]
+        if kind == 5:
+            invoices.append(build.invoice(f"{site}-202504-02-00", build.line("-75.10", "4791"), on=on))
+        made = build.statement(site, *invoices, gl_string=gl_string, parking_tax=kind == 3)
+        built.append(dataclasses.replace(made, statement_id=statement_id(site)))
+    return built
+
+
+def expected(statements: list[BillingStatement]) -> list[GpDocument]:
+    return [document for item in statements for document in statement_postings(item).documents]
+
+
+def seed_chart(gp_sandbox: GpSandbox, documents: list[GpDocument]) -> None:
+    for document in documents:
+        gp_sandbox.seed(document.company, document.accounts)
+
+
+def gp_documents(gp_sandbox: GpSandbox) -> list[tuple[str, str, str]]:
+    """Every document GP holds: (company, map, number or reference)."""
+    held = []
+    for company in ("TOWNE", "ENC", "UPP"):
+        held += [(company, "RMIMPV2", r[0]) for r in gp_sandbox.rows(company, "SELECT DOCNUMBR FROM RM20101")]
+        held += [(company, "PMIMPV2", r[0]) for r in gp_sandbox.rows(company, "SELECT DOCNUMBR FROM PM10000")]
+        held += [(company, "GLIMP", r[0]) for r in gp_sandbox.rows(company, "SELECT REFRENCE FROM GL10000")]
+    return sorted(held)
+
+
+def as_held(documents: list[GpDocument]) -> list[tuple[str, str, str]]:
+    return sorted((d.company, d.map_id.value, d.document_number) for d in documents)

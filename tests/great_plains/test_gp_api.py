@@ -15,8 +15,14 @@ from shared.connectors.great_plains.sweep import SEND_ALL, SEND_TO_GP, sweep_req
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.hub_host import HubHost
-from tests.great_plains.gp_world import write_statements
-from tests.great_plains.test_gp_postings import as_held, billing_day, expected, gp_documents, seed_chart
+from tests.great_plains.gp_world import (
+    as_held,
+    billing_day,
+    expected,
+    gp_documents,
+    seed_chart,
+    write_statements,
+)
 
 pytestmark = pytest.mark.services
 

@@ -12,7 +12,7 @@ from azure.servicebus import ServiceBusReceivedMessage, ServiceBusReceiver
 from localdev.sandbox_gp.company import UNIT_ACCOUNT, seed_accounts
 from shared.composition import Hub
 from shared.connectors.great_plains.billing import BillingStatement, statement_postings
-from shared.connectors.great_plains.documents import GpDocument, GpMap
+from shared.connectors.great_plains.documents import GpMap
 from shared.connectors.great_plains.requests import PostingRequest, PostingSubject
 from shared.connectors.great_plains.smartconnect import envelope, read_reply
 from shared.connectors.great_plains.statistics import statistics_journals
@@ -22,55 +22,20 @@ from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 from tests.great_plains.gp_world import (
     GP_POSTINGS,
+    as_held,
+    billing_day,
     drain,
+    expected,
+    gp_documents,
     invoice_id,
+    seed_chart,
     set_company_override,
-    statement_id,
     write_statements,
 )
-from tests.great_plains.statements import invoice, line, statement
 
 pytestmark = pytest.mark.services
 SUCCESS = 126840000
 OVERRIDE = "UPP"
-
-
-def billing_day(count: int, first_site: int = 3000) -> list[BillingStatement]:
-    """AR, credits (AP), advance billing, parking tax, the 07 and 22 companies, two-invoice statements."""
-    built = []
-    for n in range(count):
-        site = f"{first_site + n:04}"
-        kind = n % 6
-        gl_string = ("02-03-2106-", "07-01-3100-", "22-04-4100-")[n % 3]
-        on = date(2025, 5, 1) if kind == 2 else date(2025, 4, 30)
-        lines = (line("1200.00", "4791"), line("-150.25", ""), line("0"))
-        invoices = [invoice(f"{site}-202504-01-00", *lines, on=on)]
-        if kind == 1:
-            invoices = [invoice(f"{site}-202504-01-00", line("-300.00"), on=on)]
-        if kind == 3:
-            invoices = [
-                invoice(
-                    f"{site}-202504-01-00",
-                    *lines,
-                    line("42.00", "4790", kind="paidParkingTax"),
-                    line("500.00", "4785", kind="depositedRevenue", taxes_paid="12.50"),
-                    on=on,
-                )
-            ]
-        if kind == 5:
-            invoices.append(invoice(f"{site}-202504-02-00", line("-75.10", "4791"), on=on))
-        made = statement(site, *invoices, gl_string=gl_string, parking_tax=kind == 3)
-        built.append(dataclasses.replace(made, statement_id=statement_id(site)))
-    return built
-
-
-def expected(statements: list[BillingStatement]) -> list[GpDocument]:
-    return [document for item in statements for document in statement_postings(item).documents]
-
-
-def seed_chart(gp_sandbox: GpSandbox, documents: list[GpDocument]) -> None:
-    for document in documents:
-        gp_sandbox.seed(document.company, document.accounts)
 
 
 def request_all(hub: Hub, statements: list[BillingStatement]) -> list[PostingRequest]:
@@ -78,20 +43,6 @@ def request_all(hub: Hub, statements: list[BillingStatement]) -> list[PostingReq
         hub.gp_postings.request(PostingSubject(statement_id=item.statement_id), requested_by="test")[0]
         for item in statements
     ]
-
-
-def gp_documents(gp_sandbox: GpSandbox) -> list[tuple[str, str, str]]:
-    """Every document GP holds: (company, map, number or reference)."""
-    held = []
-    for company in ("TOWNE", "ENC", "UPP"):
-        held += [(company, "RMIMPV2", r[0]) for r in gp_sandbox.rows(company, "SELECT DOCNUMBR FROM RM20101")]
-        held += [(company, "PMIMPV2", r[0]) for r in gp_sandbox.rows(company, "SELECT DOCNUMBR FROM PM10000")]
-        held += [(company, "GLIMP", r[0]) for r in gp_sandbox.rows(company, "SELECT REFRENCE FROM GL10000")]
-    return sorted(held)
-
-
-def as_held(documents: list[GpDocument]) -> list[tuple[str, str, str]]:
-    return sorted((d.company, d.map_id.value, d.document_number) for d in documents)
 
 
 # SmartConnect's per-company turn is kept by the other tests; this one measures the whole path at volume.

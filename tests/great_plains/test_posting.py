@@ -16,7 +16,7 @@ from localdev.sandbox_gp.company import set_period_closed
 from shared.connectors.great_plains.audit import PostingAudit
 from shared.connectors.great_plains.billing import BillingStatement, statement_postings
 from shared.connectors.great_plains.chart import FiscalPeriods, Series
-from shared.connectors.great_plains.documents import GpDocument, GpMap
+from shared.connectors.great_plains.documents import GpMap
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.posting import GpPoster, PostingStatus
 from shared.connectors.great_plains.smartconnect import SmartConnect, read_reply
@@ -26,6 +26,7 @@ from shared.http.policy import HttpPolicy
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
 from tests.fixtures.gp_sandbox import GpSandbox
+from tests.great_plains.gp_world import expected, seed_chart
 from tests.great_plains.statements import invoice, line, statement
 
 
@@ -82,20 +83,11 @@ def _statements(count: int) -> list[BillingStatement]:
     return built
 
 
-def _documents(statements: list[BillingStatement]) -> list[GpDocument]:
-    return [document for item in statements for document in statement_postings(item).documents]
-
-
-def _seed_chart(gp_sandbox: GpSandbox, documents: list[GpDocument]) -> None:
-    for document in documents:
-        gp_sandbox.seed(document.company, document.accounts)
-
-
 def test_gp_holds_every_document_once_however_often_it_is_delivered(
     gp_sandbox: GpSandbox, poster: GpPoster, store: BlobStore
 ) -> None:
-    documents = _documents(_statements(40))
-    _seed_chart(gp_sandbox, documents)
+    documents = expected(_statements(40))
+    seed_chart(gp_sandbox, documents)
     first = [poster.post(document) for document in documents]
     assert {result.status for result in first} == {PostingStatus.POSTED}, [r.message for r in first]
     again = [poster.post(document) for document in documents]
@@ -121,8 +113,8 @@ def test_gp_holds_every_document_once_however_often_it_is_delivered(
 def test_a_posting_accepted_but_timed_out_is_found_in_gp_and_not_sent_again(
     gp_sandbox: GpSandbox, poster: GpPoster
 ) -> None:
-    (document,) = _documents([statement("2001", invoice("2001-202504-01-00", line("99.00")))])
-    _seed_chart(gp_sandbox, [document])
+    (document,) = expected([statement("2001", invoice("2001-202504-01-00", line("99.00")))])
+    seed_chart(gp_sandbox, [document])
     gp_sandbox.mode("timeout_after_accept", times=1, hold_seconds=3)
     result = poster.post(document)
     assert (result.status, result.message) == (PostingStatus.POSTED, "found in GP")
@@ -134,8 +126,8 @@ def test_a_posting_accepted_but_timed_out_is_found_in_gp_and_not_sent_again(
 def test_gp_down_leaves_the_posting_to_be_redelivered_and_it_lands_once(
     gp_sandbox: GpSandbox, poster: GpPoster
 ) -> None:
-    (document,) = _documents([statement("2002", invoice("2002-202504-01-00", line("10.00")))])
-    _seed_chart(gp_sandbox, [document])
+    (document,) = expected([statement("2002", invoice("2002-202504-01-00", line("10.00")))])
+    seed_chart(gp_sandbox, [document])
     gp_sandbox.mode("down")
     with pytest.raises(HubError):
         poster.post(document)
@@ -148,7 +140,7 @@ def test_gp_down_leaves_the_posting_to_be_redelivered_and_it_lands_once(
 def test_unknown_account_and_unbalanced_invoice_are_refused_before_any_call(
     gp_sandbox: GpSandbox, poster: GpPoster
 ) -> None:
-    (document,) = _documents([statement("2003", invoice("2003-202504-01-00", line("10.00")))])
+    (document,) = expected([statement("2003", invoice("2003-202504-01-00", line("10.00")))])
     result = poster.post(document)
     assert result.status is PostingStatus.REFUSED
     assert "02-03-2106-4791-2003" in result.message and "not in TOWNE's chart" in result.message
@@ -158,10 +150,10 @@ def test_unknown_account_and_unbalanced_invoice_are_refused_before_any_call(
 
 
 def test_smartconnect_rejection_comes_back_with_its_words(gp_sandbox: GpSandbox, poster: GpPoster) -> None:
-    (document,) = _documents([statement("2005", invoice("2005-202504-01-00", line("10.00")))])
-    _seed_chart(gp_sandbox, [document])
+    (document,) = expected([statement("2005", invoice("2005-202504-01-00", line("10.00")))])
+    seed_chart(gp_sandbox, [document])
     changed = statement_postings(statement("2005", invoice("2005-202504-01-00", line("11.00")))).documents[0]
-    _seed_chart(gp_sandbox, [changed])
+    seed_chart(gp_sandbox, [changed])
     assert poster.post(document).status is PostingStatus.POSTED
     result = poster.post(changed)
     assert (result.status, result.message) == (
@@ -173,8 +165,8 @@ def test_smartconnect_rejection_comes_back_with_its_words(gp_sandbox: GpSandbox,
 def test_a_document_dated_in_a_closed_period_is_refused_before_any_call(
     gp_sandbox: GpSandbox, poster: GpPoster
 ) -> None:
-    (document,) = _documents([statement("2006", invoice("2006-202504-01-00", line("10.00")))])
-    _seed_chart(gp_sandbox, [document])
+    (document,) = expected([statement("2006", invoice("2006-202504-01-00", line("10.00")))])
+    seed_chart(gp_sandbox, [document])
     set_period_closed(gp_sandbox.folder, "TOWNE", date(2025, 4, 30), Series.SALES)
     try:
         result = poster.post(document)
