@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine
 
 from localdev.sandbox_gp.company import set_period_closed
 from shared.connectors.great_plains.audit import PostingAudit
-from shared.connectors.great_plains.billing import BillingStatement, statement_postings
+from shared.connectors.great_plains.billing import statement_postings
 from shared.connectors.great_plains.chart import FiscalPeriods, Series
 from shared.connectors.great_plains.documents import GpMap
 from shared.connectors.great_plains.ledger import GpLedger
@@ -26,7 +26,7 @@ from shared.http.policy import HttpPolicy
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
 from tests.fixtures.gp_sandbox import GpSandbox
-from tests.great_plains.gp_world import expected, seed_chart
+from tests.great_plains.gp_world import billing_day, expected, seed_chart
 from tests.great_plains.statements import invoice, line, statement
 
 
@@ -60,33 +60,10 @@ def poster(gp_sandbox: GpSandbox, store: BlobStore) -> Iterator[GpPoster]:
     registry.close()
 
 
-def _statements(count: int) -> list[BillingStatement]:
-    """A mix like a billing day: AR, credits (AP), advance billing, parking tax, the other companies, overrides."""
-    built = []
-    for n in range(count):
-        site = f"{1000 + n:04}"
-        kind = n % 5
-        gl_string = ("02-03-2106-", "07-01-3100-", "22-04-4100-")[n % 3]
-        on = date(2025, 5, 1) if kind == 2 else date(2025, 4, 30)
-        lines = (line("1200.00", "4791"), line("-150.25", ""), line("0")) if kind != 1 else (line("-300.00"),)
-        if kind == 3:
-            lines = (*lines, line("42.00", "4790", kind="paidParkingTax"))
-        built.append(
-            statement(
-                site,
-                invoice(f"{site}-202504-01-00", *lines, on=on),
-                gl_string=gl_string,
-                parking_tax=kind == 3,
-                company_override="UPP" if kind == 4 else None,
-            )
-        )
-    return built
-
-
 def test_gp_holds_every_document_once_however_often_it_is_delivered(
     gp_sandbox: GpSandbox, poster: GpPoster, store: BlobStore
 ) -> None:
-    documents = expected(_statements(40))
+    documents = expected(billing_day(40, first_site=1000))
     seed_chart(gp_sandbox, documents)
     first = [poster.post(document) for document in documents]
     assert {result.status for result in first} == {PostingStatus.POSTED}, [r.message for r in first]
