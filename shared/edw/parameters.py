@@ -145,8 +145,12 @@ class SiteDays(ReadParameters):
     """One site and a bounded run of days, first and last included."""
 
     site: SiteNumber
-    from_date: date
-    to_date: date
+    from_date: date = Field(title="From date", description="First day (yyyy-MM-dd), included.")
+    to_date: date = Field(
+        title="To date",
+        description=f"Last day (yyyy-MM-dd), included: not before fromDate, at most {MAX_RANGE_DAYS - 1} "
+        "days after it.",
+    )
 
     @field_validator("to_date")
     @classmethod
