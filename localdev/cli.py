@@ -6,6 +6,10 @@ run``). Extraction runs in this process; loading happens where load messages
 are consumed: by the running hub (the default, and this command waits for it),
 or right here with ``--load-here``, through the same loader the load trigger
 calls. Batches loaded here are marked, so the hub skips their messages later.
+
+``python -m localdev statements`` seeds a month of billing statements into the
+local Dataverse and prints, for each, the curl that posts it to sandbox GP
+through the running hub (see ``localdev/billing_statements.py``).
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 
+from localdev.billing_statements import DEFAULT_COUNT, describe, posting_command, seed_billing_statements
+from localdev.run import HOST_PORT
 from shared.composition import Hub, build_hub
+from shared.connectors.great_plains.ledger import GpLedger
 from shared.pipeline.load import LoadBatchMessage
 from shared.pipeline.run_record import RunMode, RunRecord
 from shared.pipeline.stream import ReadWindow
@@ -37,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--load-here", action="store_true", help="load the batches in this process")
     sync.add_argument("--wait", type=float, default=120.0, help="seconds to wait for loading (default 120)")
     commands.add_parser("streams", help="list the streams the hub knows")
+    statements = commands.add_parser(
+        "statements", help="seed billing statements in the local Dataverse and print how to post each to GP"
+    )
+    statements.add_argument(
+        "--count", type=int, default=DEFAULT_COUNT, help=f"how many (default {DEFAULT_COUNT})"
+    )
+    statements.add_argument("--month", type=service_month, help="service month yyyy-MM (default: last month)")
     arguments = parser.parse_args(argv)
     try:
         hub = build_hub(load_settings())
@@ -47,7 +61,37 @@ def main(argv: list[str] | None = None) -> int:
         for stream in hub.engine.catalog:
             print(f"{stream.name:<28} → {stream.target.entity_set} (cursor: {stream.cursor or 'full read'})")
         return 0
+    if arguments.command == "statements":
+        return seed_statements(hub, arguments.count, arguments.month)
     return run_sync(hub, arguments)
+
+
+def service_month(value: str) -> date:
+    """``yyyy-MM`` → the month's first day."""
+    try:
+        return datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a month as yyyy-MM") from None
+
+
+def seed_statements(hub: Hub, count: int, month: date | None) -> int:
+    """Seed the statements and print one line each: id, site, company, kind and the curl that posts it."""
+    if hub.edw is None or hub.gp_databases is None:
+        print("Seeding statements needs EDW_SQL_URL and GP_SQL_URL (make run's sandboxes)", file=sys.stderr)
+        return 2
+    seeded = seed_billing_statements(
+        hub.dataverse, hub.edw, GpLedger(hub.gp_databases.engine).chart, count, month
+    )
+    # Keys are never printed: the commands read the key from the shell.
+    print("# export LOCAL_FUNCTION_KEY=<Values.LOCAL_FUNCTION_KEY in local.settings.json>")
+    for item in seeded:
+        print(f"{describe(item)}  {posting_command(item.statement_id, f'http://127.0.0.1:{HOST_PORT}')}")
+    if len(seeded) < count:
+        print(
+            f"Only {len(seeded)} of {count}: the EDW has no more sites with every account in sandbox GP's chart",
+            file=sys.stderr,
+        )
+    return 0 if seeded else 1
 
 
 def run_sync(hub: Hub, arguments: argparse.Namespace) -> int:
