@@ -281,7 +281,7 @@ def _statement_rows(
                 {
                     "bs_amount": float(invoice.amount),
                     "bs_invoicedate": invoice.invoice_date.isoformat(),
-                    "bs_invoicedata": _invoice_data(invoice),
+                    "bs_invoicedata": invoice_data(invoice),
                     columns.INVOICE_STATEMENT: statement.statement_id,
                 },
             )
@@ -289,7 +289,7 @@ def _statement_rows(
     return rows
 
 
-def _invoice_data(invoice: Invoice) -> str:
+def invoice_data(invoice: Invoice) -> str:
     """``bs_invoicedata`` as PowerBill writes it: ``[{title, description, code, amount, metaData}]``."""
     entries: list[dict[str, Any]] = [
         {

@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
-import orjson
 import pytest
 from azure.servicebus import ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver
 from azure.storage.blob import BlobServiceClient
 
+from localdev.billing_statements import invoice_data
 from shared.composition import Hub, build_hub
 from shared.connectors.dataverse.batch import BatchOperation
 from shared.connectors.great_plains.billing import BillingStatement, statement_postings
@@ -133,16 +133,6 @@ def _statement_rows(hub: Hub, statement: BillingStatement) -> list[BatchOperatio
         ),
     ]
     for invoice in statement.invoices:
-        data = [
-            {
-                "title": line.title,
-                "description": line.title,
-                "code": line.code,
-                "amount": float(line.amount),
-                "metaData": {"lineItemType": line.line_item_type, "taxesPaid": float(line.taxes_paid)},
-            }
-            for line in invoice.lines
-        ]
         rows.append(
             hub.dataverse.upsert_operation(
                 "bs_invoices",
@@ -151,7 +141,7 @@ def _statement_rows(hub: Hub, statement: BillingStatement) -> list[BatchOperatio
                     "bs_invoicenumber": invoice.invoice_number,
                     "bs_amount": float(invoice.amount),
                     "bs_invoicedate": invoice.invoice_date.isoformat(),
-                    "bs_invoicedata": orjson.dumps(data).decode(),
+                    "bs_invoicedata": invoice_data(invoice),
                     "_bs_billingstatementfk_value": statement.statement_id,
                 },
             )
