@@ -128,11 +128,7 @@ class RunViews:
         return self._records.get(run_id)
 
     def get(self, run_id: str) -> models.Run | None:
-        record = self._records.get(run_id)
-        if record is not None:
-            return view_of_record(record, self.queued(run_id))
-        queued = self.queued(run_id)
-        return None if queued is None else view_of_queued(queued)
+        return self._matching(run_id, None)
 
     def page(self, query: models.RunQuery) -> tuple[list[models.Run], str | None]:
         """Newest first; the continuation token is the last id looked at, so pages never overlap.

@@ -95,7 +95,7 @@ class HubApi:
             "StartSync": self._start_sync,
             "ListRuns": self._list_runs,
             "GetRun": self._get_run,
-            "ReplayRun": lambda call: _accepted(self.syncs.replay(call.path.id, call.caller.who)),
+            "ReplayRun": lambda call: _run_accepted(self.syncs.replay(call.path.id, call.caller.who)),
             "ListDeadLetters": self._list_dead_letters,
             "ResubmitDeadLetter": lambda call: self._take(call, self._bus.resubmit_dead_letter),
             "DiscardDeadLetter": lambda call: self._take(call, self._bus.discard_dead_letter),
@@ -146,14 +146,14 @@ class HubApi:
         )
 
     def _start_sync(self, call: Call) -> ApiResponse:
-        return _accepted(self.syncs.start(call.path.stream, call.body, call.caller.who))
+        return _run_accepted(self.syncs.start(call.path.stream, call.body, call.caller.who))
 
     def _get_run(self, call: Call) -> ApiResponse:
         run = self.syncs.runs.get(call.path.id)
         if run is None:
             raise ProblemError(404, "run-not-found", f"There is no run '{call.path.id}'.")
         if run.status in ("queued", "running", "loading"):
-            return _accepted(run)
+            return _run_accepted(run)
         return _ok(run)
 
     def _list_runs(self, call: Call) -> ApiResponse:
@@ -273,9 +273,13 @@ def _ok(model: BaseModel, status: int = 200) -> ApiResponse:
     return ApiResponse(status, orjson.dumps(model.model_dump(mode="json", exclude_none=True)))
 
 
-def _accepted(run: models.Run) -> ApiResponse:
-    location = f"/api/v1/runs/{run.id}"
-    return _ok(run, 202).with_headers(Location=location, **{"Retry-After": str(POLL_SECONDS)})
+def _accepted(view: BaseModel, location: str) -> ApiResponse:
+    """202 with the status URL to poll and how long to wait: the pattern every long-running call follows."""
+    return _ok(view, 202).with_headers(Location=location, **{"Retry-After": str(POLL_SECONDS)})
+
+
+def _run_accepted(run: models.Run) -> ApiResponse:
+    return _accepted(run, f"/api/v1/runs/{run.id}")
 
 
 def _gp_posting(request: PostingRequest) -> ApiResponse:
@@ -302,8 +306,7 @@ def _gp_posting(request: PostingRequest) -> ApiResponse:
     )
     if not request.active:
         return _ok(view)
-    location = f"/api/v1/gp/postings/{request.id}"
-    return _ok(view, 202).with_headers(Location=location, **{"Retry-After": str(POLL_SECONDS)})
+    return _accepted(view, f"/api/v1/gp/postings/{request.id}")
 
 
 def _dead_letter_view(letter: DeadLetter) -> models.DeadLetter:
