@@ -272,8 +272,7 @@ def _noted(request: PostingRequest, document: GpDocument, result: PostingResult)
 def _settled(
     request: PostingRequest, outcomes: list[tuple[GpDocument, PostingResult]], refusals: list[str]
 ) -> PostingRequest:
-    for document, result in outcomes:
-        request = _noted(request, document, result)
+    """The request's final status; each document's outcome is on the record already (``_post`` noted it)."""
     failed = [result for _, result in outcomes if result.status not in _ACCEPTED]
     accepted = len(outcomes) - len(failed)
     if not failed and not refusals:
