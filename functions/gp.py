@@ -2,11 +2,11 @@
 
 ``POST /api/v1/gp/postings`` records a request and queues it; the
 ``gp-postings`` trigger posts it; the timer queues statements marked for GP in
-Dataverse that never reached the hub. The poster raises when GP or Dataverse
-could not be reached, so Service Bus delivers the message again (documents GP
-already accepted are then reported as duplicates, never sent twice) until the
-queue's max delivery count dead-letters it. With GP posting not configured the
-poster raises a configuration error and the sweep does nothing.
+Dataverse that never reached the hub. When GP or Dataverse cannot be reached
+the posting is retried minutes later (documents GP already accepted are then
+reported as duplicates, never sent twice); a failure no retry can fix is set
+aside for ``/api/v1/deadletters/gp-postings``. With GP posting not configured
+the poster fails as a configuration error and the sweep does nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import logging
 import azure.functions as func
 
 from functions.api import serve
+from functions.delivery import delivery_of
 from shared.composition import hub
-from shared.connectors.great_plains.requests import PostingRequestMessage
 
 log = logging.getLogger(__name__)
 blueprint = func.Blueprint()
@@ -37,8 +37,10 @@ def get_gp_posting(req: func.HttpRequest) -> func.HttpResponse:
     arg_name="message", queue_name="%GP_POSTINGS_QUEUE%", connection="ServiceBusConnection"
 )
 def post_to_gp(message: func.ServiceBusMessage) -> None:
-    request = PostingRequestMessage.model_validate_json(message.get_body())
-    record = hub().gp_postings.process(request)
+    built = hub()
+    record = built.gp_postings.handle(delivery_of(message, built.settings.gp_postings_queue))
+    if record is None:
+        return
     log.info(
         "GP posting %s is %s: %s",
         record.id,

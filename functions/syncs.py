@@ -1,11 +1,11 @@
 """The scheduled syncs that replace Towne Park's dataflows: one timer per sync, schedule from an app setting.
 
-Each timer runs its sync's streams in order (``shared.connectors.catalog.SYNCS``)
-on the engine; loading continues on the load queue. A stream still running
-from an earlier occurrence (a slow wage-rate run) keeps its lease and this
-occurrence skips it with a warning: runs never overlap. A failed run is
-logged with its class and then raised, so the invocation shows as failed in
-Application Insights; the next occurrence starts again from the last checkpoint.
+Each timer queues its sync's streams (``shared.connectors.catalog.SYNCS``) on
+the sync-requests queue, the same way the API does: the first free stream now,
+each later one once the one before it is staged. A stream still queued or
+running from an earlier occurrence (a slow wage-rate run) is skipped with a
+warning: runs never overlap. The run itself, its retries and its failures are
+the sync-requests trigger's (``functions/pipeline.py``).
 """
 
 from __future__ import annotations
@@ -16,40 +16,20 @@ import azure.functions as func
 
 from shared.composition import hub
 from shared.connectors.catalog import SYNCS
-from shared.pipeline.sync import AlreadyRunningError, SyncRequest
 
 log = logging.getLogger(__name__)
 blueprint = func.Blueprint()
 
 
-class ScheduledSyncFailedError(Exception):
-    """A scheduled sync's run failed; its run record holds the classified reason."""
-
-
 def run_scheduled_sync(sync: str, timer: func.TimerRequest) -> None:
-    """Run every stream of ``sync`` once, in order; raise after all were tried if any failed."""
+    """Queue the sync's streams, in order, on the sync-requests queue; a stream still busy is skipped."""
     if timer.past_due:
         log.warning("Scheduled sync %s is running late (past due)", sync)
-    failures = []
-    for stream in SYNCS[sync]:
-        try:
-            record = hub().engine.run(SyncRequest(stream, trigger="timer"))
-        except AlreadyRunningError as running:
-            log.warning("Scheduled sync %s skipped stream %s: %s", sync, stream, running)
-            continue
-        if record.error is not None:
-            log.error(
-                "Run %s of %s failed (%s): %s",
-                record.id,
-                stream,
-                record.error.error_class,
-                record.error.message,
-            )
-            failures.append(f"{record.id} ({record.error.error_class})")
-            continue
-        log.info("Run %s of %s staged %s", record.id, stream, record.extract)
-    if failures:
-        raise ScheduledSyncFailedError(f"scheduled sync {sync}: runs failed: {', '.join(failures)}")
+    queued, busy = hub().run_queue.queue_in_order(SYNCS[sync], "timer")
+    for running in busy:
+        log.warning("Scheduled sync %s skipped stream %s: %s", sync, running.stream, running)
+    if queued is not None:
+        log.info("Scheduled sync %s queued run %s of %s", sync, queued.id, queued.stream)
 
 
 @blueprint.timer_trigger(schedule="%MASTER_CUSTOMER_SITES_SCHEDULE%", arg_name="timer")

@@ -24,9 +24,10 @@ from localdev.run import HOST_PORT
 from shared.composition import Hub, build_hub
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.pipeline.load import LoadBatchMessage
+from shared.pipeline.requests import SyncRequest
+from shared.pipeline.run_queue import AlreadyRunningError
 from shared.pipeline.run_record import RunMode, RunRecord
 from shared.pipeline.stream import ReadWindow
-from shared.pipeline.sync import AlreadyRunningError, SyncRequest
 from shared.settings import SettingsError, load_settings
 
 _POLL_SECONDS = 1.0

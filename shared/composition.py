@@ -12,6 +12,7 @@ import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential
@@ -36,11 +37,15 @@ from shared.connectors.great_plains.unit_statistics import UnitStatisticsSource
 from shared.connectors.legion.wage_rates import DifferentialPay
 from shared.errors import ErrorClass, HubError
 from shared.http.hosts import HostRegistry
+from shared.pipeline.delivery import Redeliveries, RetrySchedule
+from shared.pipeline.handlers import BatchLoads, SyncRequests
 from shared.pipeline.load import BatchLoader
+from shared.pipeline.run_queue import RunQueue
 from shared.pipeline.sync import SyncEngine
 from shared.platform import service_bus
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
+from shared.platform.dead_letter_shelf import DeadLetterShelf
 from shared.platform.secrets import KeyVaultSecretStore, SecretStore, SettingsSecretStore
 from shared.platform.service_bus import ServiceBus
 from shared.settings import Settings, load_settings
@@ -63,6 +68,35 @@ class Hub:
     loader: BatchLoader
     dataverse: DataverseClient
     gp_databases: GpCompanyDatabases | None
+
+    @functools.cached_property
+    def redeliveries(self) -> Redeliveries:
+        settings = self.settings
+        schedule = RetrySchedule(
+            first_delay=timedelta(seconds=settings.retry_first_delay_seconds),
+            max_delay=timedelta(seconds=settings.retry_max_delay_seconds),
+            budget=timedelta(minutes=settings.retry_budget_minutes),
+        )
+        return Redeliveries(self.service_bus, DeadLetterShelf(self.state), schedule)
+
+    @functools.cached_property
+    def run_queue(self) -> RunQueue:
+        return RunQueue(
+            self.engine.catalog,
+            self.engine.runs,
+            self.engine.slots,
+            self.service_bus,
+            self.settings.sync_requests_queue,
+            self.engine.now,
+        )
+
+    @functools.cached_property
+    def sync_requests(self) -> SyncRequests:
+        return SyncRequests(self.engine, self.run_queue, self.redeliveries)
+
+    @functools.cached_property
+    def batch_loads(self) -> BatchLoads:
+        return BatchLoads(self.loader, self.redeliveries)
 
     @property
     def gp_configured(self) -> bool:
@@ -93,6 +127,7 @@ class Hub:
             StatementReader(self.dataverse),
             self.dataverse,
             UnitStatisticsSource(self.edw) if self.edw is not None else None,
+            self.redeliveries,
             BatchIdStyle(self.settings.gp_batch_id_style),
         )
 

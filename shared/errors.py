@@ -1,21 +1,22 @@
-"""Every failure the hub meets, classified once; the class decides retry, dead-letter, quarantine and alert.
+"""Every failure the hub meets, classified once; the class decides retry, rescheduling, dead-letter and alert.
 
-Retry policies, the Service Bus triggers (abandon or dead-letter), the
-quarantine and the alerts all read ``ERROR_ACTIONS`` instead of deciding for
-themselves, so one change here changes the hub's behaviour everywhere.
+The HTTP client's retries, the queue triggers' settling (reschedule or set
+aside) and the alert level all read ``ERROR_ACTIONS`` instead of deciding for
+themselves, so one change here changes the hub's behaviour everywhere. Rows
+that fail one at a time (a source row that breaks its model) are quarantined
+by the engine whatever their class; the table decides what becomes of a
+whole message.
 ``classify_status`` and ``classify_exception`` turn what a library or a service
 said into one ``ErrorClass``; ``HubError`` carries that class, where it happened
 and, for throttling, how long the service asked us to wait.
 
 A ``HubError``'s message and context are scrubbed of credentials when the error
-is made: bearer tokens, JWTs, ``Authorization`` headers, client secrets,
-passwords and connection-string keys never reach a log, a run record or a
+is made (``shared.redaction``), so they never reach a log, a run record or a
 dead-letter reason.
 """
 
 from __future__ import annotations
 
-import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,10 @@ from azure.core import exceptions as azure_errors
 from azure.servicebus import exceptions as service_bus_errors
 from pydantic import ValidationError
 
+from shared.platform.blob_lock import LockHeldError
+from shared.platform.blob_store import StateConflictError
 from shared.platform.secrets import SecretNotFoundError
+from shared.redaction import REDACTED, is_sensitive_name, redact
 from shared.settings import SettingsError
 
 
@@ -36,26 +40,32 @@ class ErrorClass(StrEnum):
     AUTH = "auth"
     TRANSIENT = "transient"
     THROTTLED = "throttled"
+    CONFLICT = "conflict"
+    BUSY = "busy"
     PERMANENT = "permanent"
     BAD_RECORD = "bad_record"
+
+
+class Settle(StrEnum):
+    """What becomes of a queue message whose work failed with a class of error."""
+
+    RETRY_LATER = "retry_later"  # rescheduled with a growing delay, within the retry budget
+    DEAD_LETTER = "dead_letter"  # set aside at once with its reason; an operator resubmits it
 
 
 @dataclass(frozen=True)
 class ErrorAction:
     """What the hub does about one class of failure.
 
-    ``retry``: try again in-process, within the retry budget. ``redeliver``: when
-    retries run out, abandon the Service Bus message so it comes back (Service Bus
-    dead-letters it after its max delivery count). ``dead_letter``: dead-letter the
-    message at once, because delivering it again cannot succeed. ``quarantine``: set
-    the one record aside with its reason and load the rest. ``alert``: an operator
-    has to act.
+    ``retry``: the HTTP client and the Dataverse sink try again in-process,
+    within the call's deadline. ``settle``: what the queue triggers do with the
+    message when the work still failed (``shared.pipeline.delivery``). ``alert``:
+    an operator has to act, so the failure is logged at ERROR with
+    ``alert=True`` for the alert rules; the others are warnings.
     """
 
     retry: bool
-    redeliver: bool
-    dead_letter: bool
-    quarantine: bool
+    settle: Settle
     alert: bool
     meaning: str
 
@@ -64,106 +74,56 @@ ERROR_ACTIONS: Mapping[ErrorClass, ErrorAction] = MappingProxyType(
     {
         ErrorClass.CONFIG: ErrorAction(
             retry=False,
-            redeliver=False,
-            dead_letter=True,
-            quarantine=False,
+            settle=Settle.DEAD_LETTER,
             alert=True,
-            meaning="a setting, URL, certificate or secret is wrong; fix it, then resubmit",
+            meaning="a setting, URL, certificate, secret or target column is wrong; fix it, then resubmit",
         ),
         ErrorClass.AUTH: ErrorAction(
             retry=False,
-            redeliver=False,
-            dead_letter=True,
-            quarantine=False,
+            settle=Settle.DEAD_LETTER,
             alert=True,
             meaning="the hub's identity was refused; check the app registration, secret and security role",
         ),
         ErrorClass.TRANSIENT: ErrorAction(
             retry=True,
-            redeliver=True,
-            dead_letter=False,
-            quarantine=False,
+            settle=Settle.RETRY_LATER,
             alert=False,
             meaning="the other side failed for a moment; trying again later should work",
         ),
         ErrorClass.THROTTLED: ErrorAction(
             retry=True,
-            redeliver=True,
-            dead_letter=False,
-            quarantine=False,
+            settle=Settle.RETRY_LATER,
             alert=False,
             meaning="the other side asked us to slow down; wait as long as it says",
         ),
+        ErrorClass.CONFLICT: ErrorAction(
+            retry=False,
+            settle=Settle.RETRY_LATER,
+            alert=False,
+            meaning="a state record changed under this worker; the next attempt reads it again",
+        ),
+        ErrorClass.BUSY: ErrorAction(
+            retry=False,
+            settle=Settle.RETRY_LATER,
+            alert=False,
+            meaning="another worker holds the lock for this work; try again once it is done",
+        ),
         ErrorClass.PERMANENT: ErrorAction(
             retry=False,
-            redeliver=False,
-            dead_letter=True,
-            quarantine=False,
+            settle=Settle.DEAD_LETTER,
             alert=True,
             meaning="the request can never succeed as sent; someone has to look at it",
         ),
         ErrorClass.BAD_RECORD: ErrorAction(
             retry=False,
-            redeliver=False,
-            dead_letter=False,
-            quarantine=True,
-            alert=False,
-            meaning="one record is invalid; quarantine it with its reason and load the rest",
+            settle=Settle.DEAD_LETTER,
+            alert=True,
+            meaning="the input is invalid: a row is quarantined with its reason, a message is set aside",
         ),
     }
 )
 
-# Dataverse service protection limits: number of requests, execution time,
-# concurrent requests (learn.microsoft.com/power-apps/developer/data-platform/api-limits).
-DATAVERSE_THROTTLE_CODES = frozenset({"0x80072322", "0x80072321", "0x80072326"})
-# Missing privilege (-2147220960) and failed access check (-2147187962): the
-# application user's security role, not the record, is at fault.
-DATAVERSE_PRIVILEGE_CODES = frozenset({"0x80040220", "0x80048306"})
-# "A validation error occurred": a column value the table does not accept.
-DATAVERSE_VALIDATION_CODES = frozenset({"0x80044331"})
-# "Could not find a property named ..." / "Resource not found for the segment ...": the
-# request names a table or column this environment does not have, so every record would fail.
-DATAVERSE_SCHEMA_CODES = frozenset({"0x80060888"})
-
 _TRANSIENT_STATUSES = frozenset({408, 425, 500, 502, 503, 504})
-_SENSITIVE_NAMES = (
-    "authorization",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "token",
-    "client_secret",
-    "client_assertion",
-    "secret",
-    "password",
-    "pwd",
-    "accountkey",
-    "account_key",
-    "sharedaccesskey",
-    "shared_access_key",
-    "sharedaccesssignature",
-    "connection_string",
-    "sig",
-)
-_NAMED_SECRET = re.compile(
-    r"(?i)(\b(?:" + "|".join(_SENSITIVE_NAMES) + r")\b[\"']?\s*[:=]\s*)(?:Bearer\s+|Basic\s+)?"
-    r"(\"[^\"]*\"|'[^']*'|[^\s\"'&;,}]+)"
-)
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-REDACTED = "***"
-
-
-def redact(text: str) -> str:
-    """Return ``text`` with anything that looks like a credential replaced by ``***``."""
-    text = _NAMED_SECRET.sub(lambda match: match.group(1) + REDACTED, text)
-    text = _BEARER.sub(lambda match: match.group(1) + " " + REDACTED, text)
-    return _JWT.sub(REDACTED, text)
-
-
-def _is_sensitive_name(name: str) -> bool:
-    folded = name.lower().replace("-", "_")
-    return any(folded == sensitive or folded.endswith("_" + sensitive) for sensitive in _SENSITIVE_NAMES)
 
 
 class HubError(Exception):
@@ -187,7 +147,7 @@ class HubError(Exception):
         self.message = redact(message)
         self.error_class = error_class or self.default_class
         self.context: dict[str, object] = {
-            name: REDACTED if _is_sensitive_name(name) else _redact_value(value)
+            name: REDACTED if is_sensitive_name(name) else _redact_value(value)
             for name, value in (context or {}).items()
         }
         self.retry_after = retry_after
@@ -231,6 +191,10 @@ class NotFoundError(HubError):
     """The row or resource is not there (HTTP 404)."""
 
 
+def _redact_value(value: object) -> object:
+    return redact(value) if isinstance(value, str) else value
+
+
 class CircuitOpenError(HubError):
     """Calls to a host are paused after repeated failures; ``retry_after`` is when it half-opens."""
 
@@ -251,28 +215,22 @@ class CircuitOpenError(HubError):
         self.half_opens_in = half_opens_in
 
 
-def _redact_value(value: object) -> object:
-    return redact(value) if isinstance(value, str) else value
-
-
-def classify_status(status: int, error_code: str | None = None) -> ErrorClass:
-    """The class of an HTTP failure, refined by Dataverse's error code where that says more.
+def classify_status(status: int) -> ErrorClass:
+    """The class of an HTTP failure by its status alone; systems with error codes refine it in their
+    own mapping (``shared.connectors.dataverse.odata_errors.classify_dataverse``).
 
     Only failures have a class: a status below 400 is a ValueError.
     """
     if status < 400:
         raise ValueError(f"HTTP {status} is not a failure")
-    code = (error_code or "").lower()
-    if status == 429 or code in DATAVERSE_THROTTLE_CODES:
+    if status == 429:
         return ErrorClass.THROTTLED
-    if status in (401, 403) or code in DATAVERSE_PRIVILEGE_CODES:
+    if status in (401, 403):
         return ErrorClass.AUTH
-    if status == 407 or code in DATAVERSE_SCHEMA_CODES:
+    if status == 407:
         return ErrorClass.CONFIG
     if status in _TRANSIENT_STATUSES:
         return ErrorClass.TRANSIENT
-    if code in DATAVERSE_VALIDATION_CODES:
-        return ErrorClass.BAD_RECORD
     if status >= 500 and status not in (501, 505):
         return ErrorClass.TRANSIENT
     return ErrorClass.PERMANENT
@@ -302,6 +260,10 @@ def classify_exception(error: BaseException) -> ErrorClass:
         return ErrorClass.BAD_RECORD
     if isinstance(error, SettingsError | SecretNotFoundError):
         return ErrorClass.CONFIG
+    if isinstance(error, StateConflictError):
+        return ErrorClass.CONFLICT
+    if isinstance(error, LockHeldError):
+        return ErrorClass.BUSY
     if _caused_by_certificate(error):
         return ErrorClass.CONFIG
     if isinstance(error, httpx.HTTPStatusError):

@@ -184,6 +184,31 @@ class Settings(BaseSettings):
     api_entra_authority_host: AnyHttpUrl | None = Field(None, alias="API_ENTRA_AUTHORITY_HOST")
     api_rate_limit_per_minute: int = Field(300, alias="API_RATE_LIMIT_PER_MINUTE", ge=1, le=10_000)
 
+    retry_first_delay_seconds: float = Field(
+        10,
+        alias="RETRY_FIRST_DELAY_SECONDS",
+        gt=0,
+        le=3600,
+        description="How long a queue message whose work failed for a moment waits before its second try; "
+        "each later wait doubles (with jitter) up to RETRY_MAX_DELAY_SECONDS.",
+    )
+    retry_max_delay_seconds: float = Field(300, alias="RETRY_MAX_DELAY_SECONDS", gt=0, le=86_400)
+    retry_budget_minutes: float = Field(
+        60,
+        alias="RETRY_BUDGET_MINUTES",
+        gt=0,
+        le=10_080,
+        description="How long after its first try a message keeps being retried before it is dead-lettered: "
+        "long enough to outlast a downstream outage of several minutes.",
+    )
+    watchdog_schedule: str = Field(
+        "0 */5 * * * *",
+        alias="WATCHDOG_SCHEDULE",
+        min_length=1,
+        description="NCRONTAB schedule of the watchdog that resumes or settles runs whose worker or message "
+        "was lost.",
+    )
+
     local_secret_values: dict[str, SecretStr] = Field(default_factory=dict, alias=_LOCAL_SECRETS)
 
     @field_validator("local_ca_bundle")

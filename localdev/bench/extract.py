@@ -20,9 +20,10 @@ from sqlalchemy import create_engine
 
 from localdev.bench.synthetic import PayrollLine, reader, to_payroll_detail
 from shared.connectors.dataverse.sink import DataverseTarget
+from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunMode
 from shared.pipeline.stream import ReadWindow, Row, Stream, StreamCatalog
-from shared.pipeline.sync import SyncEngine, SyncRequest
+from shared.pipeline.sync import SyncEngine
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
 from shared.platform.service_bus import ServiceBus

@@ -24,8 +24,9 @@ from localdev.bench.sandbox_sign_in import sandbox_dataverse
 from shared.connectors.dataverse.sink import DataverseSink, DataverseTarget
 from shared.http.hosts import HostRegistry
 from shared.pipeline.load import BatchLoader, LoadBatchMessage
+from shared.pipeline.requests import SyncRequest
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream, StreamCatalog
-from shared.pipeline.sync import SyncEngine, SyncRequest
+from shared.pipeline.sync import SyncEngine
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
 from shared.platform.service_bus import ServiceBus

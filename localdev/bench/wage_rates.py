@@ -37,9 +37,10 @@ from shared.connectors.legion.days import LastDays
 from shared.connectors.legion.wage_rates import STREAM, DifferentialPay, wage_rates_stream
 from shared.http.hosts import HostRegistry
 from shared.pipeline.load import BatchLoader, LoadBatchMessage
+from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunMode
 from shared.pipeline.stream import StreamCatalog
-from shared.pipeline.sync import SyncEngine, SyncRequest
+from shared.pipeline.sync import SyncEngine
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
 from shared.platform.service_bus import ServiceBus

@@ -15,10 +15,14 @@ from pydantic.alias_generators import to_camel
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
-RunState = Literal["queued", "running", "loading", "succeeded", "partially_failed", "failed"]
+RunState = Literal[
+    "queued", "running", "retrying", "loading", "succeeded", "partially_failed", "failed", "dead_lettered"
+]
 GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-GpPostingState = Literal["queued", "running", "succeeded", "partially_failed", "failed", "refused"]
+GpPostingState = Literal[
+    "queued", "running", "retrying", "succeeded", "partially_failed", "failed", "refused", "dead_lettered"
+]
 
 
 class ApiModel(BaseModel):
@@ -192,7 +196,7 @@ class RecordProblemView(ApiModel):
 
 
 class Run(ApiModel):
-    """One sync run; ``status`` is final once it is succeeded, partially_failed or failed."""
+    """One sync run; ``status`` is final once it is succeeded, partially_failed, failed or dead_lettered."""
 
     id: str
     stream: str
@@ -218,10 +222,12 @@ class Run(ApiModel):
         None, description="Records the target refused (first 100)."
     )
     error_class: str | None = Field(
-        None, description="config, auth, transient, throttled, permanent or bad_record."
+        None, description="config, auth, transient, throttled, conflict, busy, permanent or bad_record."
     )
     error_message: str | None = None
     replay_of: str | None = None
+    attempts: int = Field(0, description="How many times a worker has claimed the run.")
+    next_attempt_at: datetime | None = Field(None, description="When a retrying run is tried again.")
 
 
 class RunPage(ApiModel):
@@ -284,7 +290,10 @@ class GpPosting(ApiModel):
         default_factory=list, description="Why documents or the whole request were refused."
     )
     report: str | None = Field(None, description="Refused statistics: the HTML table of inactive accounts.")
-    last_error: str | None = Field(None, description="The last failure a redelivery is retrying after.")
+    last_error: str | None = Field(
+        None, description="The last failure: what a retrying posting waits out, or why it was dead-lettered."
+    )
+    next_attempt_at: datetime | None = Field(None, description="When a retrying posting is tried again.")
 
 
 class SyncList(ApiModel):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from shared.api.http import ApiResponse
-from shared.errors import redact
+from shared.redaction import redact
 
 PROBLEM_TYPE = "application/problem+json"
 _TYPE_PREFIX = "urn:towne-park:hub:problem:"

@@ -1,9 +1,9 @@
-"""Runs as the API shows them, queued ones included: a request accepted but not yet picked up.
+"""Runs as the API shows them, read from the run records: queued ones included, since queueing writes one.
 
-The engine writes a run record only when a worker starts the run. Between
-the API accepting a request and that moment the run exists only as a queued
-marker (``queued-runs/{id}.json`` in the state container), so a caller polling
-``Location`` sees "queued" rather than 404.
+The pipeline writes a run's record when the run is queued
+(``shared.pipeline.run_queue``), so a caller polling ``Location`` sees
+"queued" from the first moment, and every later status comes from the same
+record.
 """
 
 from __future__ import annotations
@@ -17,44 +17,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 
 from shared.api import models
 from shared.api.problems import ProblemError
 from shared.pipeline.run_record import RunRecord, RunRecords
-from shared.platform.blob_store import BlobStore
 
-QUEUED_PREFIX = "queued-runs/"
 _MAX_PROBLEMS = 100
 SCAN_LIMIT = 200  # runs one page may read (the largest top); see RunViews.page
 _READERS = 8
 _ID_TIME_LENGTH = len("20261128T103700Z")
 
 
-class QueuedRun(models.ApiModel):
-    id: str
-    stream: str
-    mode: str
-    trigger: str
-    queued_at: datetime
-    window_start: str | None = None
-    window_end: str | None = None
-    replay_of: str | None = None
-    requested_by: str
-
-
-def queued_path(run_id: str) -> str:
-    return f"{QUEUED_PREFIX}{run_id}.json"
-
-
-def view_of_record(record: RunRecord, queued: QueuedRun | None = None) -> models.Run:
+def view_of_record(record: RunRecord) -> models.Run:
     return models.Run(
         id=record.id,
         stream=record.stream,
         mode=record.mode.value,
         trigger=record.trigger,
         status=record.status.value,
-        queued_at=queued.queued_at if queued else None,
+        queued_at=record.queued_at,
         started_at=record.started_at,
         extract_finished_at=record.extract_finished_at,
         finished_at=record.finished_at,
@@ -76,20 +57,8 @@ def view_of_record(record: RunRecord, queued: QueuedRun | None = None) -> models
         error_class=record.error.error_class if record.error else None,
         error_message=record.error.message if record.error else None,
         replay_of=record.replay_of,
-    )
-
-
-def view_of_queued(queued: QueuedRun) -> models.Run:
-    return models.Run(
-        id=queued.id,
-        stream=queued.stream,
-        mode=queued.mode,
-        trigger=queued.trigger,
-        status="queued",
-        queued_at=queued.queued_at,
-        window_start=queued.window_start,
-        window_end=queued.window_end,
-        replay_of=queued.replay_of,
+        attempts=record.attempts,
+        next_attempt_at=record.next_attempt_at,
     )
 
 
@@ -106,23 +75,10 @@ def started_of(run_id: str) -> datetime | None:
 
 
 class RunViews:
-    """Reads runs for the API from the run records and the queued markers."""
+    """Reads runs for the API from the run records."""
 
-    def __init__(self, state: BlobStore) -> None:
-        self._state = state
-        self._records = RunRecords(state)
-
-    def queue(self, queued: QueuedRun) -> None:
-        self._state.write_json(queued_path(queued.id), queued.model_dump(mode="json"), etag=None)
-
-    def queued(self, run_id: str) -> QueuedRun | None:
-        document = self._state.read_json(queued_path(run_id))
-        if document is None:
-            return None
-        try:
-            return QueuedRun.model_validate(document.value)
-        except ValidationError:
-            return None
+    def __init__(self, records: RunRecords) -> None:
+        self._records = records
 
     def record(self, run_id: str) -> RunRecord | None:
         return self._records.get(run_id)
@@ -171,21 +127,13 @@ class RunViews:
         return candidates, False
 
     def _matching(self, run_id: str, status: str | None) -> models.Run | None:
-        """The run's view if it has ``status``; a finished run of another status costs one read, not two."""
         record = self._records.get(run_id)
-        if record is None:
-            queued = self.queued(run_id) if status in (None, "queued") else None
-            return None if queued is None else view_of_queued(queued)
-        if status is not None and record.status.value != status:
+        if record is None or (status is not None and record.status.value != status):
             return None
-        return view_of_record(record, self.queued(run_id))
+        return view_of_record(record)
 
     def _ids_newest_first(self) -> Iterator[str]:
-        ids = set(self._records.ids())
-        ids.update(
-            path.removeprefix(QUEUED_PREFIX).removesuffix(".json") for path in self._state.list(QUEUED_PREFIX)
-        )
-        yield from sorted(ids, reverse=True)
+        yield from sorted(self._records.ids(), reverse=True)
 
 
 def _utc(moment: datetime) -> datetime:

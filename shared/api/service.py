@@ -146,13 +146,14 @@ class HubApi:
         )
 
     def _start_sync(self, call: Call) -> ApiResponse:
-        return _run_accepted(self.syncs.start(call.path.stream, call.body, call.caller.who))
+        correlation_id = call.request.header("x-correlation-id")
+        return _run_accepted(self.syncs.start(call.path.stream, call.body, call.caller.who, correlation_id))
 
     def _get_run(self, call: Call) -> ApiResponse:
         run = self.syncs.runs.get(call.path.id)
         if run is None:
             raise ProblemError(404, "run-not-found", f"There is no run '{call.path.id}'.")
-        if run.status in ("queued", "running", "loading"):
+        if run.status in ("queued", "running", "retrying", "loading"):
             return _run_accepted(run)
         return _ok(run)
 
@@ -303,6 +304,7 @@ def _gp_posting(request: PostingRequest) -> ApiResponse:
         refusals=request.refusals,
         report=request.report,
         last_error=request.last_error,
+        next_attempt_at=request.next_attempt_at,
     )
     if not request.active:
         return _ok(view)

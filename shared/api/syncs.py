@@ -1,9 +1,10 @@
-"""Starting syncs from the API: refuse at once when the stream is running, else queue the run on Service Bus.
+"""Starting syncs from the API: queue the run through the pipeline, or say which run holds the stream.
 
 The work happens on the ``sync-requests`` queue's trigger, not inside the
 HTTP call (Functions answers HTTP within 230 s; a sync can take longer). The
-run id is chosen here and travels in the message, so the status URL given to
-the caller is the id the worker will use.
+pipeline's ``RunQueue`` writes the run record as queued and publishes its
+request, so the status URL given to the caller answers from the first moment;
+a stream with a queued or running run answers 409 naming it.
 """
 
 from __future__ import annotations
@@ -16,15 +17,12 @@ from pydantic import ValidationError
 
 from shared.api import models
 from shared.api.problems import ProblemError, validation_problem
-from shared.api.runs import QueuedRun, RunViews
+from shared.api.runs import RunViews, view_of_record
 from shared.pipeline.requests import SyncRequestMessage
-from shared.pipeline.run_record import new_run_id
+from shared.pipeline.run_queue import AlreadyRunningError, RunQueue
 from shared.pipeline.stream import StreamCatalog
 from shared.pipeline.stream_state import StreamStates
-from shared.pipeline.sync import stream_lock
-from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
-from shared.platform.service_bus import OutgoingMessage, ServiceBus
 
 
 class SyncDesk:
@@ -33,22 +31,21 @@ class SyncDesk:
     def __init__(
         self,
         catalog: StreamCatalog,
+        queue: RunQueue,
         state: BlobStore,
-        bus: ServiceBus,
-        sync_requests_queue: str,
         schedules: Mapping[str, str],
         now: Callable[[], datetime],
     ) -> None:
         self._catalog = catalog
-        self._state = state
-        self._bus = bus
-        self._queue = sync_requests_queue
+        self._queue = queue
         self._schedules = dict(schedules)
         self._now = now
-        self.runs = RunViews(state)
+        self.runs = RunViews(queue.records)
         self._states = StreamStates(state)
 
-    def start(self, stream: str, start: models.SyncStart, requested_by: str) -> models.Run:
+    def start(
+        self, stream: str, start: models.SyncStart, requested_by: str, correlation_id: str | None = None
+    ) -> models.Run:
         self._known(stream)
         try:
             message = SyncRequestMessage(
@@ -67,42 +64,18 @@ class SyncDesk:
             past = self.runs.record(message.replay_of or "")
             if past is None or past.stream != stream:
                 raise ProblemError(400, "validation", f"replayOf must name a past run of '{stream}'.")
-        holder = BlobLocks(self._state.container).holder(stream_lock(stream))
-        if holder is not None:
+        try:
+            record = self._queue.queue(
+                message.to_request(), requested_by=requested_by, correlation_id=correlation_id
+            )
+        except AlreadyRunningError as running:
             raise ProblemError(
                 409,
                 "sync-running",
-                f"'{stream}' is running already as run {holder}; poll /api/v1/runs/{holder}.",
-            )
-        now = self._now()
-        run_id = new_run_id(stream, now)
-        queued = QueuedRun(
-            id=run_id,
-            stream=stream,
-            mode=message.mode.value,
-            trigger="api",
-            queued_at=now,
-            window_start=start.window_start,
-            window_end=start.window_end,
-            replay_of=start.replay_of,
-            requested_by=requested_by,
-        )
-        self.runs.queue(queued)
-        message = message.model_copy(update={"run_id": run_id})
-        self._bus.publish(
-            self._queue,
-            OutgoingMessage(
-                body=message.model_dump(mode="json"),
-                message_id=run_id,
-                correlation_id=run_id,
-                subject="sync-request",
-                application_properties={"stream": stream, "run_id": run_id},
-            ),
-        )
-        run = self.runs.get(run_id)
-        if run is None:
-            raise LookupError(f"the queued marker of run {run_id} vanished")
-        return run
+                f"'{stream}' is queued or running already as run {running.run_id}; "
+                f"poll /api/v1/runs/{running.run_id}.",
+            ) from None
+        return view_of_record(record)
 
     def replay(self, run_id: str, requested_by: str) -> models.Run:
         past = self.runs.record(run_id)

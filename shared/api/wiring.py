@@ -47,12 +47,7 @@ def build_api(
 
     return HubApi(
         syncs=SyncDesk(
-            hub.engine.catalog,
-            hub.state,
-            hub.service_bus,
-            hub.settings.sync_requests_queue,
-            settings.schedules or {},
-            hub.engine.now,
+            hub.engine.catalog, hub.run_queue, hub.state, settings.schedules or {}, hub.engine.now
         ),
         bus=hub.service_bus,
         dead_letter_queues=(

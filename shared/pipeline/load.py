@@ -5,8 +5,9 @@ in a create-only marker, so a redelivered message finds the marker and only
 re-applies its counts to the run record, which itself counts each batch once
 (by id). Writes to the target are idempotent upserts by alternate key, so a
 loader killed between writing and marking loads the same records again on
-redelivery, harmlessly. Transient and throttling failures raise, so Service Bus
-redelivers and, after its max delivery count, dead-letters the message.
+redelivery, harmlessly. A failure raises; the batch-loads handler
+(``shared.pipeline.handlers``) retries it later or sets it aside
+(``set_aside``), and the run settles once every batch is loaded or set aside.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from shared.connectors.dataverse.sink import DataverseTarget, RecordResult
 from shared.errors import ErrorClass
+from shared.pipeline.run_queue import StreamSlots
 from shared.pipeline.run_record import (
     LoadCounts,
     RecordProblem,
@@ -30,6 +32,7 @@ from shared.pipeline.run_record import (
     RunStatus,
     StagedBatch,
 )
+from shared.pipeline.run_states import RunEvent, can_move, move
 from shared.pipeline.staging import DELETE, UPSERT, BatchIntegrityError, read_batch
 from shared.pipeline.stream import StreamCatalog
 from shared.platform.blob_store import BlobStore
@@ -63,8 +66,11 @@ class LoadBatchMessage(BaseModel):
 
     @property
     def message_id(self) -> str:
-        """Unique per (loading run, batch): a replay's messages are new work, a redelivery is not."""
-        return f"{self.run_id}/{self.batch.id}"
+        """Unique per (loading run, batch): a replay's messages are new work, a redelivery is not.
+
+        No slash, so it fits one segment of ``/api/v1/deadletters/{queue}/{messageId}``.
+        """
+        return f"{self.run_id}.{self.batch.id}"
 
 
 class BatchResult(BaseModel):
@@ -93,6 +99,7 @@ class BatchLoader:
         self._sink = sink
         self._now = now
         self._runs = RunRecords(state)
+        self._slots = StreamSlots(state)
 
     def load(self, message: LoadBatchMessage) -> BatchResult:
         """Load the batch unless it is already loaded, then count it once in the run record."""
@@ -105,8 +112,35 @@ class BatchLoader:
             if not self._state.create_marker(path, result.model_dump(mode="json")):
                 winner = self._state.read_json(path)
                 result = BatchResult.model_validate(winner.value) if winner else result
-        self._runs.update(message.run_id, lambda record: self._count(record, result))
+        self._settle(self._runs.update(message.run_id, lambda record: self._count(record, result)))
         return result
+
+    def set_aside(self, message: LoadBatchMessage, failure: RunError) -> RunRecord:
+        """Note a batch that was dead-lettered; the run settles without it, and again if it is resubmitted."""
+
+        def note(record: RunRecord) -> None:
+            if message.batch.id in record.loaded_batches:
+                return
+            if message.batch.id not in record.dead_lettered_batches:
+                record.dead_lettered_batches.append(message.batch.id)
+            if record.error is None:
+                record.error = failure
+            settle_if_complete(record, self._now())
+
+        return self._settle(self._runs.update(message.run_id, note))
+
+    def _settle(self, record: RunRecord) -> RunRecord:
+        if record.status.finished:
+            self._slots.release(record.stream, record.id)
+        return record
+
+    def counted(self, run_id: str, batch_id: str) -> BatchResult | None:
+        """The batch's result when it has loaded (its marker), for the watchdog to count a lost update."""
+        found = self._state.read_json(marker_path(run_id, batch_id))
+        return None if found is None else BatchResult.model_validate(found.value)
+
+    def count(self, run_id: str, result: BatchResult) -> RunRecord:
+        return self._settle(self._runs.update(run_id, lambda record: self._count(record, result)))
 
     def _write(self, message: LoadBatchMessage) -> BatchResult:
         target = self._catalog.get(message.stream).target
@@ -126,6 +160,10 @@ class BatchLoader:
         if result.batch_id in record.loaded_batches:
             return
         record.loaded_batches.append(result.batch_id)
+        if result.batch_id in record.dead_lettered_batches:  # resubmitted, and loaded this time
+            record.dead_lettered_batches.remove(result.batch_id)
+            if not record.dead_lettered_batches:
+                record.error = None
         for name in (field.name for field in fields(LoadCounts)):
             setattr(record.load, name, getattr(record.load, name) + getattr(result.counts, name))
         record.load.batches_loaded = len(record.loaded_batches)
@@ -155,18 +193,31 @@ def _tally(batch_id: str, results: list[RecordResult]) -> BatchResult:
 
 
 def settle_if_complete(record: RunRecord, now: datetime) -> None:
-    """Give the run its final status once extraction is over and every batch is loaded."""
-    if record.status.finished or record.batches_expected is None:
+    """Give the run its final status once extraction is over and every batch is loaded or set aside.
+
+    A batch that was set aside (dead-lettered) makes the run ``dead_lettered``
+    with that reason; resubmitting the batch loads it and settles the run again.
+    """
+    if record.batches_expected is None or not (
+        can_move(record, RunEvent.SETTLED) or can_move(record, RunEvent.DEAD_LETTERED)
+    ):
         return
-    if len(record.loaded_batches) < record.batches_expected:
+    accounted = set(record.loaded_batches) | set(record.dead_lettered_batches)
+    if any(batch.id not in accounted for batch in record.batches):
+        return
+    if record.dead_lettered_batches:
+        if record.status is not RunStatus.DEAD_LETTERED:
+            move(record, RunEvent.DEAD_LETTERED, RunStatus.DEAD_LETTERED)
+            record.finished_at = now
         return
     load = record.load
     written = load.upserted + load.created + load.updated + load.unchanged + load.deleted
     refused = load.rejected + load.conflicts + load.not_found
     if record.error is not None or (refused and not written):
-        record.status = RunStatus.FAILED
+        status = RunStatus.FAILED
     elif refused or record.extract.quarantined:
-        record.status = RunStatus.PARTIALLY_FAILED
+        status = RunStatus.PARTIALLY_FAILED
     else:
-        record.status = RunStatus.SUCCEEDED
+        status = RunStatus.SUCCEEDED
+    move(record, RunEvent.SETTLED, status)
     record.finished_at = now

@@ -1,14 +1,26 @@
-"""A request to run a sync, as it travels on the sync-requests queue from the API or an operator."""
+"""A request to run a sync: as the engine takes it, and as it travels on the sync-requests queue."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.pipeline.run_record import RunMode
 from shared.pipeline.stream import ReadWindow
-from shared.pipeline.sync import SyncRequest
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """One run of one stream. ``run_id`` names a queued run to claim; without it the engine makes one."""
+
+    stream: str
+    mode: RunMode = RunMode.INCREMENTAL
+    trigger: str = "manual"
+    window: ReadWindow | None = None
+    replay_of: str | None = None
+    run_id: str | None = None
 
 
 class SyncRequestMessage(BaseModel):
@@ -23,6 +35,7 @@ class SyncRequestMessage(BaseModel):
     window_end: date | datetime | int | None = None
     replay_of: str | None = None
     run_id: str | None = None
+    then: list[str] = Field(default_factory=list)  # the sync's later streams, queued when this one is staged
 
     def to_request(self) -> SyncRequest:
         window = None

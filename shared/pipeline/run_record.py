@@ -1,9 +1,11 @@
 """The run record: what one sync run did, kept as JSON in Blob for the API, admins and replays.
 
-It is written when the run starts, at each checkpoint, when extraction ends,
-and finally by whichever loader finishes the last batch. Every write is
-ETag-guarded (``RunRecords.update``), so the extractor and many loaders can
-update one record without losing each other's counts.
+It is written when the run is queued, when a worker claims it, at each
+checkpoint, when extraction ends, and finally by whichever loader finishes the
+last batch. Every write is ETag-guarded (``RunRecords.update``), so the
+extractor and many loaders can update one record without losing each other's
+counts, and every change of status goes through ``TRANSITIONS``
+(``shared.pipeline.run_states``).
 """
 
 from __future__ import annotations
@@ -30,15 +32,24 @@ class RunMode(StrEnum):
 
 
 class RunStatus(StrEnum):
-    RUNNING = "running"
-    LOADING = "loading"
+    QUEUED = "queued"  # recorded and published; no worker has claimed it yet
+    RUNNING = "running"  # a worker is extracting (or resuming after a worker died)
+    RETRYING = "retrying"  # failed for a moment; its request comes back at ``next_attempt_at``
+    LOADING = "loading"  # extraction is over; batches are loading
     SUCCEEDED = "succeeded"
     PARTIALLY_FAILED = "partially_failed"
     FAILED = "failed"
+    DEAD_LETTERED = "dead_lettered"  # set aside with its reason; an operator resubmits it
 
     @property
     def finished(self) -> bool:
-        return self in (RunStatus.SUCCEEDED, RunStatus.PARTIALLY_FAILED, RunStatus.FAILED)
+        """No worker will touch the run again unless an operator resubmits it."""
+        return self in _FINISHED
+
+
+_FINISHED = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.PARTIALLY_FAILED, RunStatus.FAILED, RunStatus.DEAD_LETTERED}
+)
 
 
 class StagedBatch(BaseModel):
@@ -92,6 +103,7 @@ class RecordProblem(BaseModel):
 class RunError(BaseModel):
     error_class: str
     message: str
+    retry_after: float | None = None  # seconds the other side asked for, when it said
 
 
 class RunRecord(BaseModel):
@@ -100,7 +112,14 @@ class RunRecord(BaseModel):
     mode: RunMode
     trigger: str
     status: RunStatus = RunStatus.RUNNING
-    started_at: datetime
+    queued_at: datetime | None = None
+    requested_by: str | None = None
+    correlation_id: str | None = None
+    then: list[str] = Field(default_factory=list)  # the sync's later streams, queued when this one is staged
+    attempts: int = 0  # how many times a worker has claimed the run
+    heartbeat_at: datetime | None = None  # the extracting worker's last write
+    next_attempt_at: datetime | None = None  # when a retrying run's request comes back
+    started_at: datetime | None = None
     extract_finished_at: datetime | None = None
     finished_at: datetime | None = None
     window_start: Any = None
@@ -113,6 +132,7 @@ class RunRecord(BaseModel):
     batches_expected: int | None = None
     quarantine_path: str | None = None
     loaded_batches: list[str] = Field(default_factory=list)
+    dead_lettered_batches: list[str] = Field(default_factory=list)
     problems: list[RecordProblem] = Field(default_factory=list)
     error: RunError | None = None
     replay_of: str | None = None
@@ -135,7 +155,12 @@ class RunRecords:
         self._store = store
 
     def create(self, record: RunRecord) -> None:
+        """Write a new record; ``StateConflictError`` if the id is taken."""
         self._store.write_json(run_path(record.id), record.model_dump(mode="json"), etag=None)
+
+    def delete(self, run_id: str) -> None:
+        """Remove a queued run whose request could not be published: it never existed for anyone."""
+        self._store.delete(run_path(run_id))
 
     def get(self, run_id: str) -> RunRecord | None:
         document = self._store.read_json(run_path(run_id))

@@ -53,6 +53,7 @@ class BatchWriter:
 
     max_rows: int
     max_bytes: int
+    prefix: str = "b"  # batch ids are ``<prefix><sequence>``
     _lines: list[bytes] = field(default_factory=list)
     _size: int = 0
     _cursor_min: Any = None
@@ -75,7 +76,9 @@ class BatchWriter:
         if not self._lines:
             return None
         self._sequence += 1
-        pending = PendingBatch(f"b{self._sequence:05d}", self._lines, self._cursor_min, self._cursor_max)
+        pending = PendingBatch(
+            f"{self.prefix}{self._sequence:05d}", self._lines, self._cursor_min, self._cursor_max
+        )
         self._lines, self._size, self._cursor_min, self._cursor_max = [], 0, None, None
         return pending
 

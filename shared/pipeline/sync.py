@@ -23,17 +23,20 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from shared.errors import ErrorClass, classify_exception, redact
+from shared.errors import classify_exception
 from shared.pipeline.load import LoadBatchMessage, settle_if_complete
 from shared.pipeline.quarantine import Quarantine, reasons
+from shared.pipeline.requests import SyncRequest
+from shared.pipeline.run_queue import AlreadyRunningError, StreamSlots
 from shared.pipeline.run_record import (
+    ExtractCounts,
     RunError,
     RunMode,
     RunRecord,
@@ -42,6 +45,7 @@ from shared.pipeline.run_record import (
     StagedBatch,
     new_run_id,
 )
+from shared.pipeline.run_states import IllegalTransitionError, RunEvent, can_move, move
 from shared.pipeline.sent_records import (
     Key,
     SentRecords,
@@ -54,21 +58,13 @@ from shared.pipeline.stream import ReadWindow, Stream, StreamCatalog
 from shared.pipeline.stream_state import StreamState, StreamStates
 from shared.platform.blob_lock import BlobLocks, LockHeldError
 from shared.platform.blob_store import BlobStore
-from shared.platform.service_bus import OutgoingMessage, ServiceBus
+from shared.platform.service_bus import ServiceBus, model_message
+from shared.redaction import redact
 
 
 def stream_lock(stream: str) -> str:
-    """The name of the lock a run of ``stream`` holds: one run per stream at a time."""
+    """The name of the lock a run of ``stream`` holds while it extracts: one extraction per stream."""
     return f"sync-{stream}"
-
-
-class AlreadyRunningError(Exception):
-    """Another run of the stream holds its lease; ``run_id`` is that run."""
-
-    def __init__(self, stream: str, run_id: str | None) -> None:
-        super().__init__(f"stream '{stream}' is already running as run {run_id or '(unknown)'}")
-        self.stream = stream
-        self.run_id = run_id
 
 
 class StreamDeclarationError(Exception):
@@ -80,8 +76,9 @@ class TooManyDeletesError(Exception):
 
 
 Progress = Callable[[RunRecord], None]
-# How often a long run rewrites its stored record with its batches so far; the
-# watermark is checkpointed after every batch regardless.
+# What a failed run becomes: a run started by hand just fails; a queued one is retried or set aside.
+FailureStatus = Callable[[RunError], tuple[RunEvent, RunStatus]]
+# How often a long run rewrites its stored record with its batches so far (and its heartbeat).
 _PROGRESS_EVERY_SECONDS = 5.0
 _IN_FLIGHT = 2  # batches handed to the staging thread and not yet published
 # A long run moves its watermark at most this often (after the batch that completes it is
@@ -90,18 +87,12 @@ _IN_FLIGHT = 2  # batches handed to the staging thread and not yet published
 _CHECKPOINT_EVERY_SECONDS = 2.0
 
 
-@dataclass(frozen=True)
-class SyncRequest:
-    stream: str
-    mode: RunMode = RunMode.INCREMENTAL
-    trigger: str = "manual"
-    window: ReadWindow | None = None
-    replay_of: str | None = None
-    run_id: str | None = None
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def fail_outright(failure: RunError) -> tuple[RunEvent, RunStatus]:
+    return RunEvent.FAILED, RunStatus.FAILED
 
 
 class SyncEngine:
@@ -120,71 +111,111 @@ class SyncEngine:
         self.catalog = catalog
         self.staging = staging
         self.now = now
-        self._locks = locks
+        self.locks = locks
         self._bus = bus
         self._load_queue = load_queue
         self.runs = RunRecords(state)
         self.states = StreamStates(state)
+        self.slots = StreamSlots(state)
 
-    def run(self, request: SyncRequest, progress: Progress | None = None) -> RunRecord:
-        """Run one sync to the end of extraction; loading continues on the load queue.
+    def run(
+        self,
+        request: SyncRequest,
+        progress: Progress | None = None,
+        failure_status: FailureStatus = fail_outright,
+    ) -> RunRecord:
+        """Claim the run and extract it; loading continues on the load queue.
 
-        Returns the run record, failed or not: the caller decides from its
-        error class whether a retry could help. ``progress`` is called with the
-        record as each batch is staged (the CLI prints it).
+        With ``request.run_id`` the queued (or retrying, or interrupted) run of
+        that id is claimed and resumed from the stream's last checkpoint; a run
+        that is already loading or finished is returned as it is, untouched, so
+        a duplicate delivery does nothing. Without it a new run is made.
+
+        Returns the run record, failed or not; ``failure_status`` says what a
+        failure makes of the run. ``progress`` is called with the record as each
+        batch is staged (the CLI prints it).
         """
         stream = self.catalog.get(request.stream)
         run_id = request.run_id or new_run_id(stream.name, self.now())
         try:
-            lease = self._locks.acquire(stream_lock(stream.name), holder=run_id)
+            lease = self.locks.acquire(stream_lock(stream.name), holder=run_id)
         except LockHeldError as held:
             raise AlreadyRunningError(stream.name, held.holder) from None
         with lease:
-            record = RunRecord(
-                id=run_id,
-                stream=stream.name,
-                mode=request.mode,
-                trigger=request.trigger,
-                started_at=self.now(),
-                replay_of=request.replay_of,
-            )
-            self.runs.create(record)
+            record = self._claim(run_id, request)
+            if record is None:
+                current = self.runs.get(run_id)
+                if current is None:
+                    raise LookupError(f"run {run_id} vanished while being claimed")
+                return current
             try:
                 if request.mode is RunMode.REPLAY:
                     self._replay(stream, record, request.replay_of)
                 else:
                     _Extraction(self, stream, record, request, progress).run()
             except Exception as error:  # noqa: BLE001 - every failure is recorded with its class
-                failure = RunError(error_class=classify_exception(error).value, message=redact(str(error)))
-                return self.runs.update(run_id, lambda latest: _fail(latest, record, failure, self.now()))
+                failure = RunError(
+                    error_class=classify_exception(error).value,
+                    message=redact(str(error)),
+                    retry_after=getattr(error, "retry_after", None),
+                )
+                event, status = failure_status(failure)
+                failed = self.runs.update(
+                    run_id, lambda latest: _fail(latest, record, failure, event, status, self.now())
+                )
+                if failed.status.finished:
+                    self.slots.release(failed.stream, failed.id)
+                return failed
         return self._finish_extraction(record)
 
-    def record_refusal(self, request: SyncRequest, running: AlreadyRunningError) -> RunRecord:
-        """Close a queued run that could not start because the stream was busy, so its caller stops waiting."""
+    def _claim(self, run_id: str, request: SyncRequest) -> RunRecord | None:
+        """The run's record, now ``running`` under this worker; None when there is nothing to do."""
         now = self.now()
-        record = RunRecord(
-            id=request.run_id or new_run_id(request.stream, now),
-            stream=request.stream,
-            mode=request.mode,
-            trigger=request.trigger,
-            status=RunStatus.FAILED,
-            started_at=now,
-            finished_at=now,
-            error=RunError(error_class=ErrorClass.TRANSIENT.value, message=str(running)),
-        )
-        self.runs.create(record)
-        return record
+        existing = self.runs.get(run_id)
+        if existing is None:
+            record = RunRecord(
+                id=run_id,
+                stream=request.stream,
+                mode=request.mode,
+                trigger=request.trigger,
+                started_at=now,
+                heartbeat_at=now,
+                attempts=1,
+                window_start=_json(request.window.start) if request.window else None,
+                window_end=_json(request.window.end) if request.window else None,
+                replay_of=request.replay_of,
+            )
+            self.runs.create(record)
+            return record
+        if not can_move(existing, RunEvent.CLAIMED):
+            return None
+
+        def claim(latest: RunRecord) -> None:
+            move(latest, RunEvent.CLAIMED, RunStatus.RUNNING)
+            latest.attempts += 1
+            latest.extract = ExtractCounts()  # this attempt's counts; earlier batches stay in ``batches``
+            latest.started_at = latest.started_at or now
+            latest.heartbeat_at = now
+            latest.next_attempt_at = None
+            latest.batches_expected = None  # known again when this attempt's extraction ends
+            latest.error = None
+            latest.finished_at = None
+
+        try:
+            return self.runs.update(run_id, claim)
+        except IllegalTransitionError:
+            return None
 
     def publish(self, record: RunRecord, batch: StagedBatch) -> None:
         message = LoadBatchMessage(run_id=record.id, stream=record.stream, batch=batch)
         self._bus.publish(
             self._load_queue,
-            OutgoingMessage(
-                body=message.model_dump(mode="json"),
+            model_message(
+                message,
                 message_id=message.message_id,
-                correlation_id=record.id,
                 subject="load-batch",
-                application_properties={"stream": record.stream, "run_id": record.id},
+                correlation_id=record.correlation_id or record.id,
+                properties={"stream": record.stream, "run_id": record.id},
             ),
         )
 
@@ -192,9 +223,11 @@ class SyncEngine:
         original = self.runs.get(replay_of) if replay_of else None
         if original is None or original.stream != stream.name:
             raise LookupError(f"replay needs a past run of '{stream.name}'; '{replay_of}' is not one")
+        published = {batch.id for batch in record.batches}
         for batch in original.batches:
-            self.publish(record, batch)
-        record.batches = list(original.batches)
+            if batch.id not in published:
+                self.publish(record, batch)
+                record.batches.append(batch)
         record.extract.staged = sum(batch.count for batch in original.batches)
 
     def _finish_extraction(self, extracted: RunRecord) -> RunRecord:
@@ -207,19 +240,30 @@ class SyncEngine:
             latest.quarantine_path = extracted.quarantine_path
             latest.batches_expected = len(extracted.batches)
             latest.extract_finished_at = self.now()
-            latest.status = RunStatus.LOADING
+            move(latest, RunEvent.EXTRACTED, RunStatus.LOADING)
             settle_if_complete(latest, self.now())
 
-        return self.runs.update(extracted.id, finish)
+        finished = self.runs.update(extracted.id, finish)
+        if finished.status.finished:
+            self.slots.release(finished.stream, finished.id)
+        return finished
 
 
-def _fail(record: RunRecord, extracted: RunRecord, failure: RunError, now: datetime) -> None:
+def _fail(
+    record: RunRecord,
+    extracted: RunRecord,
+    failure: RunError,
+    event: RunEvent,
+    status: RunStatus,
+    now: datetime,
+) -> None:
     """Record the failure with what the run did before it: the batches it published still load."""
     record.extract = replace(extracted.extract)
     record.batches = list(extracted.batches)
     record.error = failure
-    record.status = RunStatus.FAILED
-    record.finished_at = now
+    move(record, event, status)
+    if status.finished:
+        record.finished_at = now
 
 
 class _Extraction:
@@ -247,7 +291,7 @@ class _Extraction:
         self.watermark = self._typed(self.state.watermark)
         self.window = self._window(request)
         self.sent = SentRecords(None if stream.cursor is None else stream.lookback)
-        self.writer = BatchWriter(stream.batch_rows, stream.batch_bytes)
+        self.writer = BatchWriter(stream.batch_rows, stream.batch_bytes, prefix=batch_prefix(record.attempts))
         self.in_flight: deque[Future[None]] = deque()
         self.stager = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stage-{stream.name}")
         self.quarantine = Quarantine(stream.name, stream.max_bad_rows)
@@ -388,6 +432,7 @@ class _Extraction:
         """Keep the stored record's batch list current, so a run killed mid-way still shows its batches."""
         latest.batches = list(self.record.batches)
         latest.extract = replace(self.record.extract)
+        latest.heartbeat_at = self.engine.now()
 
     def _next_state(self) -> StreamState | None:
         """The state once the batch just taken is published; None when nothing moved (no write)."""
@@ -402,6 +447,12 @@ class _Extraction:
             return None
         self.state = state
         return state
+
+
+def batch_prefix(attempt: int) -> str:
+    """Batch ids differ between a run's attempts, so a resumed run's batches never meet the markers of
+    the batches its earlier attempt published: ``b00001`` on the first attempt, ``a2b00001`` on the second."""
+    return "b" if attempt <= 1 else f"a{attempt}b"
 
 
 def _key_getter(fields: tuple[str, ...]) -> Callable[[dict[str, Any]], Key]:

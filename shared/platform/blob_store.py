@@ -115,6 +115,22 @@ class BlobStore:
             raise StateConflictError(f"{path} was changed by another writer; read it again") from error
         return str(result["etag"])
 
+    def delete(self, path: str, etag: str | None = None) -> bool:
+        """Delete ``path`` (only at ``etag`` when given); False when it was gone already.
+
+        Raises ``StateConflictError`` when ``etag`` is given and the blob changed since.
+        """
+        conditions: dict[str, Any] = {}
+        if etag is not None:
+            conditions = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
+        try:
+            self._container.delete_blob(path, **conditions)
+        except ResourceNotFoundError:
+            return False
+        except ResourceModifiedError as error:
+            raise StateConflictError(f"{path} was changed by another writer; read it again") from error
+        return True
+
     def check(self) -> None:
         """Raise if the container cannot be reached with the hub's credentials."""
         self._container.get_container_properties()

@@ -31,6 +31,7 @@ from azure.servicebus.exceptions import (
     ServiceBusCommunicationError,
     ServiceBusConnectionError,
 )
+from pydantic import BaseModel
 
 from shared.settings import ServiceBusConnection
 
@@ -42,9 +43,9 @@ _SEARCH_WAIT_SECONDS = 2
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    """One unit of work for a queue or topic."""
+    """One unit of work for a queue or topic: a JSON body, or bytes sent as they are (a resubmission)."""
 
-    body: Mapping[str, Any]
+    body: Mapping[str, Any] | bytes
     message_id: str
     correlation_id: str | None = None
     subject: str | None = None
@@ -53,7 +54,7 @@ class OutgoingMessage:
 
     def to_sdk(self) -> ServiceBusMessage:
         return ServiceBusMessage(
-            orjson.dumps(dict(self.body)),
+            self.body if isinstance(self.body, bytes) else orjson.dumps(dict(self.body)),
             message_id=self.message_id,
             correlation_id=self.correlation_id,
             subject=self.subject,
@@ -61,6 +62,26 @@ class OutgoingMessage:
             application_properties=dict(self.application_properties),  # type: ignore[arg-type]
             scheduled_enqueue_time_utc=self.scheduled_enqueue_time,
         )
+
+
+def model_message(
+    model: BaseModel,
+    *,
+    message_id: str,
+    subject: str,
+    correlation_id: str | None = None,
+    properties: Mapping[str, PropertyValue] | None = None,
+    at: datetime | None = None,
+) -> OutgoingMessage:
+    """A pydantic model as the body of a message: the one way the hub turns its requests into messages."""
+    return OutgoingMessage(
+        body=model.model_dump(mode="json"),
+        message_id=message_id,
+        correlation_id=correlation_id,
+        subject=subject,
+        application_properties=dict(properties or {}),
+        scheduled_enqueue_time=at,
+    )
 
 
 @dataclass(frozen=True)

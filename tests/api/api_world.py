@@ -19,6 +19,7 @@ from shared.api.rate_limit import RateLimiter
 from shared.api.service import HubApi
 from shared.api.syncs import SyncDesk
 from shared.health import check_dependencies
+from shared.pipeline.run_queue import RunQueue
 from shared.platform.service_bus import ServiceBus
 from tests.pipeline.world import World
 
@@ -74,9 +75,15 @@ def build_api(
     api = HubApi(
         syncs=SyncDesk(
             world.engine.catalog,
+            RunQueue(
+                world.engine.catalog,
+                world.engine.runs,
+                world.engine.slots,
+                bus,
+                SYNC_REQUESTS,
+                world.engine.now,
+            ),
             world.state,
-            bus,
-            SYNC_REQUESTS,
             {"site_days": "0 */15 * * * *"},
             world.engine.now,
         ),

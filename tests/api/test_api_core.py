@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import orjson
@@ -13,8 +14,9 @@ from azure.servicebus import ServiceBusMessage
 from azure.storage.blob import BlobServiceClient
 
 from shared.api.models import RunQuery
-from shared.api.runs import SCAN_LIMIT, QueuedRun, RunViews
+from shared.api.runs import SCAN_LIMIT, RunViews
 from shared.pipeline.requests import SyncRequestMessage
+from shared.pipeline.run_record import RunMode, RunRecord, RunRecords, RunStatus
 from shared.platform.blob_store import BlobStore
 from tests.api.api_world import SYNC_REQUESTS, build_api, call
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
@@ -85,15 +87,34 @@ def test_a_posted_sync_is_queued_then_polled_to_its_result(world: World) -> None
     assert audit[0]["who"].startswith("key:") and "test-function-key" not in str(audit)
 
 
-def test_a_running_stream_refuses_a_second_sync_with_the_running_run_id(world: World) -> None:
+def test_a_queued_run_makes_a_second_start_a_409_naming_it(world: World) -> None:
     api, _ = build_api(world)
-    with world.engine._locks.acquire("sync-site_days", holder="20261101T000000Z-site_days-0badc0de"):
-        refused = call(
-            api, "StartSync", "/api/v1/syncs/site_days", method="POST", route={"stream": "site_days"}
-        )
+    start = {"method": "POST", "route": {"stream": "site_days"}}
+    first = call(api, "StartSync", "/api/v1/syncs/site_days", **start)  # type: ignore[arg-type]
+    refused = call(api, "StartSync", "/api/v1/syncs/site_days", **start)  # type: ignore[arg-type]
+    assert first.status == 202
     assert refused.status == 409
     assert refused.content_type == "application/problem+json"
-    assert "20261101T000000Z-site_days-0badc0de" in _json(refused)["detail"]
+    assert _json(first)["id"] in _json(refused)["detail"]
+
+
+def test_ten_concurrent_starts_of_one_stream_queue_one_run(world: World) -> None:
+    api, _ = build_api(world)
+    with ThreadPoolExecutor(max_workers=10) as callers:
+        answers = list(
+            callers.map(
+                lambda _: call(
+                    api, "StartSync", "/api/v1/syncs/site_days", method="POST", route={"stream": "site_days"}
+                ),
+                range(10),
+            )
+        )
+    accepted = [answer for answer in answers if answer.status == 202]
+    refused = [answer for answer in answers if answer.status == 409]
+    assert len(accepted) == 1 and len(refused) == 9
+    run_id = _json(accepted[0])["id"]
+    assert all(run_id in _json(answer)["detail"] for answer in refused)
+    assert list(world.engine.runs.ids()) == [run_id]
 
 
 def test_bad_input_is_a_problem_naming_each_field(world: World) -> None:
@@ -198,18 +219,20 @@ def test_a_filter_matching_nothing_pages_through_every_run_without_one_long_read
 ) -> None:
     state = BlobStore(blob_service, f"state-{uuid.uuid4().hex[:12]}")
     state.ensure_container()
-    views = RunViews(state)
+    records = RunRecords(state)
+    views = RunViews(records)
     start = datetime(2026, 11, 1, tzinfo=UTC)
     queued_count = SCAN_LIMIT + 50
     for n in range(queued_count):
         moment = start + timedelta(minutes=n)
         run_id = f"{moment:%Y%m%dT%H%M%SZ}-site_days-{n:08x}"
-        views.queue(
-            QueuedRun(
+        records.create(
+            RunRecord(
                 id=run_id,
                 stream="site_days",
-                mode="incremental",
+                mode=RunMode.INCREMENTAL,
                 trigger="api",
+                status=RunStatus.QUEUED,
                 queued_at=moment,
                 requested_by="t",
             )

@@ -26,8 +26,8 @@ from shared.connectors.legion.wage_rates import DifferentialPay
 from shared.http.hosts import HostRegistry
 from shared.http.policy import HttpPolicy
 from shared.pipeline.load import BatchLoader, LoadBatchMessage
+from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunRecord
-from shared.pipeline.sync import SyncRequest
 from shared.sql.engines import TOWNE_PARK_DATABASES, sql_server_engine
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator

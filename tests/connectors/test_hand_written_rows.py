@@ -22,8 +22,8 @@ from sqlalchemy import Table, insert
 from localdev.sandbox_sql import sandbox_url
 from shared.connectors.legion.wage_rates import DifferentialPay, average_hourly_rate
 from shared.connectors.workday.roles import Role, role_of
+from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunMode
-from shared.pipeline.sync import SyncRequest
 from shared.sql.engines import sql_server_engine
 from shared.sql.tables import (
     budget_final,

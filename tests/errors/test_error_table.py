@@ -10,6 +10,7 @@ from azure.core import exceptions as azure_errors
 from azure.servicebus import exceptions as service_bus_errors
 from pydantic import BaseModel, ValidationError
 
+from shared.connectors.dataverse.odata_errors import classify_dataverse
 from shared.errors import (
     ERROR_ACTIONS,
     AlreadyExistsError,
@@ -18,10 +19,13 @@ from shared.errors import (
     ErrorClass,
     HubError,
     NotFoundError,
+    Settle,
     ThrottledError,
     classify_exception,
     classify_status,
 )
+from shared.platform.blob_lock import LockHeldError
+from shared.platform.blob_store import StateConflictError
 from shared.platform.secrets import SecretNotFoundError
 from shared.settings import SettingsError
 
@@ -30,12 +34,18 @@ def test_every_class_has_exactly_one_row_and_a_sensible_action() -> None:
     assert set(ERROR_ACTIONS) == set(ErrorClass)
     for error_class in (ErrorClass.TRANSIENT, ErrorClass.THROTTLED):
         action = ERROR_ACTIONS[error_class]
-        assert action.retry and action.redeliver and not action.dead_letter and not action.alert
-    for error_class in (ErrorClass.CONFIG, ErrorClass.AUTH, ErrorClass.PERMANENT):
+        assert action.retry and action.settle is Settle.RETRY_LATER and not action.alert
+    for error_class in (ErrorClass.CONFLICT, ErrorClass.BUSY):
         action = ERROR_ACTIONS[error_class]
-        assert not action.retry and action.dead_letter and action.alert
-    bad_record = ERROR_ACTIONS[ErrorClass.BAD_RECORD]
-    assert bad_record.quarantine and not (bad_record.retry or bad_record.dead_letter or bad_record.alert)
+        assert not action.retry and action.settle is Settle.RETRY_LATER and not action.alert
+    for error_class in (ErrorClass.CONFIG, ErrorClass.AUTH, ErrorClass.PERMANENT, ErrorClass.BAD_RECORD):
+        action = ERROR_ACTIONS[error_class]
+        assert not action.retry and action.settle is Settle.DEAD_LETTER and action.alert
+
+
+def test_state_conflicts_and_held_locks_have_their_own_classes() -> None:
+    assert classify_exception(StateConflictError("changed")) is ErrorClass.CONFLICT
+    assert classify_exception(LockHeldError("sync-x", "run-1")) is ErrorClass.BUSY
 
 
 def test_the_table_cannot_be_changed_at_run_time() -> None:
@@ -70,7 +80,9 @@ def test_the_table_cannot_be_changed_at_run_time() -> None:
     ],
 )
 def test_statuses_and_dataverse_codes(status: int, code: str | None, expected: ErrorClass) -> None:
-    assert classify_status(status, code) is expected
+    assert classify_dataverse(status, code) is expected
+    if code is None:
+        assert classify_status(status) is expected
 
 
 def test_a_success_has_no_class() -> None:
@@ -161,7 +173,7 @@ def test_subclasses_carry_their_class() -> None:
     assert opened.error_class is ErrorClass.TRANSIENT
     assert opened.retry_after == 12.5
     assert "org.crm.dynamics.com" in str(opened) and "12.5 s" in str(opened)
-    assert opened.action.redeliver
+    assert opened.action.settle is Settle.RETRY_LATER
 
 
 def test_context_and_json_say_where_it_happened() -> None:

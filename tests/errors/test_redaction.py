@@ -7,7 +7,8 @@ import traceback
 
 import pytest
 
-from shared.errors import REDACTED, HubError, ThrottledError, redact
+from shared.errors import HubError, ThrottledError
+from shared.redaction import REDACTED, redact
 
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL29yZyJ9.c2lnbmF0dXJlLXNlY3JldA"
 OPAQUE_TOKEN = "opaque-token-9f8e7d6c5b4a"

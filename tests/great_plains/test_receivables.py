@@ -34,8 +34,8 @@ from shared.connectors.great_plains.receivables import (
 from shared.http.hosts import HostRegistry
 from shared.http.policy import HttpPolicy
 from shared.pipeline.load import BatchLoader
+from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunRecord, RunStatus
-from shared.pipeline.sync import SyncRequest
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator

@@ -20,9 +20,9 @@ from shared.connectors.dataverse.sink import DataverseSink, DataverseTarget, Rec
 from shared.http.hosts import HostRegistry
 from shared.http.policy import HttpPolicy
 from shared.pipeline.load import BatchLoader
+from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunMode, RunStatus
 from shared.pipeline.stream import Record, Stream
-from shared.pipeline.sync import SyncRequest
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 from tests.pipeline.world import ListSource, World, build_world

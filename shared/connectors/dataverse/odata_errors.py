@@ -1,5 +1,9 @@
 """Dataverse's error bodies, ``{"error": {"code": "0x...", "message": "..."}}``, as typed hub errors.
 
+This is the Dataverse row of the hub's error table (as Airbyte's per-stream
+``error_mapping``): the codes Dataverse documents, and how each refines the
+class the HTTP status alone would give (``shared.errors.classify_status``).
+
 The code is often empty (Microsoft's own examples of 404 and 412 answers carry
 ``"code": ""``), so the status decides first and the code refines it: a 412 on
 a create-only write means the row already exists, a 412 on ``If-Match`` means
@@ -14,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.errors import (
-    DATAVERSE_THROTTLE_CODES,
     AlreadyExistsError,
     ConflictError,
+    ErrorClass,
     HubError,
     NotFoundError,
     ThrottledError,
@@ -24,6 +28,32 @@ from shared.errors import (
 )
 
 _MAX_MESSAGE = 500
+# Service protection limits: number of requests, execution time, concurrent requests
+# (learn.microsoft.com/power-apps/developer/data-platform/api-limits).
+THROTTLE_CODES = frozenset({"0x80072322", "0x80072321", "0x80072326"})
+# Missing privilege (-2147220960) and failed access check (-2147187962): the
+# application user's security role, not the record, is at fault.
+PRIVILEGE_CODES = frozenset({"0x80040220", "0x80048306"})
+# "A validation error occurred": a column value the table does not accept.
+VALIDATION_CODES = frozenset({"0x80044331"})
+# "Could not find a property named ..." / "Resource not found for the segment ...": the
+# request names a table or column this environment does not have, so every record would fail.
+SCHEMA_CODES = frozenset({"0x80060888"})
+
+
+def classify_dataverse(status: int, error_code: str | None = None) -> ErrorClass:
+    """The class of a Dataverse failure: its status, refined by the error code where that says more."""
+    code = (error_code or "").lower()
+    if code in THROTTLE_CODES:
+        return ErrorClass.THROTTLED
+    if code in PRIVILEGE_CODES:
+        return ErrorClass.AUTH
+    if code in SCHEMA_CODES:
+        return ErrorClass.CONFIG
+    by_status = classify_status(status)
+    if by_status is ErrorClass.PERMANENT and code in VALIDATION_CODES:
+        return ErrorClass.BAD_RECORD
+    return by_status
 
 
 @dataclass(frozen=True)
@@ -62,7 +92,7 @@ def dataverse_error(
     message = f"Dataverse answered HTTP {status}: {error.message}"
     if error.code:
         message += f" [{error.code}]"
-    if status == 429 or error.code.lower() in DATAVERSE_THROTTLE_CODES:
+    if status == 429 or error.code.lower() in THROTTLE_CODES:
         return ThrottledError(message, context=context, retry_after=retry_after)
     if status == 404:
         return NotFoundError(message, context=context)
@@ -70,5 +100,5 @@ def dataverse_error(
         kind = AlreadyExistsError if create_only else ConflictError
         return kind(message, context=context)
     return HubError(
-        message, error_class=classify_status(status, error.code), context=context, retry_after=retry_after
+        message, error_class=classify_dataverse(status, error.code), context=context, retry_after=retry_after
     )

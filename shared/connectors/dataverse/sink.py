@@ -30,8 +30,8 @@ from typing import Any
 from shared.connectors.dataverse.batch import MAX_OPERATIONS, BatchOperation, BatchPartResponse
 from shared.connectors.dataverse.client import DataverseClient
 from shared.connectors.dataverse.keys import UnusableKeyError, entity_path, key_filter, key_of
-from shared.connectors.dataverse.odata_errors import dataverse_error, parse_odata_error
-from shared.errors import ERROR_ACTIONS, ErrorClass, HubError, ThrottledError, classify_status
+from shared.connectors.dataverse.odata_errors import classify_dataverse, dataverse_error, parse_odata_error
+from shared.errors import ERROR_ACTIONS, ErrorClass, HubError, ThrottledError
 from shared.http.backoff import full_jitter, parse_retry_after
 
 _ETAG = "@odata.etag"
@@ -363,7 +363,7 @@ class DataverseSink:
             )
         else:
             error = parse_odata_error(answer.body, answer.status)
-            if classify_status(answer.status, error.code) in (ErrorClass.AUTH, ErrorClass.CONFIG):
+            if classify_dataverse(answer.status, error.code) in (ErrorClass.AUTH, ErrorClass.CONFIG):
                 context = {
                     "system": "dataverse",
                     "operation": write.success.value,
@@ -381,7 +381,7 @@ def _failure_class(answer: BatchPartResponse | None) -> ErrorClass | None:
         return ErrorClass.TRANSIENT
     if answer.status < 400:
         return None
-    return classify_status(answer.status, parse_odata_error(answer.body, answer.status).code)
+    return classify_dataverse(answer.status, parse_odata_error(answer.body, answer.status).code)
 
 
 def _refusal(success: Outcome, status: int) -> Outcome:

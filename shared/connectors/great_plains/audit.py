@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from shared.connectors.dataverse.client import DataverseClient
 from shared.connectors.great_plains.documents import GpDocument
-from shared.errors import redact
 from shared.platform.blob_store import BlobStore
+from shared.redaction import redact
 
 GL_REQUEST_LOGS = "bs_glrequestlogs"
 REQUEST_SUCCESS = 126840000

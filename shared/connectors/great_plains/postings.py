@@ -28,6 +28,8 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 
+from pydantic import ValidationError
+
 from shared.connectors.dataverse.client import DataverseClient
 from shared.connectors.great_plains.billing import BatchIdStyle, statement_postings
 from shared.connectors.great_plains.documents import DocumentRefusedError, GpDocument, GpMap
@@ -44,8 +46,10 @@ from shared.connectors.great_plains.requests import (
 from shared.connectors.great_plains.statements import StatementReader, StatementRefusedError
 from shared.connectors.great_plains.statistics import InactiveStatisticsError, statistics_journals
 from shared.connectors.great_plains.unit_statistics import UnitStatisticsSource
-from shared.errors import ERROR_ACTIONS, ErrorClass, HubError, classify_exception, redact
-from shared.platform.service_bus import OutgoingMessage, ServiceBus
+from shared.errors import ErrorClass, HubError, classify_exception
+from shared.pipeline.delivery import DeadLetter, Decision, Delivery, Redeliveries, RetryLater
+from shared.platform.service_bus import ServiceBus, model_message
+from shared.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +74,12 @@ class GpPostings:
         statements: StatementReader,
         dataverse: DataverseClient,
         statistics: UnitStatisticsSource | None,
+        redeliveries: Redeliveries,
         batch_id_style: BatchIdStyle = BatchIdStyle.TODAY,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.requests = requests
+        self._redeliveries = redeliveries
         self._bus = bus
         self._queue = queue
         self._poster = poster
@@ -110,7 +116,7 @@ class GpPostings:
         standing, created = self.requests.claim(wanted, replace_finished=replace_finished)
         if created or (standing.id == wanted.id and standing.status == "queued"):
             try:
-                self._publish(standing)
+                self.publish(standing)
             except Exception as error:
                 if created:
                     why = f"not queued: {redact(str(error))}"
@@ -118,16 +124,16 @@ class GpPostings:
                 raise
         return standing, created
 
-    def _publish(self, request: PostingRequest) -> None:
-        message = PostingRequestMessage(request_id=request.id, subject=request.subject)
+    def publish(self, request: PostingRequest) -> None:
+        """Send the request's message (again): processing one request twice posts nothing twice."""
         self._bus.publish(
             self._queue,
-            OutgoingMessage(
-                body=message.model_dump(mode="json"),
+            model_message(
+                PostingRequestMessage(request_id=request.id, subject=request.subject),
                 message_id=request.id,
-                correlation_id=request.id,
                 subject="gp-posting",
-                application_properties={"request_id": request.id, "subject": request.subject.index_name},
+                correlation_id=request.id,
+                properties={"request_id": request.id, "subject": request.subject.index_name},
             ),
         )
 
@@ -152,10 +158,28 @@ class GpPostings:
             return self._post_statistics(current.id, str(message.subject.unit_statistics_period))
         except Exception as error:
             why = redact(str(error))
-            if not ERROR_ACTIONS[classify_exception(error)].redeliver:
-                return self.requests.update(current.id, lambda r: _finished(r, "failed", why))
             self.requests.update(current.id, lambda r: r.model_copy(update={"last_error": why}))
             raise
+
+    def handle(self, delivery: Delivery) -> PostingRequest | None:
+        """The ``gp-postings`` trigger's work: post, or settle the failure (retry later, or set aside)."""
+        try:
+            message = PostingRequestMessage.model_validate_json(delivery.body)
+        except ValidationError as error:
+            reason = f"not a GP posting request: {redact(str(error))}"
+            self._redeliveries.carry_out(delivery, DeadLetter(ErrorClass.BAD_RECORD, reason))
+            return None
+        try:
+            return self.process(message)
+        except Exception as error:  # noqa: BLE001 - settled below as the error table says
+            decision = self._redeliveries.decide(
+                delivery, classify_exception(error), str(error), getattr(error, "retry_after", None)
+            )
+            settled = self.requests.update(
+                message.request_id, functools.partial(_after_failure, decision=decision)
+            )
+            self._redeliveries.carry_out(delivery, decision)
+            return settled
 
     def _post_statement(self, request_id: str, statement_id: str) -> PostingRequest:
         try:
@@ -233,11 +257,21 @@ def _reasons(refused: Iterable[DocumentRefusedError]) -> list[str]:
 
 
 def _started(request: PostingRequest) -> PostingRequest:
-    return request.model_copy(update={"status": "running", "attempts": request.attempts + 1})
+    return request.model_copy(
+        update={"status": "running", "attempts": request.attempts + 1, "next_attempt_at": None}
+    )
 
 
 def _finished(request: PostingRequest, status: RequestStatus, error: str | None = None) -> PostingRequest:
     return request.model_copy(update={"status": status, "last_error": error})
+
+
+def _after_failure(request: PostingRequest, decision: Decision) -> PostingRequest:
+    if isinstance(decision, RetryLater):
+        return request.model_copy(update={"status": "retrying", "next_attempt_at": decision.at})
+    return request.model_copy(
+        update={"status": "dead_lettered", "last_error": decision.reason, "next_attempt_at": None}
+    )
 
 
 def _refused(request: PostingRequest, reasons: list[str]) -> PostingRequest:

@@ -3,7 +3,10 @@
 A request is recorded in Blob (``gp/requests/{id}.json``) before its message is
 queued, and every step of its work updates that record: queued → running →
 succeeded / partially_failed / failed / refused, with one result per GP
-document and the refusals with their reasons. The API's status URL reads it.
+document and the refusals with their reasons; a failure of GP or Dataverse
+makes it retrying (its message comes back minutes later) and one no retry can
+fix makes it dead_lettered (its message is set aside for an operator, and a
+resubmit runs it again). The API's status URL reads it.
 
 One request at a time per statement or month: an index blob per subject
 (``gp/subjects/statement-{id}.json``) names its latest request and is replaced
@@ -26,8 +29,11 @@ from pydantic.alias_generators import to_camel
 
 from shared.platform.blob_store import BlobStore, StateConflictError
 
-RequestStatus = Literal["queued", "running", "succeeded", "partially_failed", "failed", "refused"]
-ACTIVE: frozenset[str] = frozenset({"queued", "running"})
+RequestStatus = Literal[
+    "queued", "running", "retrying", "succeeded", "partially_failed", "failed", "refused", "dead_lettered"
+]
+# Not finished: a worker will pick it up (retrying: its message comes back at ``next_attempt_at``).
+ACTIVE: frozenset[str] = frozenset({"queued", "running", "retrying"})
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 _CLAIM_ATTEMPTS = 10
 
@@ -82,6 +88,7 @@ class PostingRequest(BaseModel):
     refusals: list[str] = Field(default_factory=list)
     report: str | None = None  # the inactive-accounts table of a refused statistics month
     last_error: str | None = None
+    next_attempt_at: datetime | None = None
 
     @property
     def active(self) -> bool:

@@ -1,0 +1,24 @@
+"""A ``func.ServiceBusMessage`` as the hub's ``Delivery``: the one place a queue trigger's message is read."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.pipeline.delivery import Delivery
+from shared.platform.service_bus import PropertyValue
+
+
+def delivery_of(message: func.ServiceBusMessage, queue: str) -> Delivery:
+    properties: dict[str, PropertyValue] = {}
+    for name, value in (message.application_properties or {}).items():
+        properties[str(name)] = value if isinstance(value, str | int | float | bool) else str(value)
+    return Delivery(
+        queue=queue,
+        message_id=str(message.message_id),
+        body=message.get_body(),
+        correlation_id=message.correlation_id,
+        subject=message.subject or message.label,
+        application_properties=properties,
+        delivery_count=message.delivery_count or 1,
+        enqueued_at=message.enqueued_time_utc,
+    )

@@ -1,0 +1,144 @@
+"""The sync engine's queue work: what the sync-requests and batch-loads triggers hand over, settled here.
+
+A trigger turns its ``func.ServiceBusMessage`` into a ``Delivery`` and calls
+``handle``; whatever happens, ``handle`` returns (the delivery then completes)
+after it has either done the work, scheduled a later attempt, or set the
+message aside with its reason (``shared.pipeline.delivery``). It raises only
+when it could do none of these (Service Bus or storage unreachable), so the
+host abandons the message and Service Bus delivers it again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import ValidationError
+
+from shared.errors import ErrorClass, classify_exception
+from shared.pipeline.delivery import DeadLetter, Decision, Delivery, Redeliveries, RetryLater
+from shared.pipeline.load import BatchLoader, BatchResult, LoadBatchMessage
+from shared.pipeline.requests import SyncRequestMessage
+from shared.pipeline.run_queue import RunQueue
+from shared.pipeline.run_record import RunError, RunRecord, RunStatus
+from shared.pipeline.run_states import RunEvent, can_move, move
+from shared.pipeline.sync import SyncEngine
+from shared.redaction import redact
+
+log = logging.getLogger(__name__)
+
+
+class SyncRequests:
+    """Claims and runs each requested run; retries it later or sets it aside when it fails."""
+
+    def __init__(self, engine: SyncEngine, queue: RunQueue, redeliveries: Redeliveries) -> None:
+        self._engine = engine
+        self._queue = queue
+        self._redeliveries = redeliveries
+
+    def handle(self, delivery: Delivery) -> RunRecord | None:
+        try:
+            message = SyncRequestMessage.model_validate_json(delivery.body)
+        except ValidationError as error:
+            self._redeliveries.carry_out(
+                delivery, DeadLetter(ErrorClass.BAD_RECORD, f"not a sync request: {redact(str(error))}")
+            )
+            return None
+        if message.run_id is not None:
+            before = self._engine.runs.get(message.run_id)
+            if before is not None and not can_move(before, RunEvent.CLAIMED):
+                log.info("Run %s is %s already; this delivery has nothing to do", before.id, before.status)
+                return before
+        decisions: list[Decision] = []
+
+        def failure_status(failure: RunError) -> tuple[RunEvent, RunStatus]:
+            decision = self._redeliveries.decide(
+                delivery, ErrorClass(failure.error_class), failure.message, failure.retry_after
+            )
+            decisions.append(decision)
+            if isinstance(decision, RetryLater):
+                return RunEvent.RETRY_LATER, RunStatus.RETRYING
+            return RunEvent.DEAD_LETTERED, RunStatus.DEAD_LETTERED
+
+        try:
+            record = self._engine.run(message.to_request(), failure_status=failure_status)
+        except Exception as error:  # noqa: BLE001 - the run could not be claimed; settle the delivery
+            decision = self._redeliveries.decide(
+                delivery, classify_exception(error), str(error), getattr(error, "retry_after", None)
+            )
+            if isinstance(decision, DeadLetter) and message.run_id is not None:
+                self._give_up(message.run_id, decision)
+            self._redeliveries.carry_out(delivery, decision)
+            return None
+        if decisions:
+            decision = decisions[-1]
+            if isinstance(decision, RetryLater):
+                self._engine.runs.update(record.id, lambda latest: _retry_at(latest, decision))
+            self._redeliveries.carry_out(delivery, decision)
+            return record
+        if message.then:
+            self._queue_next(record, message.then)
+        return record
+
+    def _give_up(self, run_id: str, decision: DeadLetter) -> None:
+        """A run never claimed (its stream stayed busy, its record unreadable) ends dead-lettered too."""
+
+        def give_up(latest: RunRecord) -> None:
+            if latest.status in (RunStatus.QUEUED, RunStatus.RETRYING):
+                latest.error = RunError(error_class=decision.error_class.value, message=decision.reason)
+                move(latest, RunEvent.DEAD_LETTERED, RunStatus.DEAD_LETTERED)
+                latest.finished_at = self._engine.now()
+
+        try:
+            given_up = self._engine.runs.update(run_id, give_up)
+        except (KeyError, Exception):
+            log.exception("Could not mark run %s dead-lettered", run_id)
+            return
+        if given_up.status.finished:
+            self._engine.slots.release(given_up.stream, given_up.id)
+
+    def _queue_next(self, record: RunRecord, then: list[str]) -> None:
+        queued, busy = self._queue.queue_in_order(
+            then, record.trigger, requested_by=record.requested_by or "", correlation_id=record.correlation_id
+        )
+        for running in busy:
+            log.warning("After run %s, stream %s was skipped: %s", record.id, running.stream, running)
+        if queued is not None:
+            log.info("After run %s, queued run %s of %s", record.id, queued.id, queued.stream)
+
+
+class BatchLoads:
+    """Loads each staged batch; retries it later or sets it aside, and the run settles either way."""
+
+    def __init__(self, loader: BatchLoader, redeliveries: Redeliveries) -> None:
+        self._loader = loader
+        self._redeliveries = redeliveries
+
+    def handle(self, delivery: Delivery) -> BatchResult | None:
+        try:
+            message = LoadBatchMessage.model_validate_json(delivery.body)
+        except ValidationError as error:
+            self._redeliveries.carry_out(
+                delivery, DeadLetter(ErrorClass.BAD_RECORD, f"not a batch load: {redact(str(error))}")
+            )
+            return None
+        try:
+            return self._loader.load(message)
+        except Exception as error:  # noqa: BLE001 - settled below as the error table says
+            error_class = classify_exception(error)
+            decision = self._redeliveries.decide(
+                delivery, error_class, str(error), getattr(error, "retry_after", None)
+            )
+            if isinstance(decision, DeadLetter):
+                failure = RunError(error_class=error_class.value, message=decision.reason)
+                try:
+                    self._loader.set_aside(message, failure)
+                except Exception:
+                    log.exception(
+                        "Could not note batch %s of run %s as set aside", message.batch.id, message.run_id
+                    )
+            self._redeliveries.carry_out(delivery, decision)
+            return None
+
+
+def _retry_at(record: RunRecord, decision: RetryLater) -> None:
+    record.next_attempt_at = decision.at
