@@ -44,3 +44,12 @@ def load_staged_batch(message: func.ServiceBusMessage) -> None:
             message.message_id,
             {name: count for name, count in asdict(result.counts).items() if count},
         )
+
+
+@blueprint.timer_trigger(schedule="%WATCHDOG_SCHEDULE%", arg_name="timer")
+def watch_runs(timer: func.TimerRequest) -> None:
+    """Resume or settle the runs and GP postings whose worker or message was lost."""
+    report = hub().watchdog.sweep()
+    acted = {name: ids for name, ids in asdict(report).items() if ids}
+    if acted:
+        log.warning("Watchdog: %s", acted)

@@ -204,6 +204,10 @@ module api 'app/api.bicep' = {
       GP_BATCH_ID_STYLE: 'today'
       GP_SERIALISE_PER_COMPANY: 'true'
       GP_SWEEP_SCHEDULE: '0 */15 * * * *'
+      WATCHDOG_SCHEDULE: '0 */5 * * * *'
+      RETRY_FIRST_DELAY_SECONDS: '10'
+      RETRY_MAX_DELAY_SECONDS: '300'
+      RETRY_BUDGET_MINUTES: '60'
       GP_COMPANIES: 'TOWNE,ENC,UPP'
       GP_PAYMENT_STATUS_SCHEDULE: '0 20 * * * *'
     }, empty(gpSqlUrl) ? {} : {

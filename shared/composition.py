@@ -42,6 +42,7 @@ from shared.pipeline.handlers import BatchLoads, SyncRequests
 from shared.pipeline.load import BatchLoader
 from shared.pipeline.run_queue import RunQueue
 from shared.pipeline.sync import SyncEngine
+from shared.pipeline.watchdog import Watchdog
 from shared.platform import service_bus
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
@@ -97,6 +98,16 @@ class Hub:
     @functools.cached_property
     def batch_loads(self) -> BatchLoads:
         return BatchLoads(self.loader, self.redeliveries)
+
+    @functools.cached_property
+    def watchdog(self) -> Watchdog:
+        return Watchdog(
+            self.engine,
+            self.run_queue,
+            self.loader,
+            self.engine.now,
+            lambda: self.gp_postings if self.gp_configured else None,
+        )
 
     @property
     def gp_configured(self) -> bool:

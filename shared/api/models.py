@@ -149,7 +149,7 @@ class DeadLetterQuery(ApiInput):
     top: int = Field(50, ge=1, le=200, title="Page size", description="Dead letters per page.")
     continuation_token: str | None = Field(
         None,
-        pattern=r"^[0-9]{1,19}$",
+        pattern=r"^h?[0-9]{1,19}$",
         title="Continuation token",
         description="From the previous page's continuationToken.",
     )

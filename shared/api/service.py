@@ -40,7 +40,8 @@ from shared.connectors.great_plains.postings import GpPostings
 from shared.connectors.great_plains.requests import PostingRequest, PostingSubject
 from shared.errors import ErrorClass, classify_exception
 from shared.health import HealthReport
-from shared.platform.service_bus import DeadLetter, ServiceBus
+from shared.pipeline.dead_letters import DeadLetters
+from shared.platform.service_bus import DeadLetter
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -70,7 +71,7 @@ class HubApi:
     def __init__(
         self,
         syncs: SyncDesk,
-        bus: ServiceBus,
+        dead_letters: DeadLetters,
         dead_letter_queues: Sequence[str],
         live_reads: LiveReads,
         readiness: Callable[[], tuple[HealthReport, dict[str, str]]],
@@ -81,7 +82,7 @@ class HubApi:
         gp: GpPostings | None = None,
     ) -> None:
         self.syncs = syncs
-        self._bus = bus
+        self._dead_letters = dead_letters
         self._queues = tuple(dead_letter_queues)
         self.live_reads = live_reads
         self._readiness = readiness
@@ -97,8 +98,8 @@ class HubApi:
             "GetRun": self._get_run,
             "ReplayRun": lambda call: _run_accepted(self.syncs.replay(call.path.id, call.caller.who)),
             "ListDeadLetters": self._list_dead_letters,
-            "ResubmitDeadLetter": lambda call: self._take(call, self._bus.resubmit_dead_letter),
-            "DiscardDeadLetter": lambda call: self._take(call, self._bus.discard_dead_letter),
+            "ResubmitDeadLetter": lambda call: self._take(call, self._dead_letters.resubmit),
+            "DiscardDeadLetter": lambda call: self._take(call, self._dead_letters.discard),
             "StartGpPosting": self._start_gp_posting,
             "GetGpPosting": self._get_gp_posting,
             "LiveRead": self._live_read,
@@ -194,9 +195,7 @@ class HubApi:
     def _list_dead_letters(self, call: Call) -> ApiResponse:
         queue = self._queue(call.path.queue)
         query: models.DeadLetterQuery = call.query
-        start = int(query.continuation_token or 0)
-        found = self._bus.peek_dead_letters(queue, query.top, start)
-        token = str(found[-1].sequence_number + 1) if len(found) == query.top else None
+        found, token = self._dead_letters.page(queue, query.top, query.continuation_token)
         next_link = (
             f"/api/v1/deadletters/{queue}?top={query.top}&continuationToken={token}" if token else None
         )

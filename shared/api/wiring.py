@@ -18,6 +18,7 @@ from shared.api.syncs import SyncDesk
 from shared.composition import Hub, hub
 from shared.edw.reads import LIVE_READS
 from shared.health import HealthReport, check_dependencies
+from shared.pipeline.dead_letters import DeadLetters
 
 READINESS_DEADLINE_SECONDS = 5.0
 
@@ -49,7 +50,7 @@ def build_api(
         syncs=SyncDesk(
             hub.engine.catalog, hub.run_queue, hub.state, settings.schedules or {}, hub.engine.now
         ),
-        bus=hub.service_bus,
+        dead_letters=DeadLetters(hub.service_bus, hub.redeliveries.shelf),
         dead_letter_queues=(
             hub.settings.sync_requests_queue,
             hub.settings.batch_loads_queue,

@@ -103,7 +103,7 @@ class RetrySchedule:
     def delay(self, attempt: int) -> timedelta:
         """The wait before attempt ``attempt + 1``."""
         wait = tenacity.wait_exponential_jitter(
-            initial=self.first_delay.total_seconds(),
+            multiplier=self.first_delay.total_seconds(),
             max=self.max_delay.total_seconds(),
             jitter=self.first_delay.total_seconds() / 2,
         )

@@ -71,8 +71,7 @@ class SyncRequests:
             return None
         if decisions:
             decision = decisions[-1]
-            if isinstance(decision, RetryLater):
-                self._engine.runs.update(record.id, lambda latest: _retry_at(latest, decision))
+            record = self._engine.runs.update(record.id, lambda latest: _decided(latest, decision))
             self._redeliveries.carry_out(delivery, decision)
             return record
         if message.then:
@@ -140,5 +139,9 @@ class BatchLoads:
             return None
 
 
-def _retry_at(record: RunRecord, decision: RetryLater) -> None:
-    record.next_attempt_at = decision.at
+def _decided(record: RunRecord, decision: Decision) -> None:
+    """The decision's own words on the record: when the next attempt comes, or why none will."""
+    if isinstance(decision, RetryLater):
+        record.next_attempt_at = decision.at
+    elif record.error is not None:
+        record.error = record.error.model_copy(update={"message": decision.reason})

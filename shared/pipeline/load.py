@@ -160,6 +160,7 @@ class BatchLoader:
         if result.batch_id in record.loaded_batches:
             return
         record.loaded_batches.append(result.batch_id)
+        record.heartbeat_at = self._now()
         if result.batch_id in record.dead_lettered_batches:  # resubmitted, and loaded this time
             record.dead_lettered_batches.remove(result.batch_id)
             if not record.dead_lettered_batches:

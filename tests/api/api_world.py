@@ -19,7 +19,9 @@ from shared.api.rate_limit import RateLimiter
 from shared.api.service import HubApi
 from shared.api.syncs import SyncDesk
 from shared.health import check_dependencies
+from shared.pipeline.dead_letters import DeadLetters
 from shared.pipeline.run_queue import RunQueue
+from shared.platform.dead_letter_shelf import DeadLetterShelf
 from shared.platform.service_bus import ServiceBus
 from tests.pipeline.world import World
 
@@ -87,7 +89,7 @@ def build_api(
             {"site_days": "0 */15 * * * *"},
             world.engine.now,
         ),
-        bus=bus,
+        dead_letters=DeadLetters(bus, DeadLetterShelf(world.state)),
         dead_letter_queues=(SYNC_REQUESTS, "batch-loads", "gp-postings"),
         live_reads=LiveReads([read], lambda: engine),
         readiness=lambda: (check_dependencies({"blob": world.state.check}, 5.0), {}),

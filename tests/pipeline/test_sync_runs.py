@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,17 +14,7 @@ from shared.pipeline.run_queue import AlreadyRunningError
 from shared.pipeline.run_record import RunMode, RunStatus
 from shared.pipeline.stream import ReadWindow
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
-from tests.pipeline.world import ListSource, World, build_world, site_day_stream
-
-FIRST_DAY = date(2026, 10, 1)
-
-
-def rows(days: int, sites: int = 3, start: date = FIRST_DAY) -> list[dict[str, Any]]:
-    return [
-        {"site": f"{site:04d}", "day": start + timedelta(days=day), "job_code": "GSA", "hours": 8.0 + site}
-        for day in range(days)
-        for site in range(1, sites + 1)
-    ]
+from tests.pipeline.world import FIRST_DAY, ListSource, World, build_world, rows, site_day_stream
 
 
 @pytest.fixture

@@ -10,25 +10,34 @@ emulator, leases, ETag-guarded state.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from azure.servicebus import ServiceBusClient
+from azure.servicebus import ServiceBusClient, ServiceBusReceivedMessage
 from azure.storage.blob import BlobServiceClient
 from pydantic import BaseModel, Field
 
 from shared.connectors.dataverse.sink import DataverseTarget, Outcome, RecordResult
+from shared.pipeline.delivery import Delivery, Redeliveries, RetrySchedule
 from shared.pipeline.load import BatchLoader, LoadBatchMessage
+from shared.pipeline.run_queue import RunQueue
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream, StreamCatalog
 from shared.pipeline.sync import SyncEngine
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
-from shared.platform.service_bus import ServiceBus
+from shared.platform.dead_letter_shelf import DeadLetterShelf
+from shared.platform.service_bus import PropertyValue, ServiceBus
 
 LOAD_QUEUE = "batch-loads"
+SYNC_REQUESTS = "sync-requests"
+# Retries a second or two apart, so a test sees several attempts quickly.
+FAST_RETRIES = RetrySchedule(
+    first_delay=timedelta(seconds=0.5), max_delay=timedelta(seconds=2), budget=timedelta(minutes=2)
+)
 
 
 class TableDouble:
@@ -88,6 +97,17 @@ def to_target(row: SiteDay) -> Record | None:
     if row.amount is not None:
         record["bs_amount"] = row.amount
     return record
+
+
+FIRST_DAY = date(2026, 10, 1)
+
+
+def rows(days: int, sites: int = 3, start: date = FIRST_DAY) -> list[dict[str, Any]]:
+    return [
+        {"site": f"{site:04d}", "day": start + timedelta(days=day), "job_code": "GSA", "hours": 8.0 + site}
+        for day in range(days)
+        for site in range(1, sites + 1)
+    ]
 
 
 @dataclass
@@ -150,6 +170,52 @@ class World:
     staging: BlobStore
     state: BlobStore
 
+    def redeliveries(self, schedule: RetrySchedule = FAST_RETRIES) -> Redeliveries:
+        return Redeliveries(ServiceBus(self.bus), DeadLetterShelf(self.state), schedule)
+
+    def run_queue(self) -> RunQueue:
+        return RunQueue(
+            self.engine.catalog,
+            self.engine.runs,
+            self.engine.slots,
+            ServiceBus(self.bus),
+            SYNC_REQUESTS,
+            self.engine.now,
+        )
+
+    def pump(
+        self, queue: str, handle: Callable[[Delivery], object], seconds: float = 5.0, limit: int | None = None
+    ) -> int:
+        """Receive and hand over this world's messages on ``queue`` until it is quiet, as the host would.
+
+        Messages of other tests' worlds (their runs are not in this state
+        container) are completed unread. Returns how many were handed over.
+        """
+        handled, deadline = 0, time.monotonic() + seconds
+        with self.bus.get_queue_receiver(queue, max_wait_time=1) as receiver:
+            while time.monotonic() < deadline:
+                for message in receiver.receive_messages(max_message_count=20, max_wait_time=1):
+                    if not self._owns(message):
+                        receiver.complete_message(message)
+                        continue
+                    try:
+                        handle(delivery_from_sdk(message, queue))
+                    except Exception:  # noqa: BLE001 - what the Functions host does: abandon
+                        receiver.abandon_message(message)
+                        continue
+                    receiver.complete_message(message)
+                    handled += 1
+                    if handled == limit:
+                        return handled
+                    deadline = max(deadline, time.monotonic() + 2)
+        return handled
+
+    def _owns(self, message: ServiceBusReceivedMessage) -> bool:
+        properties = message.application_properties or {}
+        run_id = properties.get(b"run_id", properties.get("run_id"))  # type: ignore[call-overload]
+        run_id = run_id.decode() if isinstance(run_id, bytes) else run_id
+        return run_id is None or self.engine.runs.get(str(run_id)) is not None
+
     def drain_loads(self, stop_on_error: bool = False) -> int:
         """Receive every load message and load it, as the load trigger does; returns how many loaded.
 
@@ -173,6 +239,25 @@ class World:
                         continue
                     receiver.complete_message(message)
                     handled += 1
+
+
+def delivery_from_sdk(message: ServiceBusReceivedMessage, queue: str) -> Delivery:
+    """The ``Delivery`` a trigger would build for this message (``functions/delivery.py`` does it from
+    ``func.ServiceBusMessage``)."""
+    properties: dict[str, PropertyValue] = {}
+    for name, value in (message.application_properties or {}).items():
+        key = name.decode() if isinstance(name, bytes) else str(name)
+        properties[key] = value.decode() if isinstance(value, bytes) else value
+    return Delivery(
+        queue=queue,
+        message_id=str(message.message_id),
+        body=b"".join(message.body),
+        correlation_id=message.correlation_id,
+        subject=message.subject,
+        application_properties=properties,
+        delivery_count=message.delivery_count or 1,
+        enqueued_at=message.enqueued_time_utc,
+    )
 
 
 def build_world(blob_service: BlobServiceClient, connection_string: str, *streams: Stream[Any]) -> World:

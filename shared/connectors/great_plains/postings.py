@@ -137,6 +137,23 @@ class GpPostings:
             ),
         )
 
+    def overdue(self, older_than: datetime) -> list[str]:
+        """Unfinished requests untouched since ``older_than`` (a retrying one: due since then)."""
+        found = []
+        for request_id in self.requests.active_ids():
+            request = self.requests.get(request_id)
+            if request is None or not request.active:
+                continue
+            last = request.next_attempt_at if request.status == "retrying" else request.updated_at
+            if last is None or last < older_than:
+                found.append(request_id)
+        return found
+
+    def republish(self, request_id: str) -> None:
+        request = self.requests.get(request_id)
+        if request is not None and request.active:
+            self.publish(request)
+
     def process(self, message: PostingRequestMessage) -> PostingRequest:
         """Do the request's work; raises when a later delivery may finish it (GP or Dataverse unreachable)."""
         current = self.requests.get(message.request_id)

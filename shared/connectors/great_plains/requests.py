@@ -150,6 +150,7 @@ class PostingRequests:
                 with contextlib.suppress(ResourceNotFoundError):
                     self._store.container.delete_blob(_path(request.id))
                 continue
+            self._store.create_marker(_active(request.id), {"requestId": request.id})
             return request, True
         raise StateConflictError(
             f"could not claim {request.subject.index_name} after {_CLAIM_ATTEMPTS} tries"
@@ -168,8 +169,23 @@ class PostingRequests:
                 self._store.write_json(_path(request_id), changed.model_dump(mode="json"), found.etag)
             except StateConflictError:
                 continue
+            if changed.active:
+                self._store.create_marker(_active(request_id), {"requestId": request_id})
+            else:
+                self._store.delete(_active(request_id))
             return changed
         raise StateConflictError(f"request {request_id} kept changing under this writer")
+
+    def active_ids(self) -> list[str]:
+        """The requests not yet finished (an index kept beside the records), for the watchdog."""
+        return [path.removeprefix(_ACTIVE).removesuffix(".json") for path in self._store.list(_ACTIVE)]
+
+
+_ACTIVE = "gp/active/"
+
+
+def _active(request_id: str) -> str:
+    return f"{_ACTIVE}{request_id}.json"
 
 
 def _path(request_id: str) -> str:
