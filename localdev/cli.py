@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if arguments.command == "streams":
         for stream in hub.engine.catalog:
-            print(f"{stream.name:<28} → {stream.target.entity_set} (cursor: {stream.cursor or 'full read'})")
+            print(f"{stream.name:<28} → {stream.target.name} (cursor: {stream.cursor or 'full read'})")
         return 0
     if arguments.command == "statements":
         return seed_statements(hub, arguments.count, arguments.month)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobServiceClient
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from shared.connectors.catalog import hub_streams
 from shared.connectors.dataverse.auth import DataverseToken
@@ -50,7 +50,7 @@ from shared.platform.dead_letter_shelf import DeadLetterShelf
 from shared.platform.secrets import KeyVaultSecretStore, SecretStore, SettingsSecretStore
 from shared.platform.service_bus import ServiceBus
 from shared.settings import Settings, load_settings
-from shared.sql.engines import sql_server_engine
+from shared.sql.engines import connect_sql
 
 
 @dataclass(frozen=True)
@@ -199,12 +199,8 @@ class GpCompanyDatabases:
             engine = self._engines.get(company)
             if engine is None:
                 url = self._url.replace("{company}", company)
-                if url.startswith("sqlite"):
-                    # Sandbox GP: one plain SQLite file per company (not the EDW sandbox's attached set).
-                    engine = create_engine(url)
-                else:
-                    password = self._secrets.get(GP_SQL_PASSWORD)
-                    engine = sql_server_engine(url, password, self._timeout_seconds)
+                password = functools.partial(self._secrets.get, GP_SQL_PASSWORD)
+                engine = connect_sql(url, password, self._timeout_seconds, databases=())
                 self._engines[company] = engine
             return engine
 
@@ -260,11 +256,11 @@ def build_hub(settings: Settings) -> Hub:
 
 
 def _edw_engine(settings: Settings, secrets: SecretStore) -> Engine | None:
-    """The EDW SQL Server (TP_EDW, TP_LEGION, TP_STAGE on one instance); the sandbox needs no password."""
+    """The EDW SQL Server (TP_EDW, TP_LEGION, TP_STAGE on one instance)."""
     if settings.edw_sql_url is None:
         return None
-    password = None if settings.edw_sql_url.startswith("sqlite") else secrets.get(EDW_SQL_PASSWORD)
-    return sql_server_engine(settings.edw_sql_url, password, settings.sql_query_timeout_seconds)
+    password = functools.partial(secrets.get, EDW_SQL_PASSWORD)
+    return connect_sql(settings.edw_sql_url, password, settings.sql_query_timeout_seconds)
 
 
 def _dataverse_client(settings: Settings, secrets: SecretStore, hosts: HostRegistry) -> DataverseClient:

@@ -1,5 +1,10 @@
 """The output of ``spJoin_GP_STATS_with_GL_ACCOUNTS`` for the sandbox EDW, which cannot run the procedure.
 
+The rows go to the table ``GP_STATS_WITH_GL_ACCOUNTS`` with a ``PERIOD_START``
+column for the procedure's date filter, and the stand-in query that answers
+the procedure from it goes to ``HUB_PROCEDURE_STAND_INS``
+(``shared.sql.engines.run_procedure`` runs it with the procedure's parameters).
+
 A few hundred unit-statistic rows a month for the three months up to the
 sandbox's end date: the world's sites' occupied rooms and parking counts, on
 GL strings built as the billing accounts are (GL string + account + '-' +
@@ -13,11 +18,31 @@ import random
 import sqlite3
 from datetime import date
 
+from sqlalchemy import Column, Date, MetaData, Numeric, String, Table
+
 from localdev.sandbox_sql.accounts import BY_NUMBER
 from localdev.sandbox_sql.loading import insert, qualified
 from localdev.sandbox_sql.world import World
-from shared.connectors.great_plains.unit_statistics import sandbox_statistics
+from shared.connectors.great_plains.unit_statistics import OUTPUT_COLUMNS, PROCEDURE
+from shared.sql.engines import STAND_INS
 
+sandbox_statistics = Table(
+    "GP_STATS_WITH_GL_ACCOUNTS",
+    MetaData(),
+    Column("PERIOD_START", Date, nullable=False),
+    Column("SITE", String(10)),
+    Column("MAIN_ACCOUNT", String(10)),
+    Column("REVENUE_CATEGORY", String(50)),
+    Column("CATEGORY", String(50)),
+    Column("GL_STRING", String(40)),
+    Column("VALUE", Numeric(18, 4)),
+    Column("ACCOUNT_DESCRIPTION", String(100)),
+    Column("STATUS", String(20)),
+    schema="TP_EDW.dbo",
+)
+# Fixed column names; the dates are bound parameters.
+_COLUMNS = ", ".join(OUTPUT_COLUMNS)
+STAND_IN_QUERY = f"SELECT {_COLUMNS} FROM TP_EDW.GP_STATS_WITH_GL_ACCOUNTS WHERE PERIOD_START BETWEEN :StartDate AND :EndDate"  # noqa: S608
 MONTHS = 3
 ROWS_PER_MONTH = 300
 STATISTIC_ACCOUNTS = ("9440", "9510", "9550", "9570")
@@ -49,6 +74,11 @@ def write_gp_statistics(
                     )
                 )
     insert(connection, sandbox_statistics, columns, rows)
+    connection.execute(
+        f"CREATE TABLE {qualified(STAND_INS)} (PROCEDURE_NAME TEXT PRIMARY KEY, QUERY TEXT NOT NULL)"
+    )
+    stand_in = (PROCEDURE.name, STAND_IN_QUERY)
+    connection.execute(f"INSERT INTO {qualified(STAND_INS)} VALUES (?, ?)", stand_in)  # noqa: S608
 
 
 def _months(end_date: date) -> list[date]:

@@ -93,7 +93,7 @@ class SyncDesk:
             syncs.append(
                 models.Sync(
                     stream=stream.name,
-                    target=stream.target.entity_set,
+                    target=stream.target.name,
                     cursor=stream.cursor,
                     schedule=self._schedules.get(stream.name),
                     watermark=state.watermark,

@@ -13,14 +13,12 @@ redelivery, harmlessly. A failure raises; the batch-loads handler
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime
-from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from shared.connectors.dataverse.sink import DataverseTarget, RecordResult
 from shared.errors import ErrorClass
 from shared.pipeline.run_queue import StreamSlots
 from shared.pipeline.run_record import (
@@ -35,6 +33,7 @@ from shared.pipeline.run_record import (
 from shared.pipeline.run_states import RunEvent, can_move, move
 from shared.pipeline.staging import DELETE, UPSERT, BatchIntegrityError, read_batch
 from shared.pipeline.stream import StreamCatalog
+from shared.pipeline.target import RecordResult, Sink
 from shared.platform.blob_store import BlobStore
 
 MAX_PROBLEMS_PER_RUN = 1000
@@ -49,12 +48,6 @@ _COUNTED = {
     "not_found": "not_found",
 }
 _PROBLEMS = {"rejected", "conflict", "not_found"}
-
-
-class Sink(Protocol):
-    def upsert(self, target: DataverseTarget, records: Sequence[Mapping[str, Any]]) -> list[RecordResult]: ...
-
-    def delete(self, target: DataverseTarget, keys: Sequence[Mapping[str, Any]]) -> list[RecordResult]: ...
 
 
 class LoadBatchMessage(BaseModel):

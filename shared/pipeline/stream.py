@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from shared.connectors.dataverse.sink import DataverseTarget
+from shared.pipeline.target import Target
 
 Row = Mapping[str, Any]
 Record = dict[str, Any]
@@ -49,7 +49,7 @@ class Stream(Generic[Model]):
     model: type[Model]
     read: Callable[[ReadWindow], Iterable[Sequence[Row]]]
     transform: Callable[[Model], Record | None]
-    target: DataverseTarget
+    target: Target
     cursor: str | None = None
     lookback: timedelta | int = 0
     deletes: bool = False
@@ -71,7 +71,7 @@ class Stream(Generic[Model]):
 
 
 class StreamCatalog:
-    """Every stream the hub knows, by name; connectors register theirs at import."""
+    """Every stream the hub knows, by name, as the connectors' catalog declares them."""
 
     def __init__(self, streams: Iterable[Stream[Any]] = ()) -> None:
         self._streams: dict[str, Stream[Any]] = {}

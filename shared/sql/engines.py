@@ -1,11 +1,17 @@
 """SQL Server connections: one pooled engine per server, reached by host name through the relay.
 
 In Azure the hub reaches ``EDW-NODE-01`` (TP_EDW, TP_LEGION, TP_STAGE on one
-instance) over an App Service Hybrid Connection: the code sees a plain host and
-port. Queries name tables with Towne Park's three-part names
-(``TP_LEGION.dbo.vwPAYROLL_SUMMARY``); locally the same statements run on the
-sandbox, where each database is a SQLite file attached under its own name, and
-a schema translation maps ``TP_LEGION.dbo`` to the attached ``TP_LEGION``.
+instance) and the GP company databases over App Service Hybrid Connections:
+the code sees a plain host and port. Queries name tables with Towne Park's
+three-part names (``TP_LEGION.dbo.vwPAYROLL_SUMMARY``).
+
+This module is the one place that knows a sandbox stands in for SQL Server
+locally (a ``sqlite:`` URL, which ``localdev/sandbox_sql`` and sandbox GP
+build): there each database is a SQLite file attached under its own name, a
+schema translation maps ``TP_LEGION.dbo`` to the attached ``TP_LEGION``, no
+password is asked for, and a stored procedure is answered by the stand-in
+query the sandbox keeps for it (``run_procedure``). Connectors and the
+composition root never ask which one they have.
 
 Every query has a time limit (Towne Park's jobs use 300 s): pymssql's query
 timeout on SQL Server, a progress handler that interrupts the statement on
@@ -16,17 +22,29 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import Executable
 
 TOWNE_PARK_DATABASES = ("TP_EDW", "TP_LEGION", "TP_STAGE")
-SCHEMAS = {f"{database}.dbo": database for database in TOWNE_PARK_DATABASES}
 _SQLITE_CHECK_EVERY = 10_000  # virtual-machine steps between time-limit checks
 
 
@@ -34,11 +52,30 @@ class QueryTimeoutError(TimeoutError):
     """A query ran past its time limit and was stopped."""
 
 
-def sql_server_engine(url: str, password: str | None, timeout_seconds: int) -> Engine:
+def connect_sql(
+    url: str,
+    password: Callable[[], str],
+    timeout_seconds: int,
+    databases: Sequence[str] = TOWNE_PARK_DATABASES,
+) -> Engine:
+    """The pooled engine for one server; the password (a Key Vault secret) is asked for only when the
+    server needs one. ``databases`` are the instance's databases a sandbox attaches beside the
+    URL's file; none for a server of one database (a GP company)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return sql_server_engine(url, None, timeout_seconds, databases)
+    return sql_server_engine(url, password(), timeout_seconds, databases)
+
+
+def sql_server_engine(
+    url: str,
+    password: str | None,
+    timeout_seconds: int,
+    databases: Sequence[str] = TOWNE_PARK_DATABASES,
+) -> Engine:
     """The pooled engine for one server; ``url`` has no password (it comes from the SecretStore)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sandbox_engine(parsed, timeout_seconds)
+        return _sandbox_engine(parsed, timeout_seconds, databases)
     if password is not None:
         parsed = parsed.set(password=password)
     return create_engine(
@@ -49,19 +86,64 @@ def sql_server_engine(url: str, password: str | None, timeout_seconds: int) -> E
     )
 
 
-def _sandbox_engine(url: URL, timeout_seconds: int) -> Engine:
-    """The sandbox: ``sqlite:///<folder>/TP_EDW.sqlite``; every Towne Park database in that folder is
-    attached under its own name, as the databases of one SQL Server instance are."""
+def _sandbox_engine(url: URL, timeout_seconds: int, databases: Sequence[str]) -> Engine:
+    """The sandbox: ``sqlite:///<folder>/TP_EDW.sqlite``; every database of ``databases`` in that
+    folder is attached under its own name, as the databases of one SQL Server instance are. With
+    no ``databases`` the URL's own file is the server's one database."""
+    if not databases:
+        engine = create_engine(url)
+        event.listen(
+            engine, "connect", lambda connection, _: _limit_statement_time(connection, timeout_seconds)
+        )
+        return engine
     folder = Path(url.database or "").parent
-    engine = create_engine("sqlite://", execution_options={"schema_translate_map": SCHEMAS})
+    schemas = {f"{database}.dbo": database for database in databases}
+    engine = create_engine("sqlite://", execution_options={"schema_translate_map": schemas})
 
     @event.listens_for(engine, "connect")
     def attach_and_limit(connection: sqlite3.Connection, _: Any) -> None:
-        for database in TOWNE_PARK_DATABASES:
+        for database in databases:
             connection.execute(f"ATTACH DATABASE ? AS {database}", (str(folder / f"{database}.sqlite"),))
         _limit_statement_time(connection, timeout_seconds)
 
     return engine
+
+
+# The sandbox's answers to stored procedures: the query each one stands for, by procedure name.
+STAND_INS = Table(
+    "HUB_PROCEDURE_STAND_INS",
+    MetaData(),
+    Column("PROCEDURE_NAME", String(200), primary_key=True),
+    Column("QUERY", Text, nullable=False),
+    schema="TP_EDW.dbo",
+)
+
+
+@dataclass(frozen=True)
+class StoredProcedure:
+    """A procedure the hub runs, by its three-part name, with its parameters in the order it takes them."""
+
+    name: str
+    parameters: tuple[str, ...]
+
+
+def run_procedure(
+    connection: Connection, procedure: StoredProcedure, arguments: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """``EXEC`` the procedure with bound parameters on SQL Server; on a sandbox, run the stand-in query
+    the sandbox keeps for it (same named parameters), or fail naming the missing stand-in."""
+    if connection.dialect.name != "sqlite":
+        bound = ", ".join(f"@{name} = :{name}" for name in procedure.parameters)
+        return [
+            dict(row)
+            for row in connection.execute(text(f"EXEC {procedure.name} {bound}"), dict(arguments)).mappings()
+        ]
+    query = connection.execute(
+        select(STAND_INS.c.QUERY).where(STAND_INS.c.PROCEDURE_NAME == procedure.name)
+    ).scalar_one_or_none()
+    if query is None:
+        raise LookupError(f"the sandbox has no stand-in for {procedure.name}")
+    return [dict(row) for row in connection.execute(text(query), dict(arguments)).mappings()]
 
 
 def _limit_statement_time(connection: sqlite3.Connection, timeout_seconds: int) -> None:

@@ -15,8 +15,9 @@ from typing import Any
 
 from shared.connectors.dataverse.client import DataverseClient
 from shared.connectors.dataverse.keys import key_filter
-from shared.connectors.dataverse.sink import ConflictPolicy, DataverseSink, DataverseTarget, Outcome
+from shared.connectors.dataverse.sink import ConflictPolicy, DataverseSink, DataverseTarget
 from shared.http.client import ResilientClient
+from shared.pipeline.target import Outcome
 
 SITES = "bs_mastercustomersites"
 JOB_CODES = "bs_jobcodes"

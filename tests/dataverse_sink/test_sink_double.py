@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
-from shared.connectors.dataverse.sink import ConflictPolicy, DataverseSink, DataverseTarget, Outcome
+from shared.connectors.dataverse.sink import ConflictPolicy, DataverseSink, DataverseTarget
 from shared.errors import (
     ERROR_ACTIONS,
     AlreadyExistsError,
@@ -17,9 +17,11 @@ from shared.errors import (
     ErrorClass,
     HubError,
     NotFoundError,
+    Settle,
     ThrottledError,
 )
 from shared.http.hosts import HostRegistry
+from shared.pipeline.target import Outcome
 from tests.dataverse_sink.conftest import JOB_CODES, JOBS_BY_SITE, SITES
 from tests.dataverse_sink.scenarios import SCENARIOS, SITE_TARGET, HookedClient, World
 from tests.dataverse_sink.webapi_double import ORG, TOKEN, WebApiDouble
@@ -91,7 +93,8 @@ def test_throttling_past_the_budget_raises_for_redelivery(
         sink.upsert(SITE_TARGET, _sites(1, 20))
 
     error = raised.value
-    assert error.error_class is ErrorClass.THROTTLED and ERROR_ACTIONS[error.error_class].redeliver
+    assert error.error_class is ErrorClass.THROTTLED
+    assert ERROR_ACTIONS[error.error_class].settle is Settle.RETRY_LATER
     assert error.retry_after == 2.0
     assert error.context["entity"] == SITES
     assert "20 writes" in str(error)

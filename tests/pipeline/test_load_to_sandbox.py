@@ -16,13 +16,14 @@ from azure.storage.blob import BlobServiceClient
 from pydantic import BaseModel
 
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
-from shared.connectors.dataverse.sink import DataverseSink, DataverseTarget, RecordResult
+from shared.connectors.dataverse.sink import DataverseSink, DataverseTarget
 from shared.http.hosts import HostRegistry
 from shared.http.policy import HttpPolicy
 from shared.pipeline.load import BatchLoader
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunMode, RunStatus
 from shared.pipeline.stream import Record, Stream
+from shared.pipeline.target import RecordResult
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 from tests.pipeline.world import ListSource, World, build_world

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from shared.connectors.dataverse.sink import DataverseTarget, RecordResult
+from shared.connectors.dataverse.sink import DataverseTarget
 from shared.errors import ErrorClass, HubError
 from shared.pipeline.dead_letters import DeadLetters
 from shared.pipeline.delivery import ATTEMPT, RetrySchedule
@@ -24,6 +24,7 @@ from shared.pipeline.handlers import BatchLoads, SyncRequests
 from shared.pipeline.load import BatchLoader, LoadBatchMessage
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunRecord, RunStatus
+from shared.pipeline.target import RecordResult
 from shared.pipeline.watchdog import Watchdog
 from shared.platform.service_bus import OutgoingMessage, ServiceBus
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator

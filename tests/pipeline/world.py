@@ -21,12 +21,13 @@ from azure.servicebus import ServiceBusClient, ServiceBusReceivedMessage
 from azure.storage.blob import BlobServiceClient
 from pydantic import BaseModel, Field
 
-from shared.connectors.dataverse.sink import DataverseTarget, Outcome, RecordResult
+from shared.connectors.dataverse.sink import DataverseTarget
 from shared.pipeline.delivery import Delivery, Redeliveries, RetrySchedule
 from shared.pipeline.load import BatchLoader, LoadBatchMessage
 from shared.pipeline.run_queue import RunQueue
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream, StreamCatalog
 from shared.pipeline.sync import SyncEngine
+from shared.pipeline.target import Outcome, RecordResult
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
 from shared.platform.dead_letter_shelf import DeadLetterShelf

@@ -33,6 +33,7 @@ from shared.connectors.dataverse.keys import UnusableKeyError, entity_path, key_
 from shared.connectors.dataverse.odata_errors import classify_dataverse, dataverse_error, parse_odata_error
 from shared.errors import ERROR_ACTIONS, ErrorClass, HubError, ThrottledError
 from shared.http.backoff import full_jitter, parse_retry_after
+from shared.pipeline.target import Outcome, RecordResult
 
 _ETAG = "@odata.etag"
 _NO_WRITE = 0  # RecordResult.status when no write was sent: nothing to change, or an unusable key
@@ -47,17 +48,6 @@ class ConflictPolicy(StrEnum):
     UPDATE_ONLY = "update_only"
 
 
-class Outcome(StrEnum):
-    UPSERTED = "upserted"
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    CONFLICT = "conflict"
-    REJECTED = "rejected"
-    DELETED = "deleted"
-    NOT_FOUND = "not_found"
-
-
 @dataclass(frozen=True)
 class DataverseTarget:
     """Where a stream's records land and how a clash with an edit made in Dataverse is settled."""
@@ -66,6 +56,10 @@ class DataverseTarget:
     alternate_key: tuple[str, ...]
     conflict_policy: ConflictPolicy = ConflictPolicy.SOURCE_WINS
     keep_dataverse_fields: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.entity_set
 
     def __post_init__(self) -> None:
         if not self.alternate_key:
@@ -77,22 +71,6 @@ class DataverseTarget:
             raise ValueError(
                 f"{self.entity_set}: keep_dataverse_fields needs conflict_policy skip_if_changed"
             )
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    """What happened to one record. ``status`` is Dataverse's HTTP status, 0 when no write was sent.
-
-    ``kept`` names the Dataverse-owned columns whose value differed from the
-    source and was left as Dataverse had it.
-    """
-
-    key: tuple[Any, ...]
-    outcome: str
-    status: int
-    error_code: str | None = None
-    message: str | None = None
-    kept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

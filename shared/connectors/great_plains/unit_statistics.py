@@ -5,9 +5,8 @@ Towne Park's UnitAccountsBatchFlow runs ``[dbo].[spJoin_GP_STATS_with_GL_ACCOUNT
 CATEGORY, GL_STRING, VALUE, ACCOUNT_DESCRIPTION, STATUS``. The procedure's body
 is not known, so on SQL Server the hub runs it exactly so, with bound
 parameters (the month's first and last day; that the flow passes those two
-dates is unconfirmed). The sandbox EDW cannot run a procedure: it keeps the
-procedure's output in the table ``GP_STATS_WITH_GL_ACCOUNTS``, with a
-``PERIOD_START`` column standing in for the procedure's date filter.
+dates is unconfirmed). The sandbox EDW cannot run a procedure; how it answers
+one is ``shared.sql.engines.run_procedure``'s business, not this module's.
 """
 
 from __future__ import annotations
@@ -18,34 +17,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Date, Engine, MetaData, Numeric, String, Table, select, text
+from sqlalchemy import Engine
 
 from shared.connectors.great_plains.statistics import UnitStatistic
+from shared.sql.engines import StoredProcedure, run_procedure
 
-PROCEDURE = text("EXEC TP_EDW.dbo.spJoin_GP_STATS_with_GL_ACCOUNTS @StartDate = :start, @EndDate = :end")
+PROCEDURE = StoredProcedure("TP_EDW.dbo.spJoin_GP_STATS_with_GL_ACCOUNTS", ("StartDate", "EndDate"))
 OUTPUT_COLUMNS = (
     "SITE", "MAIN_ACCOUNT", "REVENUE_CATEGORY", "CATEGORY", "GL_STRING", "VALUE", "ACCOUNT_DESCRIPTION", "STATUS",
 )  # fmt: skip
 
-sandbox_metadata = MetaData()
-sandbox_statistics = Table(
-    "GP_STATS_WITH_GL_ACCOUNTS",
-    sandbox_metadata,
-    Column("PERIOD_START", Date, nullable=False),
-    Column("SITE", String(10)),
-    Column("MAIN_ACCOUNT", String(10)),
-    Column("REVENUE_CATEGORY", String(50)),
-    Column("CATEGORY", String(50)),
-    Column("GL_STRING", String(40)),
-    Column("VALUE", Numeric(18, 4)),
-    Column("ACCOUNT_DESCRIPTION", String(100)),
-    Column("STATUS", String(20)),
-    schema="TP_EDW.dbo",
-)
-
 
 class UnitStatisticsSource:
-    """Reads one month's statistics from the EDW engine (SQL Server, or the sandbox's SQLite)."""
+    """Reads one month's statistics from the EDW."""
 
     def __init__(self, edw: Engine) -> None:
         self._edw = edw
@@ -54,13 +38,8 @@ class UnitStatisticsSource:
         start = period.replace(day=1)
         end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
         with self._edw.connect() as connection:
-            if self._edw.dialect.name == "sqlite":
-                columns = [sandbox_statistics.c[name] for name in OUTPUT_COLUMNS]
-                query = select(*columns).where(sandbox_statistics.c.PERIOD_START.between(start, end))
-                rows = connection.execute(query).mappings().all()
-            else:
-                rows = connection.execute(PROCEDURE, {"start": start, "end": end}).mappings().all()
-        return [_statistic(dict(row)) for row in rows]
+            rows = run_procedure(connection, PROCEDURE, {"StartDate": start, "EndDate": end})
+        return [_statistic(row) for row in rows]
 
 
 def _statistic(row: Mapping[str, Any]) -> UnitStatistic:
