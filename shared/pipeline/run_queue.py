@@ -18,17 +18,32 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 
 from shared.errors import ErrorClass, HubError
 from shared.pipeline.requests import SyncRequest, SyncRequestMessage
 from shared.pipeline.run_record import RunMode, RunRecord, RunRecords, RunStatus, new_run_id
 from shared.pipeline.stream import StreamCatalog
 from shared.platform.blob_store import BlobStore, StateConflictError
-from shared.platform.service_bus import ServiceBus, model_message
+from shared.platform.service_bus import OutgoingMessage, ServiceBus, model_message
 
 _SLOTS = "active-runs/"
 _TAKE_ATTEMPTS = 5
 _RECORD_GRACE = timedelta(minutes=2)  # how long a new slot may wait for its run's record
+
+
+def run_message(
+    record: RunRecord, body: BaseModel, message_id: str, subject: str, at: datetime | None = None
+) -> OutgoingMessage:
+    """A message of ``record``'s run: its correlation id, and the stream and run every handler filters by."""
+    return model_message(
+        body,
+        message_id=message_id,
+        subject=subject,
+        correlation_id=record.correlation_id or record.id,
+        properties={"stream": record.stream, "run_id": record.id},
+        at=at,
+    )
 
 
 class AlreadyRunningError(HubError):
@@ -201,17 +216,7 @@ class RunQueue:
             run_id=record.id,
             then=record.then,
         )
-        self._bus.publish(
-            self._queue,
-            model_message(
-                message,
-                message_id=record.id,
-                subject="sync-request",
-                correlation_id=record.correlation_id or record.id,
-                properties={"stream": record.stream, "run_id": record.id},
-                at=at,
-            ),
-        )
+        self._bus.publish(self._queue, run_message(record, message, record.id, "sync-request", at))
 
     def _is_active(self, run_id: str) -> bool | None:
         record = self.records.get(run_id)

@@ -2,12 +2,15 @@
 
 The order of writes is what makes a run safe to kill at any point:
 
-1. a lease named after the stream, so two runs never overlap;
-2. each full batch is staged in Blob, then its load message is published, then
-   the watermark moves to the batch's last cursor value: state never points
-   past data that is not durable;
-3. after a failure nothing final is written but the run record's error, so the
-   next run starts from the last checkpoint.
+1. a lease named after the stream, so two extractions never overlap, and the
+   run's record claimed (``queued``/``retrying``/interrupted → ``running``);
+2. each full batch is staged in Blob, then its load message is published; at
+   most every ``_CHECKPOINT_EVERY_SECONDS`` (and at the end) the watermark
+   moves to the last cursor value of the batches published so far: state
+   never points past data that is not durable;
+3. after a failure nothing final is written but the run record's error and the
+   status the caller chose (retrying, dead-lettered, failed), so the next
+   attempt resumes from the last checkpoint.
 
 Modes: ``incremental`` reads from the watermark (minus the stream's look-back)
 and skips records sent unchanged before; ``full`` re-reads and re-sends
@@ -34,7 +37,7 @@ from shared.errors import classify_exception
 from shared.pipeline.load import LoadBatchMessage, settle_if_complete
 from shared.pipeline.quarantine import Quarantine, reasons
 from shared.pipeline.requests import SyncRequest
-from shared.pipeline.run_queue import AlreadyRunningError, StreamSlots
+from shared.pipeline.run_queue import AlreadyRunningError, StreamSlots, run_message
 from shared.pipeline.run_record import (
     ExtractCounts,
     RunError,
@@ -58,7 +61,7 @@ from shared.pipeline.stream import ReadWindow, Stream, StreamCatalog
 from shared.pipeline.stream_state import StreamState, StreamStates
 from shared.platform.blob_lock import BlobLocks, LockHeldError
 from shared.platform.blob_store import BlobStore
-from shared.platform.service_bus import ServiceBus, model_message
+from shared.platform.service_bus import ServiceBus
 from shared.redaction import redact
 
 
@@ -208,16 +211,7 @@ class SyncEngine:
 
     def publish(self, record: RunRecord, batch: StagedBatch) -> None:
         message = LoadBatchMessage(run_id=record.id, stream=record.stream, batch=batch)
-        self._bus.publish(
-            self._load_queue,
-            model_message(
-                message,
-                message_id=message.message_id,
-                subject="load-batch",
-                correlation_id=record.correlation_id or record.id,
-                properties={"stream": record.stream, "run_id": record.id},
-            ),
-        )
+        self._bus.publish(self._load_queue, run_message(record, message, message.message_id, "load-batch"))
 
     def _replay(self, stream: Stream[Any], record: RunRecord, replay_of: str | None) -> None:
         original = self.runs.get(replay_of) if replay_of else None
