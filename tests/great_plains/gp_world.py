@@ -25,7 +25,7 @@ from shared.composition import Hub, build_hub
 from shared.connectors.dataverse.batch import BatchOperation
 from shared.connectors.great_plains.billing import BillingStatement, statement_postings
 from shared.connectors.great_plains.documents import GpDocument
-from shared.connectors.great_plains.requests import PostingRequest, PostingRequestMessage
+from shared.connectors.great_plains.requests import PostingRequest
 from shared.http.policy import HttpPolicy
 from shared.platform.blob_store import BlobStore
 from shared.settings import Settings
@@ -33,6 +33,7 @@ from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 from tests.great_plains import statements as build
+from tests.pipeline.world import delivery_from_sdk
 
 GP_POSTINGS = "gp-postings"
 # SmartConnect's read time-out in tests: short, so "accepted but the reply never came" is quick to show.
@@ -58,6 +59,9 @@ def gp_settings(
         "EDW_SQL_URL": edw_url,
         "GP_SMARTCONNECT_URL": gp.url,
         "GP_SQL_URL": f"sqlite:///{gp.folder}/{{company}}.sqlite",
+        # Retries seconds apart, not minutes: a test sees a posting wait out GP being down.
+        "RETRY_FIRST_DELAY_SECONDS": "0.5",
+        "RETRY_MAX_DELAY_SECONDS": "1",
     }
 
 
@@ -174,10 +178,11 @@ def drain(
     workers: int = 12,
     idle_seconds: float = 3,
 ) -> list[PostingRequest | None]:
-    """Receive every ``gp-postings`` message and hand it to the service, as the queue's trigger does.
+    """Receive every ``gp-postings`` message and hand it to the workflow, as the queue's trigger does.
 
-    ``settle`` decides what happens to each message after processing (default:
-    complete it; a failure abandons it so Service Bus delivers it again).
+    ``settle`` decides what happens to each message after it was handled
+    (default: complete it; a failure to settle abandons it so Service Bus
+    delivers it again).
     """
     results: list[PostingRequest | None] = []
     with (
@@ -192,9 +197,7 @@ def drain(
 
             def work(message: ServiceBusReceivedMessage) -> PostingRequest | None:
                 try:
-                    return hub.gp_postings.process(
-                        PostingRequestMessage.model_validate_json(b"".join(message.body))
-                    )
+                    return hub.gp_postings.handle(delivery_from_sdk(message, GP_POSTINGS))
                 except Exception:  # noqa: BLE001 - as the host does: any failure abandons the message
                     return None
 

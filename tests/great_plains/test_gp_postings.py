@@ -10,13 +10,14 @@ import pytest
 from azure.servicebus import ServiceBusReceivedMessage, ServiceBusReceiver
 
 from localdev.sandbox_gp.company import UNIT_ACCOUNT, seed_accounts
-from shared.composition import Hub
+from shared.composition import Hub, build_hub
 from shared.connectors.great_plains.billing import BillingStatement, statement_postings
 from shared.connectors.great_plains.documents import GpMap
 from shared.connectors.great_plains.requests import PostingRequest, PostingSubject
 from shared.connectors.great_plains.smartconnect import envelope, read_reply
 from shared.connectors.great_plains.statistics import statistics_journals
 from shared.connectors.great_plains.unit_statistics import UnitStatisticsSource
+from shared.pipeline.dead_letters import DeadLetters
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
@@ -124,23 +125,27 @@ def test_every_message_twice_and_a_resubmitted_dead_letter_post_nothing_twice(
         first_of_crashed.document_number
     ] == "duplicate"
 
-    # GP down: the message fails until Service Bus gives up on it; an operator resubmits it once GP is back.
+    # GP down: the posting is retried later (seconds apart here), not redelivered at once; it posts
+    # once GP is back, and nothing is dead-lettered on the way.
     write_statements(gp_hub, late)
     (queued,) = request_all(gp_hub, late)
     gp_sandbox.mode("down")
+    waiting: list[PostingRequest | None] = []
 
-    def give_up(
+    def back_after_first(
         receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage, got: PostingRequest | None
     ) -> None:
-        assert got is None
-        receiver.dead_letter_message(message, reason="MaxDeliveryCountExceeded")
+        waiting.append(got)
+        gp_sandbox.mode("normal")
+        receiver.complete_message(message)
 
-    drain(gp_hub, servicebus_emulator, give_up, idle_seconds=2)
-    gp_sandbox.mode("normal")
-    assert gp_hub.service_bus.resubmit_dead_letter(GP_POSTINGS, queued.id) is not None
-    (done,) = drain(gp_hub, servicebus_emulator, idle_seconds=2)
-    assert done is not None and done.status == "succeeded" and done.attempts == 2
+    drain(gp_hub, servicebus_emulator, back_after_first, idle_seconds=2)
+    first, *later = waiting
+    assert first is not None and first.status == "retrying" and first.next_attempt_at is not None
+    done = later[-1]
+    assert done is not None and done.id == queued.id and done.status == "succeeded" and done.attempts >= 2
     assert gp_documents(gp_sandbox) == as_held(wanted + expected(late))
+    assert gp_hub.redeliveries.shelf.get(GP_POSTINGS, queued.id) is None
 
 
 def test_a_document_accepted_but_timed_out_is_found_in_gp_and_not_sent_again(
@@ -211,3 +216,27 @@ def test_a_month_of_unit_statistics_posts_as_one_journal_and_completes_its_batch
     with dataverse_sandbox.client() as client:
         row = client.get(f"bs_unitaccountbatchprocesses({process})").json()
     assert row["bs_status"] == 126840001
+
+
+def test_a_posting_that_cannot_work_as_configured_is_set_aside_at_once_and_posts_when_resubmitted(
+    gp_hub: Hub, gp_sandbox: GpSandbox, servicebus_emulator: ServiceBusEmulator
+) -> None:
+    # The same deployment without the EDW: a unit-statistics month can never post (a config failure).
+    without_edw = build_hub(gp_hub.settings.model_copy(update={"edw_sql_url": None}))
+    assert gp_hub.edw is not None
+    rows = UnitStatisticsSource(gp_hub.edw).month(date(2026, 9, 1))
+    seed_accounts(gp_sandbox.folder, "TOWNE", {row.gl_string for row in rows}, account_type=UNIT_ACCOUNT)
+    queued, _ = without_edw.gp_postings.request(PostingSubject(unit_statistics_period="2026-09"))
+
+    (dead,) = drain(without_edw, servicebus_emulator, idle_seconds=2)
+    assert dead is not None and dead.status == "dead_lettered" and dead.attempts == 1
+    assert dead.last_error is not None and "EDW_SQL_URL" in dead.last_error
+    letters = DeadLetters(gp_hub.service_bus, gp_hub.redeliveries.shelf)
+    listed, _ = letters.page(GP_POSTINGS, 50, None)
+    (letter,) = [found for found in listed if found.message_id == queued.id]
+    assert letter.reason == "config" and "EDW_SQL_URL" in (letter.description or "")
+
+    assert letters.resubmit(GP_POSTINGS, queued.id) is not None  # the admin set EDW_SQL_URL
+    (done,) = drain(gp_hub, servicebus_emulator, idle_seconds=2)
+    assert done is not None and done.id == queued.id and done.status == "succeeded" and done.attempts == 2
+    without_edw.service_bus.close()
