@@ -24,9 +24,11 @@ $(NPM_STAMP): package.json package-lock.json
 run: setup
 	$(PY) -m localdev.run $(if $(CORE_TOOLS),--core-tools)
 
-## Lint, type-check, and run the whole test suite (starts and stops its own services).
+## Lint, type-check, and run the whole test suite (starts and stops its own services) in TEST_WORKERS
+## pytest-xdist workers, each with services of its own; `pytest tests/x.py` alone still runs serially.
+TEST_WORKERS ?= 4
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 ## The engine's numbers on this machine (see README, "Benchmark").
 bench: setup

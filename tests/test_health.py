@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fixtures.hub_host import HubHost
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 
@@ -18,6 +20,7 @@ def test_health_is_anonymous_and_ok_when_everything_answers(hub_host: HubHost) -
     assert body["dependencies"]["service_bus"]["status"] == "ok"
 
 
+@pytest.mark.slow(12)
 def test_health_answers_503_and_names_service_bus_when_the_broker_is_down(
     hub_host: HubHost, servicebus_emulator: ServiceBusEmulator
 ) -> None:

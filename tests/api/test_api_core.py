@@ -51,6 +51,7 @@ def _run_next_sync_request(world: World) -> None:
         receiver.complete_message(message)
 
 
+@pytest.mark.slow(7)
 def test_a_posted_sync_is_queued_then_polled_to_its_result(world: World) -> None:
     api, _ = build_api(world)
     accepted = call(api, "StartSync", "/api/v1/syncs/site_days", method="POST", route={"stream": "site_days"})
@@ -135,6 +136,7 @@ def test_bad_input_is_a_problem_naming_each_field(world: World) -> None:
     assert paged.status == 400
 
 
+@pytest.mark.slow(9)
 def test_dead_letters_are_listed_resubmitted_and_discarded_with_audit(world: World) -> None:
     api, _ = build_api(world)
     with world.bus.get_queue_sender("gp-postings") as sender:

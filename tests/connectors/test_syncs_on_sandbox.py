@@ -138,6 +138,7 @@ def test_first_run_lands_every_sync_and_a_second_run_writes_nothing(
     assert everything(dataverse_sandbox) == landed
 
 
+@pytest.mark.slow(6)
 def test_ten_changed_source_rows_change_exactly_their_dataverse_rows(
     hub: Hub, source: sqlite3.Connection, built_sandbox: SandboxSummary, dataverse_sandbox: DataverseSandbox
 ) -> None:

@@ -168,6 +168,7 @@ def test_max_concurrent_calls_bounds_how_many_runs_of_one_function_overlap(
     assert sorted(record["message_id"] for record in records) == orders
 
 
+@pytest.mark.slow(11)
 def test_a_run_longer_than_the_lock_keeps_its_message_by_renewing_the_lock(
     host: FunctionsHost, client: ServiceBusClient
 ) -> None:

@@ -12,6 +12,7 @@ from tests.functions_host.conftest import FunctionsHost
 pytestmark = pytest.mark.timeout(60)
 
 
+@pytest.mark.slow(5)
 def test_a_one_second_timer_fires_and_the_run_after_an_overrun_is_past_due(
     functions_host_factory: Callable[..., FunctionsHost],
 ) -> None:

@@ -48,6 +48,7 @@ def request_all(hub: Hub, statements: list[BillingStatement]) -> list[PostingReq
 
 # SmartConnect's per-company turn is kept by the other tests; this one measures the whole path at volume.
 @pytest.mark.parametrize("gp_serialised", [False])
+@pytest.mark.slow(25)
 def test_two_hundred_statements_land_in_gp_exactly_and_every_request_is_logged(
     gp_hub: Hub,
     gp_sandbox: GpSandbox,
@@ -90,6 +91,7 @@ def test_two_hundred_statements_land_in_gp_exactly_and_every_request_is_logged(
     assert {row["bs_gpdocumentnumber"]: row["bs_gpbatchid"] for row in invoices} == posted
 
 
+@pytest.mark.slow(14)
 def test_every_message_twice_and_a_resubmitted_dead_letter_post_nothing_twice(
     gp_hub: Hub, gp_sandbox: GpSandbox, servicebus_emulator: ServiceBusEmulator
 ) -> None:
@@ -148,6 +150,7 @@ def test_every_message_twice_and_a_resubmitted_dead_letter_post_nothing_twice(
     assert gp_hub.redeliveries.shelf.get(GP_POSTINGS, queued.id) is None
 
 
+@pytest.mark.slow(10)
 def test_a_document_accepted_but_timed_out_is_found_in_gp_and_not_sent_again(
     gp_hub: Hub, gp_sandbox: GpSandbox, servicebus_emulator: ServiceBusEmulator
 ) -> None:

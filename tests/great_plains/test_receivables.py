@@ -141,6 +141,7 @@ def status(row: dict[str, Any]) -> tuple[str, float, float]:
     return row[PAYMENT_STATUS], row[AMOUNT_DUE], row[AMOUNT_PAID]
 
 
+@pytest.mark.slow(12)
 def test_payments_applied_in_gp_show_up_as_invoice_payment_status_on_the_next_sync(
     hub: World, gp_sandbox: GpSandbox, dataverse_sandbox: DataverseSandbox
 ) -> None:

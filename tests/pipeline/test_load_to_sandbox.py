@@ -117,6 +117,7 @@ def rows_in_dataverse(sandbox: DataverseSandbox) -> dict[tuple[str, str], float]
     return found
 
 
+@pytest.mark.slow(7)
 def test_a_loader_killed_mid_run_finishes_on_redelivery_and_every_record_lands_once(
     world: tuple[World, ListSource], sink: DataverseSink, dataverse_sandbox: DataverseSandbox
 ) -> None:
@@ -152,6 +153,7 @@ def test_loading_uses_one_batch_request_per_thousand_records(
     assert dataverse_sandbox.stats()["batches"] - before == math.ceil(RECORDS / 1000)
 
 
+@pytest.mark.slow(11)
 def test_replay_leaves_dataverse_unchanged_and_links_the_runs(
     world: tuple[World, ListSource], dataverse_sandbox: DataverseSandbox
 ) -> None:
@@ -170,6 +172,7 @@ def test_replay_leaves_dataverse_unchanged_and_links_the_runs(
     assert source.queries == 1
 
 
+@pytest.mark.slow(10)
 def test_loading_finishes_correctly_with_thirty_percent_of_requests_throttled(
     world: tuple[World, ListSource], dataverse: DataverseClient, dataverse_sandbox: DataverseSandbox
 ) -> None:

@@ -48,6 +48,7 @@ def test_incremental_run_stages_publishes_loads_and_advances_the_watermark(world
     assert len(world.table.rows) == 24
 
 
+@pytest.mark.slow(8)
 def test_a_run_with_no_source_change_queries_once_and_stages_nothing(world_for: Any) -> None:
     source = ListSource(rows(days=5))
     world = world_for(source)
@@ -67,6 +68,7 @@ def test_a_run_with_no_source_change_queries_once_and_stages_nothing(world_for: 
     assert world.drain_loads() == 0
 
 
+@pytest.mark.slow(9)
 def test_new_and_late_rows_are_picked_up_within_the_look_back(world_for: Any) -> None:
     source = ListSource(rows(days=6))
     world = world_for(source, lookback=timedelta(days=2))
@@ -126,6 +128,7 @@ def test_too_many_bad_rows_fail_the_run_and_leave_the_watermark(world_for: Any) 
     assert etag is None and state.watermark is None
 
 
+@pytest.mark.slow(9)
 def test_a_failed_read_keeps_its_checkpoints_and_the_next_run_resumes_without_duplicates(
     world_for: Any,
 ) -> None:
@@ -171,6 +174,7 @@ def test_full_mode_resends_everything_and_backfill_leaves_state_alone(world_for:
     assert full.extract.staged == 12 and full.extract.unchanged == 0
 
 
+@pytest.mark.slow(9)
 def test_replay_republishes_the_staged_batches_and_links_the_runs(world_for: Any) -> None:
     source = ListSource(rows(days=5))
     world = world_for(source)

@@ -90,6 +90,7 @@ def test_named_lock_refuses_a_second_holder_and_names_the_first(store: BlobStore
         assert locks.holder("sync-master_customer_sites") == "run-B"
 
 
+@pytest.mark.slow(33)
 def test_lock_is_renewed_while_held_and_lapses_when_its_holder_dies(store: BlobStore) -> None:
     locks = BlobLocks(store.container, lease_seconds=15)
     held = locks.acquire("sync-budgets", holder="run-long")

@@ -107,6 +107,7 @@ def test_dead_letters_are_peeked_with_their_reasons_and_left_in_place(
     assert [letter.message_id for letter in later] == ["posting-1", "posting-2"]
 
 
+@pytest.mark.slow(8)
 def test_resubmitted_dead_letter_returns_to_its_queue_once_and_leaves_the_rest(
     bus: ServiceBus, sdk: ServiceBusClient
 ) -> None:
@@ -135,6 +136,7 @@ def test_resubmitted_dead_letter_returns_to_its_queue_once_and_leaves_the_rest(
     assert [letter.message_id for letter in bus.peek_dead_letters(QUEUE, 10)] == ["posting-0", "posting-2"]
 
 
+@pytest.mark.slow(7)
 def test_discarded_dead_letter_is_removed_for_good(bus: ServiceBus, sdk: ServiceBusClient) -> None:
     bus.publish_many(QUEUE, [posting(n) for n in range(2)])
     dead_letter(sdk, 2)

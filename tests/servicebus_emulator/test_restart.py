@@ -51,6 +51,7 @@ def test_a_restart_loses_no_message_and_releases_the_locks_clients_held(
     assert text(scheduled) == "later"
 
 
+@pytest.mark.slow(11)
 def test_acceptance_a_hundred_messages_through_completion_poison_expiry_and_restarts(
     short_lock_emulator: ServiceBusEmulator,
 ) -> None:

@@ -12,6 +12,7 @@ from tests.servicebus_emulator.traffic import numbered, receive, text
 pytestmark = pytest.mark.timeout(30)
 
 
+@pytest.mark.slow(5)
 def test_a_scheduled_message_appears_at_its_enqueue_time_unless_cancelled(client: ServiceBusClient) -> None:
     with (
         client.get_queue_receiver("sync-requests") as receiver,

@@ -115,6 +115,7 @@ def test_a_poison_message_is_dead_lettered_at_the_queues_max_delivery_count(clie
     assert dead.dead_letter_error_description == "Message could not be consumed after 5 delivery attempts."
 
 
+@pytest.mark.slow(5)
 def test_renewing_a_lock_keeps_the_message_past_its_first_expiry(short_lock_client: ServiceBusClient) -> None:
     with short_lock_client.get_queue_sender(SHORT_LOCK_QUEUE) as sender:
         sender.send_messages(ServiceBusMessage("long job"))
@@ -131,6 +132,7 @@ def test_renewing_a_lock_keeps_the_message_past_its_first_expiry(short_lock_clie
     assert renewed > first_expiry
 
 
+@pytest.mark.slow(5)
 def test_an_expired_lock_redelivers_the_message_and_the_old_lock_is_lost(
     short_lock_client: ServiceBusClient,
 ) -> None:
