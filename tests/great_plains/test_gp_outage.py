@@ -27,6 +27,7 @@ pytestmark = pytest.mark.services
 OUTAGE_SECONDS = 120
 
 
+@pytest.mark.slow(160)
 def test_a_posting_made_while_gp_is_down_for_two_minutes_posts_once_gp_is_back(
     hub_host: HubHost, gp_sandbox: GpSandbox, gp_hub: Hub
 ) -> None:

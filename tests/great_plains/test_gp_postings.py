@@ -221,6 +221,7 @@ def test_a_month_of_unit_statistics_posts_as_one_journal_and_completes_its_batch
     assert row["bs_status"] == 126840001
 
 
+@pytest.mark.slow(10)
 def test_a_posting_that_cannot_work_as_configured_is_set_aside_at_once_and_posts_when_resubmitted(
     gp_hub: Hub, gp_sandbox: GpSandbox, servicebus_emulator: ServiceBusEmulator
 ) -> None:

@@ -62,6 +62,7 @@ def dataverse_keys(sandbox: DataverseSandbox, entity_set: str, key: tuple[str, .
     return found
 
 
+@pytest.mark.slow(60)
 def test_a_worker_killed_mid_load_is_restarted_and_the_run_ends_with_every_source_row_in_dataverse(
     hub_host: HubHost, dataverse_sandbox: DataverseSandbox, hub_sql_sandbox: str
 ) -> None:

@@ -83,6 +83,7 @@ def stored(world: World, run_id: str) -> RunRecord:
     return record
 
 
+@pytest.mark.slow(12)
 def test_a_queued_run_that_fails_for_a_moment_is_retried_later_and_succeeds_as_the_same_run(
     blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator
 ) -> None:
@@ -107,6 +108,7 @@ def test_a_queued_run_that_fails_for_a_moment_is_retried_later_and_succeeds_as_t
     assert world.engine.slots.holder("site_days") is None  # the stream is free again
 
 
+@pytest.mark.slow(12)
 def test_a_permanent_failure_is_set_aside_on_its_first_delivery_and_a_resubmit_after_the_fix_succeeds(
     blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator
 ) -> None:
@@ -154,6 +156,7 @@ def test_a_message_that_is_not_a_sync_request_is_set_aside_with_the_reason(
     assert shelved is not None and shelved.reason == "bad_record" and "colour" in shelved.description
 
 
+@pytest.mark.slow(20)
 def test_a_batch_load_failing_for_minutes_waits_and_the_run_succeeds_with_no_dead_letter(
     blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator
 ) -> None:
@@ -174,6 +177,7 @@ def test_a_batch_load_failing_for_minutes_waits_and_the_run_succeeds_with_no_dea
     assert requests_shelf(world).page(LOAD_QUEUE, 50, 0)[0] == []
 
 
+@pytest.mark.slow(12)
 def test_a_batch_load_refused_by_configuration_is_set_aside_and_settles_the_run_when_resubmitted(
     blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator
 ) -> None:
@@ -199,6 +203,7 @@ def test_a_batch_load_refused_by_configuration_is_set_aside_and_settles_the_run_
     assert len(world.table.rows) == 12
 
 
+@pytest.mark.slow(16)
 def test_a_failure_that_outlasts_the_retry_budget_ends_dead_lettered_not_retrying_forever(
     blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator
 ) -> None:
@@ -217,6 +222,7 @@ def test_a_failure_that_outlasts_the_retry_budget_ends_dead_lettered_not_retryin
     assert shelved is not None and int(shelved.application_properties[ATTEMPT]) == final.attempts
 
 
+@pytest.mark.slow(15)
 def test_the_watchdog_republishes_a_lost_request_and_counts_a_loaded_batch_whose_count_was_lost(
     blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator
 ) -> None:
