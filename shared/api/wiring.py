@@ -16,6 +16,7 @@ from shared.api.rate_limit import RateLimiter
 from shared.api.service import HubApi
 from shared.api.syncs import SyncDesk
 from shared.composition import Hub, hub
+from shared.connectors.syncs import SYNCS
 from shared.edw.reads import LIVE_READS
 from shared.health import HealthReport, check_dependencies
 from shared.pipeline.dead_letters import DeadLetters
@@ -25,7 +26,7 @@ READINESS_DEADLINE_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """The API's own settings (app settings ``API_*``)."""
+    """The API's own settings (app settings ``API_*``), and the schedule each stream shows: its sync's."""
 
     rate_limit_per_minute: int = 300
     entra: EntraAudience | None = None
@@ -66,7 +67,10 @@ def build_api(
 
 
 def api_settings(hub: Hub) -> ApiSettings:
-    """The API settings from the hub's typed settings (``API_ENTRA_*``, ``API_RATE_LIMIT_PER_MINUTE``)."""
+    """The API settings from the hub's typed settings (``API_ENTRA_*``, ``API_RATE_LIMIT_PER_MINUTE``).
+
+    Each stream shows the schedule of the sync that runs it, as its setting says.
+    """
     values = hub.settings
     client_id, tenant_id = values.api_entra_client_id, values.api_entra_tenant_id
     authority = values.api_entra_authority_host or values.entra_authority_host
@@ -74,7 +78,10 @@ def api_settings(hub: Hub) -> ApiSettings:
     if client_id and tenant_id:
         ca_bundle: Path | None = values.local_ca_bundle
         entra = EntraAudience(str(client_id), str(tenant_id), str(authority).rstrip("/"), ca_bundle)
-    return ApiSettings(rate_limit_per_minute=values.api_rate_limit_per_minute, entra=entra)
+    schedules = {stream: values.schedule(sync) for sync in SYNCS for stream in sync.streams}
+    return ApiSettings(
+        rate_limit_per_minute=values.api_rate_limit_per_minute, entra=entra, schedules=schedules
+    )
 
 
 @functools.cache
