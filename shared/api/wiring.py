@@ -1,4 +1,4 @@
-"""Builds the API from the hub's clients, once per worker process, for ``functions/api.py``."""
+"""Builds the API from the hub's clients, once per worker process, for ``functions/api.py`` and the tests."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from sqlalchemy import Engine
 
 from shared.api.audit import AuditLog
 from shared.api.callers import BearerTokens, EntraAudience
+from shared.api.calls import ApiServices
 from shared.api.live_reads import LiveRead, LiveReads
+from shared.api.openapi import openapi_document
 from shared.api.rate_limit import RateLimiter
 from shared.api.service import HubApi
 from shared.api.syncs import SyncDesk
@@ -21,7 +23,7 @@ from shared.edw.reads import LIVE_READS
 from shared.health import HealthReport, check_dependencies
 from shared.pipeline.dead_letters import DeadLetters
 
-READINESS_DEADLINE_SECONDS = 5.0
+HEALTH_DEADLINE_SECONDS = 5.0  # liveness and readiness both answer within this, whatever hangs
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,16 @@ def build_api(
 ) -> HubApi:
     """The API over the hub's clients; GP operations answer 503 unless GP posting is configured."""
 
+    def health() -> HealthReport:
+        return check_dependencies(hub.health_checks(), HEALTH_DEADLINE_SECONDS)
+
     def readiness() -> tuple[HealthReport, dict[str, str]]:
-        return check_dependencies(hub.health_checks(), READINESS_DEADLINE_SECONDS), hub.hosts.breaker_states()
+        return check_dependencies(hub.health_checks(), HEALTH_DEADLINE_SECONDS), hub.hosts.breaker_states()
 
     def no_edw() -> Engine:
         raise LookupError("the EDW connection is not configured")
 
-    return HubApi(
+    services = ApiServices(
         syncs=SyncDesk(
             hub.engine.catalog, hub.run_queue, hub.state, settings.schedules or {}, hub.engine.now
         ),
@@ -58,11 +63,16 @@ def build_api(
             hub.settings.gp_postings_queue,
         ),
         live_reads=LiveReads(reads, edw_engine or no_edw),
+        health=health,
         readiness=readiness,
+        description=functools.partial(openapi_document, reads),
+        gp=hub.gp_postings if hub.gp_configured else None,
+    )
+    return HubApi(
+        services,
         audit=AuditLog(hub.state.container),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         tokens=BearerTokens(settings.entra) if settings.entra else None,
-        gp=hub.gp_postings if hub.gp_configured else None,
     )
 
 
