@@ -42,7 +42,7 @@ class Reply:
 
 @dataclass(frozen=True)
 class Operation:
-    """One operation and the handler that answers it (given by keyword, after its documentation)."""
+    """One operation: how it is routed and documented, and the handler that answers it."""
 
     operation_id: str
     method: str
