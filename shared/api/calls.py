@@ -42,7 +42,8 @@ class ApiServices:
     live_reads: LiveReads
     health: Callable[[], HealthReport]
     readiness: Callable[[], tuple[HealthReport, dict[str, str]]]
-    # The OpenAPI document for a host name (None: without ``host``); built from the operations table.
+    # The OpenAPI document for a host name (None: without ``host``). Given, not imported: the document
+    # is built from the operations table, which names the handlers.
     description: Callable[[str | None], dict[str, Any]]
     gp: GpPostings | None = None
 
