@@ -2,13 +2,12 @@
 
 import azure.functions as func
 
-from functions import api, gp, health, pipeline, syncs
+from functions import api, gp, pipeline, syncs
 from shared.composition import hub_settings
 
 hub_settings()  # a missing or malformed setting stops the app here, naming the setting
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-app.register_functions(health.blueprint)
 app.register_functions(pipeline.blueprint)
 app.register_functions(syncs.blueprint)
 app.register_functions(api.blueprint)

@@ -1,21 +1,34 @@
-"""``/api/v1``: the HTTP triggers Power Platform calls; each hands its request to ``shared.api``.
+"""``/api``: one HTTP trigger per served operation of ``shared.api.operations``, each handing its request on.
 
-Function keys guard every route but the health checks and the OpenAPI
-document; discarding a dead letter takes the admin (master) key.
+The triggers are made from the operations table, so a route, its methods and
+its key level are declared once, next to the operation's documentation and
+handler. Each is named after its operation (``StartSync`` is ``start_sync``):
+the Python worker indexes a function by its ``__name__``, which must be
+unique in the app. Function keys guard every route but the health checks and
+the OpenAPI document; discarding a dead letter takes the admin (master) key.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import azure.functions as func
 
 from shared.api.http import ApiRequest, ApiResponse
+from shared.api.operations import SERVED_OPERATIONS, AuthLevel, Operation
 from shared.api.wiring import hub_api
 
 blueprint = func.Blueprint()
-_FUNCTION, _ADMIN, _ANONYMOUS = func.AuthLevel.FUNCTION, func.AuthLevel.ADMIN, func.AuthLevel.ANONYMOUS
+_AUTH_LEVELS: dict[AuthLevel, func.AuthLevel] = {
+    "anonymous": func.AuthLevel.ANONYMOUS,
+    "function": func.AuthLevel.FUNCTION,
+    "admin": func.AuthLevel.ADMIN,
+}
+_WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-def serve(operation_id: str, req: func.HttpRequest) -> func.HttpResponse:
+def serve(operation: Operation, req: func.HttpRequest) -> func.HttpResponse:
     request = ApiRequest(
         method=req.method,
         path=_path(req.url),
@@ -24,7 +37,12 @@ def serve(operation_id: str, req: func.HttpRequest) -> func.HttpResponse:
         route=dict(req.route_params),
         body=req.get_body() or b"",
     )
-    return _response(hub_api().handle(operation_id, request))
+    return _response(hub_api().handle(operation, request))
+
+
+def function_name(operation: Operation) -> str:
+    """The trigger's name: the operation id in snake case (``ListDeadLetters`` is ``list_dead_letters``)."""
+    return _WORD_START.sub("_", operation.operation_id).lower()
 
 
 def _path(url: str) -> str:
@@ -42,56 +60,16 @@ def _response(answer: ApiResponse) -> func.HttpResponse:
     )
 
 
-@blueprint.route(route="v1/syncs", methods=["GET"], auth_level=_FUNCTION)
-def list_syncs(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("ListSyncs", req)
+def _trigger(operation: Operation) -> Callable[[func.HttpRequest], func.HttpResponse]:
+    def trigger(req: func.HttpRequest) -> func.HttpResponse:
+        return serve(operation, req)
+
+    trigger.__name__ = trigger.__qualname__ = function_name(operation)
+    trigger.__doc__ = f"{operation.method} /api/{operation.route}: {operation.summary}."
+    return trigger
 
 
-@blueprint.route(route="v1/syncs/{stream}", methods=["POST"], auth_level=_FUNCTION)
-def start_sync(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("StartSync", req)
-
-
-@blueprint.route(route="v1/runs", methods=["GET"], auth_level=_FUNCTION)
-def list_runs(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("ListRuns", req)
-
-
-@blueprint.route(route="v1/runs/{id}", methods=["GET"], auth_level=_FUNCTION)
-def get_run(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("GetRun", req)
-
-
-@blueprint.route(route="v1/runs/{id}/replay", methods=["POST"], auth_level=_FUNCTION)
-def replay_run(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("ReplayRun", req)
-
-
-@blueprint.route(route="v1/deadletters/{queue}", methods=["GET"], auth_level=_FUNCTION)
-def list_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("ListDeadLetters", req)
-
-
-@blueprint.route(route="v1/deadletters/{queue}/{messageId}/resubmit", methods=["POST"], auth_level=_FUNCTION)
-def resubmit_dead_letter(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("ResubmitDeadLetter", req)
-
-
-@blueprint.route(route="v1/deadletters/{queue}/{messageId}", methods=["DELETE"], auth_level=_ADMIN)
-def discard_dead_letter(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("DiscardDeadLetter", req)
-
-
-@blueprint.route(route="v1/edw/{name}", methods=["GET"], auth_level=_FUNCTION)
-def live_read(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("LiveRead", req)
-
-
-@blueprint.route(route="health/ready", methods=["GET"], auth_level=_ANONYMOUS)
-def readiness(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("GetReadiness", req)
-
-
-@blueprint.route(route="v1/openapi.json", methods=["GET"], auth_level=_ANONYMOUS)
-def openapi(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("GetOpenApi", req)
+for _operation in SERVED_OPERATIONS:
+    blueprint.route(
+        route=_operation.route, methods=[_operation.method], auth_level=_AUTH_LEVELS[_operation.auth_level]
+    )(_trigger(_operation))

@@ -1,11 +1,11 @@
-"""Great Plains triggers: the posting API for Power Automate, the poster on the queue, and the sweep.
+"""Great Plains triggers: the poster on the queue, and the sweep.
 
-``POST /api/v1/gp/postings`` records a request and queues it; the
-``gp-postings`` trigger posts it; the timer queues statements marked for GP in
-Dataverse that never reached the hub. When GP or Dataverse cannot be reached
-the posting is retried minutes later (documents GP already accepted are then
-reported as duplicates, never sent twice); a failure no retry can fix is set
-aside for ``/api/v1/deadletters/gp-postings``. With GP posting not configured
+``POST /api/v1/gp/postings`` (``functions/api.py``) records a request and
+queues it; the ``gp-postings`` trigger posts it; the timer queues statements
+marked for GP in Dataverse that never reached the hub. When GP or Dataverse
+cannot be reached the posting is retried minutes later (documents GP already
+accepted are then reported as duplicates, never sent twice); a failure no
+retry can fix is set aside for ``/api/v1/deadletters/gp-postings``. With GP posting not configured
 the poster fails as a configuration error and the sweep does nothing.
 """
 
@@ -15,22 +15,11 @@ import logging
 
 import azure.functions as func
 
-from functions.api import serve
 from functions.delivery import delivery_of
 from shared.composition import hub
 
 log = logging.getLogger(__name__)
 blueprint = func.Blueprint()
-
-
-@blueprint.route(route="v1/gp/postings", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
-def start_gp_posting(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("StartGpPosting", req)
-
-
-@blueprint.route(route="v1/gp/postings/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-def get_gp_posting(req: func.HttpRequest) -> func.HttpResponse:
-    return serve("GetGpPosting", req)
 
 
 @blueprint.service_bus_queue_trigger(

@@ -11,6 +11,10 @@ Connections follow the Functions convention so the same setting serves the
 triggers and the hub's own clients: ``<Name>`` holds a connection string
 (locally), or ``<Name>__blobServiceUri`` / ``<Name>__fullyQualifiedNamespace``
 with an optional ``<Name>__clientId`` select a managed identity (in Azure).
+
+Each timer's schedule is NCRONTAB, checked by the rule the local Functions host
+applies (``shared/ncrontab.py``); the scheduled syncs' settings are the ones
+their declarations name (``shared/connectors/syncs.py``), not a copy here.
 """
 
 from __future__ import annotations
@@ -20,15 +24,27 @@ import os
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from shared.connectors.syncs import SYNCS, ScheduledSync
+from shared.ncrontab import ncrontab_problem
 
 APP_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_SETTINGS_FILE = APP_ROOT / "local.settings.json"
 LOCAL_SECRET_PREFIX = "SECRET_"  # noqa: S105 (a setting-name prefix, not a secret)
 _LOCAL_SECRETS = "__local_secrets__"
+_SYNC_SCHEDULES = "__sync_schedules__"
 _local_settings_file: ContextVar[Path | None] = ContextVar("local_settings_file", default=None)
 
 
@@ -52,6 +68,16 @@ class ServiceBusConnection:
     connection_string: str | None = None
     fully_qualified_namespace: str | None = None
     client_id: str | None = None
+
+
+def _ncrontab(expression: str) -> str:
+    problem = ncrontab_problem(expression)
+    if problem is not None:
+        raise ValueError(f"the value {problem}")
+    return expression
+
+
+Ncrontab = Annotated[str, AfterValidator(_ncrontab)]
 
 
 class _LocalSettingsFile(PydanticBaseSettingsSource):
@@ -92,6 +118,28 @@ class _PrefixedSecrets(PydanticBaseSettingsSource):
         merged = {**self._local_file(), **os.environ}
         found = {name: str(value) for name, value in merged.items() if name.startswith(LOCAL_SECRET_PREFIX)}
         return {_LOCAL_SECRETS: found}
+
+
+class _SyncSchedules(PydanticBaseSettingsSource):
+    """Gathers each declared sync's schedule setting (environment, then the local file, then its default).
+
+    The settings' names and defaults are the syncs' declarations, so no
+    declared field here could name them without copying the table.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], local_file: _LocalSettingsFile) -> None:
+        super().__init__(settings_cls)
+        self._local_file = local_file
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        merged = {**self._local_file(), **os.environ}
+        schedules = {
+            sync.schedule_setting: merged.get(sync.schedule_setting, sync.default_schedule) for sync in SYNCS
+        }
+        return {_SYNC_SCHEDULES: schedules}
 
 
 class Settings(BaseSettings):
@@ -172,10 +220,9 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*$",
         description="GP company databases (interIDs) the payment-status sync reads, comma-separated.",
     )
-    gp_sweep_schedule: str = Field(
+    gp_sweep_schedule: Ncrontab = Field(
         "0 */15 * * * *",
         alias="GP_SWEEP_SCHEDULE",
-        min_length=1,
         description="NCRONTAB schedule of the sweep that queues GP postings the flows never handed over.",
     )
 
@@ -201,15 +248,16 @@ class Settings(BaseSettings):
         description="How long after its first try a message keeps being retried before it is dead-lettered: "
         "long enough to outlast a downstream outage of several minutes.",
     )
-    watchdog_schedule: str = Field(
+    watchdog_schedule: Ncrontab = Field(
         "0 */5 * * * *",
         alias="WATCHDOG_SCHEDULE",
-        min_length=1,
         description="NCRONTAB schedule of the watchdog that resumes or settles runs whose worker or message "
         "was lost.",
     )
 
     local_secret_values: dict[str, SecretStr] = Field(default_factory=dict, alias=_LOCAL_SECRETS)
+    # Each scheduled sync's timer schedule, by its setting's name (``MASTER_CUSTOMER_SITES_SCHEDULE``).
+    sync_schedules: dict[str, Ncrontab] = Field(default_factory=dict, alias=_SYNC_SCHEDULES)
 
     @field_validator("local_ca_bundle")
     @classmethod
@@ -257,6 +305,10 @@ class Settings(BaseSettings):
             client_id=self.service_bus_client_id or self.managed_identity_client_id,
         )
 
+    def schedule(self, sync: ScheduledSync) -> str:
+        """The NCRONTAB ``sync``'s timer runs on: its app setting's value, or the declared default when unset."""
+        return self.sync_schedules[sync.schedule_setting]
+
     @property
     def local_secrets(self) -> dict[str, SecretStr]:
         """Secrets given as ``SECRET_<NAME>`` settings, keyed by their Key Vault name (``<name>``).
@@ -279,7 +331,13 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         local_file = _LocalSettingsFile(settings_cls, _local_settings_file.get())
-        return init_settings, env_settings, local_file, _PrefixedSecrets(settings_cls, local_file)
+        return (
+            init_settings,
+            env_settings,
+            local_file,
+            _PrefixedSecrets(settings_cls, local_file),
+            _SyncSchedules(settings_cls, local_file),
+        )
 
 
 def load_settings(local_file: Path | None = LOCAL_SETTINGS_FILE) -> Settings:
@@ -294,7 +352,8 @@ def load_settings(local_file: Path | None = LOCAL_SETTINGS_FILE) -> Settings:
     except ValidationError as error:
         problems = []
         for item in error.errors(include_input=False, include_url=False):
-            name = ".".join(str(part) for part in item["loc"]) or "settings"
+            # A sync's schedule is reported by its own setting's name, not the field gathering them.
+            name = ".".join(str(part) for part in item["loc"] if part != _SYNC_SCHEDULES) or "settings"
             message = item["msg"].removeprefix("Value error, ")
             problems.append(message if name == "settings" else f"{name}: {message}")
         raise SettingsError("The hub's settings are incomplete: " + "; ".join(problems)) from None

@@ -7,7 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import SettingsError, load_settings
+from shared.connectors.syncs import SYNCS
+from shared.settings import Settings, SettingsError, load_settings
+
+SYNCS_BY_NAME = {sync.name: sync for sync in SYNCS}
+EVERY_SCHEDULE_SETTING = sorted(
+    {sync.schedule_setting for sync in SYNCS}
+    | {
+        alias
+        for field in Settings.model_fields.values()
+        if (alias := field.alias) and alias.endswith("_SCHEDULE")
+    }
+)
 
 LOCAL = {
     "DATAVERSE_URL": "https://tp-billing.crm.dynamics.com",
@@ -101,3 +112,52 @@ def test_broken_local_settings_file_is_reported_by_name(tmp_path: Path) -> None:
     path.write_text("{ not json")
     with pytest.raises(SettingsError, match=r"local\.settings\.json is not valid JSON"):
         load_settings(path)
+
+
+def test_each_sync_runs_on_its_setting_or_its_declared_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for sync in SYNCS:
+        monkeypatch.delenv(sync.schedule_setting, raising=False)
+    wage_rates, job_codes = SYNCS_BY_NAME["wage_rates"], SYNCS_BY_NAME["job_codes"]
+    path = write_local(tmp_path, {**LOCAL, "WAGE_RATES_SCHEDULE": "0 0 */2 * * *"})
+    monkeypatch.setenv("JOB_CODES_SCHEDULE", "0 45 6 * * Mon-Fri")
+
+    settings = load_settings(path)
+
+    assert settings.schedule(wage_rates) == "0 0 */2 * * *"
+    assert settings.schedule(job_codes) == "0 45 6 * * Mon-Fri"
+    master = SYNCS_BY_NAME["master_customer_sites"]
+    assert settings.schedule(master) == master.default_schedule == "0 0 3 * * *"
+
+
+@pytest.mark.parametrize(
+    ("setting", "schedule"),
+    [
+        (
+            "WAGE_RATES_SCHEDULE",
+            "0 */4 * * *",
+        ),  # five-field Vixie cron: the host would read minutes as seconds
+        ("GP_PAYMENT_STATUS_SCHEDULE", "0 61 * * * *"),
+        ("GP_SWEEP_SCHEDULE", "every 15 minutes"),
+        ("USER_ROLES_AND_SITES_SCHEDULE", ""),
+    ],
+)
+def test_a_schedule_the_functions_host_would_refuse_stops_the_start_naming_its_setting(
+    tmp_path: Path, setting: str, schedule: str
+) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings(write_local(tmp_path, {**LOCAL, setting: schedule}))
+
+    message = str(error.value)
+    assert f"{setting}: the value is not a" in message and "NCRONTAB" in message
+    assert "__sync_schedules__" not in message
+    if schedule:
+        assert schedule not in message
+
+
+@pytest.mark.parametrize("setting", EVERY_SCHEDULE_SETTING)
+def test_every_timer_schedule_setting_is_typed_ncrontab(tmp_path: Path, setting: str) -> None:
+    assert load_settings(write_local(tmp_path, {**LOCAL, setting: "0 15 2 * * Sun"}))
+    with pytest.raises(SettingsError, match=f"{setting}: the value is not a six-field NCRONTAB"):
+        load_settings(write_local(tmp_path, {**LOCAL, setting: "15 2 * * Sun"}))

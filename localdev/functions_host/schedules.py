@@ -2,7 +2,8 @@
 
 NCRONTAB is ``{second} {minute} {hour} {day} {month} {day-of-week}``. Unlike
 Vixie cron, NCRONTAB needs both the day and the day of week to match when both
-are restricted, so ``day_or`` is off. A schedule without spaces is a TimeSpan
+are restricted, so ``day_or`` is off; the rule for a valid expression is the
+hub's own (``shared/ncrontab.py``). A schedule without spaces is a TimeSpan
 (``00:00:05``): the next run is that long after the previous one.
 """
 
@@ -14,8 +15,7 @@ from datetime import datetime, timedelta
 from croniter import croniter
 
 from localdev.functions_host.timespan import parse_timespan
-
-_NCRONTAB_FIELDS = 6
+from shared.ncrontab import ncrontab_problem
 
 
 class ScheduleError(ValueError):
@@ -61,11 +61,7 @@ def parse_schedule(expression: str) -> Schedule:
         if interval <= timedelta(0):
             raise ScheduleError(f"TimeSpan schedule '{expression}' must be longer than zero")
         return IntervalSchedule(interval)
-    if len(expression.split()) != _NCRONTAB_FIELDS:
-        raise ScheduleError(
-            f"'{expression}' is not a six-field NCRONTAB expression "
-            "({second} {minute} {hour} {day} {month} {day-of-week}), e.g. '0 */5 * * * *'"
-        )
-    if not croniter.is_valid(expression, second_at_beginning=True):
-        raise ScheduleError(f"'{expression}' is not a valid NCRONTAB expression")
+    problem = ncrontab_problem(expression)
+    if problem is not None:
+        raise ScheduleError(f"'{expression}' {problem}")
     return CronSchedule(expression)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import orjson
 
 JSON_TYPE = "application/json"
+HOST_PARAMETERS = ("code",)  # the function key, which the Functions host reads from the query
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ class ApiRequest:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
+
+    @property
+    def app_query(self) -> dict[str, str]:
+        """The query parameters meant for the hub: the Functions host's own (the key) left out."""
+        return {name: value for name, value in self.query.items() if name not in HOST_PARAMETERS}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""Every ``/api/v1`` operation in one table: route, role, inputs and answers.
+"""Every ``/api/v1`` operation in one table: route, role, inputs, answers and the handler that answers it.
 
-The Functions triggers, the request handling and the OpenAPI document all
-read this table, so the document cannot drift from what the hub serves.
+The Functions triggers (``functions/api.py`` registers one per served
+operation), the request pipeline and the OpenAPI document all read this
+table, so the document cannot drift from what the hub serves.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from pydantic import BaseModel, create_model
 
 from shared.api import models
 from shared.api.callers import Role
+from shared.api.calls import Handler
+from shared.api.handlers import dead_letters, gp_postings, health, live_reads, runs, syncs
 from shared.api.live_reads import LiveRead
 
 AuthLevel = Literal["anonymous", "function", "admin"]
-POLL_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Reply:
 
 @dataclass(frozen=True)
 class Operation:
+    """One operation: how it is routed and documented, and the handler that answers it."""
+
     operation_id: str
     method: str
     route: str  # under the ``api`` route prefix, as the Functions trigger declares it
@@ -54,6 +58,7 @@ class Operation:
     changes_state: bool = False
     tags: tuple[str, ...] = ()
     extensions: dict[str, object] = field(default_factory=dict)
+    handler: Handler = field(kw_only=True)
 
 
 _LOCATION = Header("Location", "The run's status URL: poll it until it stops answering 202.")
@@ -80,6 +85,7 @@ SYNC_OPERATIONS: tuple[Operation, ...] = (
         Role.READ,
         replies=(Reply(200, "The streams.", models.SyncList),),
         tags=("Syncs",),
+        handler=syncs.list_syncs,
     ),
     Operation(
         "StartSync",
@@ -94,6 +100,7 @@ SYNC_OPERATIONS: tuple[Operation, ...] = (
         replies=(_ACCEPTED, _CONFLICT, _NOT_FOUND),
         changes_state=True,
         tags=("Syncs",),
+        handler=syncs.start_sync,
     ),
     Operation(
         "ListRuns",
@@ -106,6 +113,7 @@ SYNC_OPERATIONS: tuple[Operation, ...] = (
         replies=(Reply(200, "A page of runs.", models.RunPage),),
         tags=("Runs",),
         extensions={"x-ms-pageable": {"nextLinkName": "nextLink"}},
+        handler=runs.list_runs,
     ),
     Operation(
         "GetRun",
@@ -117,6 +125,7 @@ SYNC_OPERATIONS: tuple[Operation, ...] = (
         path=models.RunPath,
         replies=(Reply(200, "The run has finished.", models.Run), _RUNNING, _NOT_FOUND),
         tags=("Runs",),
+        handler=runs.get_run,
     ),
     Operation(
         "ReplayRun",
@@ -129,6 +138,7 @@ SYNC_OPERATIONS: tuple[Operation, ...] = (
         replies=(_ACCEPTED, _CONFLICT, _NOT_FOUND),
         changes_state=True,
         tags=("Runs",),
+        handler=runs.replay_run,
     ),
     Operation(
         "ListDeadLetters",
@@ -142,6 +152,7 @@ SYNC_OPERATIONS: tuple[Operation, ...] = (
         replies=(Reply(200, "A page of dead letters.", models.DeadLetterPage), _NOT_FOUND),
         tags=("Dead letters",),
         extensions={"x-ms-pageable": {"nextLinkName": "nextLink"}},
+        handler=dead_letters.list_dead_letters,
     ),
     Operation(
         "ResubmitDeadLetter",
@@ -157,6 +168,7 @@ SYNC_OPERATIONS: tuple[Operation, ...] = (
         ),
         changes_state=True,
         tags=("Dead letters",),
+        handler=dead_letters.resubmit_dead_letter,
     ),
     Operation(
         "DiscardDeadLetter",
@@ -173,6 +185,7 @@ SYNC_OPERATIONS: tuple[Operation, ...] = (
         ),
         changes_state=True,
         tags=("Dead letters",),
+        handler=dead_letters.discard_dead_letter,
     ),
 )
 
@@ -197,6 +210,7 @@ GP_OPERATIONS: tuple[Operation, ...] = (
         replies=(_GP_RUNNING, Reply(503, "GP posting is not configured, or a dependency is unavailable.")),
         changes_state=True,
         tags=("Great Plains",),
+        handler=gp_postings.start_gp_posting,
     ),
     Operation(
         "GetGpPosting",
@@ -209,6 +223,7 @@ GP_OPERATIONS: tuple[Operation, ...] = (
         path=models.GpPostingPath,
         replies=(Reply(200, "The posting has finished.", models.GpPosting), _GP_RUNNING, _NOT_FOUND),
         tags=("Great Plains",),
+        handler=gp_postings.get_gp_posting,
     ),
 )
 
@@ -221,6 +236,7 @@ LIVE_READ_OPERATION = Operation(
     Role.READ,
     path=models.LiveReadPath,
     tags=("EDW",),
+    handler=live_reads.live_read,
 )
 
 HEALTH_OPERATIONS: tuple[Operation, ...] = (
@@ -234,6 +250,7 @@ HEALTH_OPERATIONS: tuple[Operation, ...] = (
         auth_level="anonymous",
         replies=(Reply(200, "The hub is up.", raw=True), Reply(503, "A dependency is down.", raw=True)),
         tags=("Health",),
+        handler=health.get_health,
     ),
     Operation(
         "GetReadiness",
@@ -245,6 +262,7 @@ HEALTH_OPERATIONS: tuple[Operation, ...] = (
         auth_level="anonymous",
         replies=(Reply(200, "Ready.", models.Readiness), Reply(503, "Not ready.", models.Readiness)),
         tags=("Health",),
+        handler=health.get_readiness,
     ),
     Operation(
         "GetOpenApi",
@@ -257,7 +275,16 @@ HEALTH_OPERATIONS: tuple[Operation, ...] = (
         replies=(Reply(200, "The OpenAPI 2.0 document.", raw=True),),
         tags=("Health",),
         extensions={"x-ms-visibility": "internal"},
+        handler=health.get_openapi,
     ),
+)
+
+
+SERVED_OPERATIONS: tuple[Operation, ...] = (
+    *SYNC_OPERATIONS,
+    *GP_OPERATIONS,
+    LIVE_READ_OPERATION,
+    *HEALTH_OPERATIONS,
 )
 
 
@@ -278,6 +305,7 @@ def live_read_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
             ),
             tags=("EDW",),
             extensions={"x-ms-cache-seconds": read.cache_seconds},
+            handler=live_reads.live_read,  # through the one ``v1/edw/{name}`` route
         )
         for read in reads
     )

@@ -1,4 +1,4 @@
-"""Builds the API from the hub's clients, once per worker process, for ``functions/api.py``."""
+"""Builds the API from the hub's clients, once per worker process, for ``functions/api.py`` and the tests."""
 
 from __future__ import annotations
 
@@ -11,21 +11,24 @@ from sqlalchemy import Engine
 
 from shared.api.audit import AuditLog
 from shared.api.callers import BearerTokens, EntraAudience
+from shared.api.calls import ApiServices
 from shared.api.live_reads import LiveRead, LiveReads
+from shared.api.openapi import openapi_document
 from shared.api.rate_limit import RateLimiter
 from shared.api.service import HubApi
 from shared.api.syncs import SyncDesk
 from shared.composition import Hub, hub
+from shared.connectors.syncs import SYNCS
 from shared.edw.reads import LIVE_READS
 from shared.health import HealthReport, check_dependencies
 from shared.pipeline.dead_letters import DeadLetters
 
-READINESS_DEADLINE_SECONDS = 5.0
+HEALTH_DEADLINE_SECONDS = 5.0  # liveness and readiness both answer within this, whatever hangs
 
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """The API's own settings (app settings ``API_*``)."""
+    """The API's own settings (app settings ``API_*``), and the schedule each stream shows: its sync's."""
 
     rate_limit_per_minute: int = 300
     entra: EntraAudience | None = None
@@ -40,13 +43,16 @@ def build_api(
 ) -> HubApi:
     """The API over the hub's clients; GP operations answer 503 unless GP posting is configured."""
 
+    def health() -> HealthReport:
+        return check_dependencies(hub.health_checks(), HEALTH_DEADLINE_SECONDS)
+
     def readiness() -> tuple[HealthReport, dict[str, str]]:
-        return check_dependencies(hub.health_checks(), READINESS_DEADLINE_SECONDS), hub.hosts.breaker_states()
+        return check_dependencies(hub.health_checks(), HEALTH_DEADLINE_SECONDS), hub.hosts.breaker_states()
 
     def no_edw() -> Engine:
         raise LookupError("the EDW connection is not configured")
 
-    return HubApi(
+    services = ApiServices(
         syncs=SyncDesk(
             hub.engine.catalog, hub.run_queue, hub.state, settings.schedules or {}, hub.engine.now
         ),
@@ -57,16 +63,24 @@ def build_api(
             hub.settings.gp_postings_queue,
         ),
         live_reads=LiveReads(reads, edw_engine or no_edw),
+        health=health,
         readiness=readiness,
+        description=functools.partial(openapi_document, reads),
+        gp=hub.gp_postings if hub.gp_configured else None,
+    )
+    return HubApi(
+        services,
         audit=AuditLog(hub.state.container),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         tokens=BearerTokens(settings.entra) if settings.entra else None,
-        gp=hub.gp_postings if hub.gp_configured else None,
     )
 
 
 def api_settings(hub: Hub) -> ApiSettings:
-    """The API settings from the hub's typed settings (``API_ENTRA_*``, ``API_RATE_LIMIT_PER_MINUTE``)."""
+    """The API settings from the hub's typed settings (``API_ENTRA_*``, ``API_RATE_LIMIT_PER_MINUTE``).
+
+    Each stream shows the schedule of the sync that runs it, as its setting says.
+    """
     values = hub.settings
     client_id, tenant_id = values.api_entra_client_id, values.api_entra_tenant_id
     authority = values.api_entra_authority_host or values.entra_authority_host
@@ -74,7 +88,10 @@ def api_settings(hub: Hub) -> ApiSettings:
     if client_id and tenant_id:
         ca_bundle: Path | None = values.local_ca_bundle
         entra = EntraAudience(str(client_id), str(tenant_id), str(authority).rstrip("/"), ca_bundle)
-    return ApiSettings(rate_limit_per_minute=values.api_rate_limit_per_minute, entra=entra)
+    schedules = {stream: values.schedule(sync) for sync in SYNCS for stream in sync.streams}
+    return ApiSettings(
+        rate_limit_per_minute=values.api_rate_limit_per_minute, entra=entra, schedules=schedules
+    )
 
 
 @functools.cache

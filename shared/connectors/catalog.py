@@ -2,6 +2,7 @@
 
 The composition root builds the EDW engine (one per process) and the options
 from settings, and passes them here; the connectors never read settings.
+Which timer runs which streams is declared in ``syncs.py``.
 """
 
 from __future__ import annotations
@@ -20,28 +21,6 @@ from shared.connectors.workday.users import user_sites_stream, users_stream
 from shared.pipeline.stream import StreamCatalog
 
 WAGE_RATE_DAYS = 14
-
-# Each timer runs its sync's streams in this order: users before their site access, codes before use.
-SYNCS: dict[str, tuple[str, ...]] = {
-    "master_customer_sites": ("master_customer_sites",),
-    "user_roles_and_sites": ("user_roles", "user_sites"),
-    "job_codes": ("job_codes", "job_codes_by_site"),
-    "wage_rates": ("wage_rates",),
-    "billable_expense_budgets": ("billable_expense_budgets",),
-    "gp_invoice_payment_status": ("gp_invoice_payment_status",),
-}
-
-# Each sync's app setting for its timer (6-field NCRONTAB, UTC) and the default, from DOMAIN.md §1, §2, §4:
-# master sites daily at 03:00 as today; user roles nightly after Workday's overnight export; job codes and
-# budgets daily after it; wage rates every 4 hours from 00:00; GP payment status hourly (no flow does it today).
-SCHEDULES: dict[str, tuple[str, str]] = {
-    "master_customer_sites": ("MASTER_CUSTOMER_SITES_SCHEDULE", "0 0 3 * * *"),
-    "user_roles_and_sites": ("USER_ROLES_AND_SITES_SCHEDULE", "0 0 7 * * *"),
-    "job_codes": ("JOB_CODES_SCHEDULE", "0 30 7 * * *"),
-    "wage_rates": ("WAGE_RATES_SCHEDULE", "0 0 */4 * * *"),
-    "billable_expense_budgets": ("BILLABLE_EXPENSE_BUDGETS_SCHEDULE", "0 0 8 * * *"),
-    "gp_invoice_payment_status": ("GP_PAYMENT_STATUS_SCHEDULE", "0 20 * * * *"),
-}
 
 
 def hub_streams(

@@ -1,7 +1,8 @@
-"""The API core over real Azurite containers and the Service Bus emulator, with a test live read."""
+"""The API as the app wires it, over real Azurite containers and the Service Bus emulator, with a test live read."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,21 +12,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from sqlalchemy import Engine, create_engine, literal, select
 
-from shared.api.audit import AuditLog
-from shared.api.callers import BearerTokens, EntraAudience
+from shared.api import wiring
+from shared.api.callers import EntraAudience
 from shared.api.http import ApiRequest, ApiResponse
-from shared.api.live_reads import LiveReads
-from shared.api.rate_limit import RateLimiter
+from shared.api.operations import SERVED_OPERATIONS
 from shared.api.service import HubApi
-from shared.api.syncs import SyncDesk
-from shared.health import check_dependencies
-from shared.pipeline.dead_letters import DeadLetters
-from shared.pipeline.run_queue import RunQueue
-from shared.platform.dead_letter_shelf import DeadLetterShelf
-from shared.platform.service_bus import ServiceBus
+from shared.api.wiring import ApiSettings
+from shared.composition import Hub, build_hub
+from shared.settings import Settings
+from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 from tests.pipeline.world import World
 
 SYNC_REQUESTS = "sync-requests"
+SITE_DAYS_SCHEDULE = "0 */15 * * * *"
+SERVED = {operation.operation_id: operation for operation in SERVED_OPERATIONS}  # the tests name them by id
 
 
 class SiteYear(BaseModel):
@@ -68,36 +68,37 @@ class SiteTotals:
         return [SiteTotal(**row, as_of=date(params.year, 12, 31))]
 
 
+def hub_over(world: World, azurite: str, emulator: ServiceBusEmulator) -> Hub:
+    """The hub ``build_hub`` makes from settings naming the world's containers, running the world's engine.
+
+    The engine is the world's so the API sees its test stream (``site_days``);
+    every other client is the one the app builds.
+    """
+    settings = Settings(
+        **{
+            "StagingStorage": azurite,
+            "ServiceBusConnection": emulator.connection_string,
+            "STAGING_CONTAINER": world.staging.container.container_name,
+            "STATE_CONTAINER": world.state.container.container_name,
+            "SYNC_REQUESTS_QUEUE": SYNC_REQUESTS,
+            "DATAVERSE_URL": "https://127.0.0.1:9",
+            "DATAVERSE_TENANT_ID": "tenant",
+            "DATAVERSE_CLIENT_ID": "client",
+        }
+    )
+    return dataclasses.replace(build_hub(settings), engine=world.engine)
+
+
 def build_api(
-    world: World, tokens: EntraAudience | None = None, per_minute: int = 1000
+    hub: Hub, tokens: EntraAudience | None = None, per_minute: int = 1000
 ) -> tuple[HubApi, SiteTotals]:
-    bus = ServiceBus(world.bus)
+    """The API as the app wires it (``shared.api.wiring.build_api``), with a test live read over SQLite."""
     read = SiteTotals()
     engine = create_engine("sqlite://")
-    api = HubApi(
-        syncs=SyncDesk(
-            world.engine.catalog,
-            RunQueue(
-                world.engine.catalog,
-                world.engine.runs,
-                world.engine.slots,
-                bus,
-                SYNC_REQUESTS,
-                world.engine.now,
-            ),
-            world.state,
-            {"site_days": "0 */15 * * * *"},
-            world.engine.now,
-        ),
-        dead_letters=DeadLetters(bus, DeadLetterShelf(world.state)),
-        dead_letter_queues=(SYNC_REQUESTS, "batch-loads", "gp-postings"),
-        live_reads=LiveReads([read], lambda: engine),
-        readiness=lambda: (check_dependencies({"blob": world.state.check}, 5.0), {}),
-        audit=AuditLog(world.state.container),
-        limiter=RateLimiter(per_minute),
-        tokens=BearerTokens(tokens) if tokens else None,
+    settings = ApiSettings(
+        rate_limit_per_minute=per_minute, entra=tokens, schedules={"site_days": SITE_DAYS_SCHEDULE}
     )
-    return api, read
+    return wiring.build_api(hub, settings, reads=[read], edw_engine=lambda: engine), read
 
 
 def call(
@@ -113,4 +114,4 @@ def call(
 ) -> ApiResponse:
     key = {"x-functions-key": "test-function-key"} if headers is None else {}
     request = ApiRequest(method, path, {**key, **(headers or {})}, query or {}, route or {}, body)
-    return api.handle(operation, request)
+    return api.handle(SERVED[operation], request)

@@ -15,10 +15,11 @@ from azure.storage.blob import BlobServiceClient
 
 from shared.api.models import RunQuery
 from shared.api.runs import SCAN_LIMIT, RunViews
+from shared.composition import Hub
 from shared.pipeline.requests import SyncRequestMessage
 from shared.pipeline.run_record import RunMode, RunRecord, RunRecords, RunStatus
 from shared.platform.blob_store import BlobStore
-from tests.api.api_world import SYNC_REQUESTS, build_api, call
+from tests.api.api_world import SITE_DAYS_SCHEDULE, SYNC_REQUESTS, build_api, call
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 from tests.pipeline.world import ListSource, World, build_world, site_day_stream
 
@@ -52,8 +53,8 @@ def _run_next_sync_request(world: World) -> None:
 
 
 @pytest.mark.slow(7)
-def test_a_posted_sync_is_queued_then_polled_to_its_result(world: World) -> None:
-    api, _ = build_api(world)
+def test_a_posted_sync_is_queued_then_polled_to_its_result(world: World, hub: Hub) -> None:
+    api, _ = build_api(hub)
     accepted = call(api, "StartSync", "/api/v1/syncs/site_days", method="POST", route={"stream": "site_days"})
     assert accepted.status == 202, accepted.body
     location = accepted.headers["Location"]
@@ -81,15 +82,18 @@ def test_a_posted_sync_is_queued_then_polled_to_its_result(world: World) -> None
     assert [item["id"] for item in page["value"]] == [run_id]
     syncs = _json(call(api, "ListSyncs", "/api/v1/syncs"))["value"]
     assert syncs[0]["stream"] == "site_days" and syncs[0]["lastRunId"] == run_id
-    assert syncs[0]["schedule"] == "0 */15 * * * *" and syncs[0]["watermark"] == "2026-11-12"
+    assert (
+        syncs[0]["schedule"] == SITE_DAYS_SCHEDULE == "0 */15 * * * *"
+        and syncs[0]["watermark"] == "2026-11-12"
+    )
 
     audit = api.audit.entries(datetime.now(UTC))
     assert [(entry["action"], entry["status"]) for entry in audit] == [("StartSync", 202)]
     assert audit[0]["who"].startswith("key:") and "test-function-key" not in str(audit)
 
 
-def test_a_queued_run_makes_a_second_start_a_409_naming_it(world: World) -> None:
-    api, _ = build_api(world)
+def test_a_queued_run_makes_a_second_start_a_409_naming_it(hub: Hub) -> None:
+    api, _ = build_api(hub)
     start = {"method": "POST", "route": {"stream": "site_days"}}
     first = call(api, "StartSync", "/api/v1/syncs/site_days", **start)  # type: ignore[arg-type]
     refused = call(api, "StartSync", "/api/v1/syncs/site_days", **start)  # type: ignore[arg-type]
@@ -99,8 +103,8 @@ def test_a_queued_run_makes_a_second_start_a_409_naming_it(world: World) -> None
     assert _json(first)["id"] in _json(refused)["detail"]
 
 
-def test_ten_concurrent_starts_of_one_stream_queue_one_run(world: World) -> None:
-    api, _ = build_api(world)
+def test_ten_concurrent_starts_of_one_stream_queue_one_run(world: World, hub: Hub) -> None:
+    api, _ = build_api(hub)
     with ThreadPoolExecutor(max_workers=10) as callers:
         answers = list(
             callers.map(
@@ -118,8 +122,8 @@ def test_ten_concurrent_starts_of_one_stream_queue_one_run(world: World) -> None
     assert list(world.engine.runs.ids()) == [run_id]
 
 
-def test_bad_input_is_a_problem_naming_each_field(world: World) -> None:
-    api, _ = build_api(world)
+def test_bad_input_is_a_problem_naming_each_field(hub: Hub) -> None:
+    api, _ = build_api(hub)
     body = orjson.dumps({"mode": "sideways", "colour": "red"})
     refused = call(api, "StartSync", "/x", method="POST", route={"stream": "site_days"}, body=body)
     problem = _json(refused)
@@ -137,8 +141,8 @@ def test_bad_input_is_a_problem_naming_each_field(world: World) -> None:
 
 
 @pytest.mark.slow(9)
-def test_dead_letters_are_listed_resubmitted_and_discarded_with_audit(world: World) -> None:
-    api, _ = build_api(world)
+def test_dead_letters_are_listed_resubmitted_and_discarded_with_audit(world: World, hub: Hub) -> None:
+    api, _ = build_api(hub)
     with world.bus.get_queue_sender("gp-postings") as sender:
         sender.send_messages(
             [ServiceBusMessage(b'{"n": 1}', message_id="m1"), ServiceBusMessage(b'{"n": 2}', message_id="m2")]
@@ -170,8 +174,8 @@ def test_dead_letters_are_listed_resubmitted_and_discarded_with_audit(world: Wor
     assert actions == [("ResubmitDeadLetter", 200), ("DiscardDeadLetter", 200), ("DiscardDeadLetter", 404)]
 
 
-def test_a_live_read_answers_typed_rows_with_an_etag_and_a_cache(world: World) -> None:
-    api, read = build_api(world)
+def test_a_live_read_answers_typed_rows_with_an_etag_and_a_cache(hub: Hub) -> None:
+    api, read = build_api(hub)
     query = {"siteNumber": "0170", "year": "2026", "code": "the-function-key"}
     first = call(api, "LiveRead", "/x", route={"name": "site-totals"}, query=query)
     assert first.status == 200
@@ -201,8 +205,8 @@ def test_a_live_read_answers_typed_rows_with_an_etag_and_a_cache(world: World) -
     assert call(api, "LiveRead", "/x", route={"name": "nothing"}).status == 404
 
 
-def test_each_caller_is_rate_limited_with_retry_after(world: World) -> None:
-    api, _ = build_api(world, per_minute=3)
+def test_each_caller_is_rate_limited_with_retry_after(hub: Hub) -> None:
+    api, _ = build_api(hub, per_minute=3)
     answers = [call(api, "ListSyncs", "/x", headers={"x-functions-key": "one"}).status for _ in range(4)]
     assert answers == [200, 200, 200, 429]
     limited = call(api, "ListSyncs", "/x", headers={"x-functions-key": "one"})
@@ -210,8 +214,8 @@ def test_each_caller_is_rate_limited_with_retry_after(world: World) -> None:
     assert call(api, "ListSyncs", "/x", headers={"x-functions-key": "two"}).status == 200
 
 
-def test_readiness_reports_each_dependency(world: World) -> None:
-    api, _ = build_api(world)
+def test_readiness_reports_each_dependency(hub: Hub) -> None:
+    api, _ = build_api(hub)
     ready = call(api, "GetReadiness", "/api/health/ready", headers={})
     assert ready.status == 200 and _json(ready)["dependencies"]["blob"]["status"] == "ok"
 

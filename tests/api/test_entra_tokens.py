@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from localdev.sandbox.signing_key import SigningKey
 from shared.api.callers import EntraAudience
 from shared.api.service import HubApi
+from shared.composition import Hub
 from tests.api.api_world import build_api, call
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
@@ -24,21 +25,24 @@ pytestmark = pytest.mark.services
 
 
 @pytest.fixture
+def world(blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator) -> Iterator[World]:
+    built = build_world(blob_service, servicebus_emulator.connection_string)
+    yield built
+    built.bus.close()
+
+
+@pytest.fixture
 def secured(
-    blob_service: BlobServiceClient,
-    servicebus_emulator: ServiceBusEmulator,
-    dataverse_sandbox: DataverseSandbox,
+    world: World, hub: Hub, dataverse_sandbox: DataverseSandbox
 ) -> Iterator[tuple[HubApi, DataverseSandbox, World]]:
-    world = build_world(blob_service, servicebus_emulator.connection_string)
     audience = EntraAudience(
         dataverse_sandbox.hub_api_client_id,
         dataverse_sandbox.tenant_id,
         dataverse_sandbox.authority_host,
         dataverse_sandbox.ca_bundle,
     )
-    api, _ = build_api(world, tokens=audience)
+    api, _ = build_api(hub, tokens=audience)
     yield api, dataverse_sandbox, world
-    world.bus.close()
 
 
 def _claims(sandbox: DataverseSandbox, **changes: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import time
 import pytest
 from openapi_spec_validator import validate
 
+from shared.connectors.syncs import SYNCS
 from tests.fixtures.hub_host import HubHost
 
 pytestmark = pytest.mark.services
@@ -45,3 +46,17 @@ def test_a_power_automate_style_client_follows_location_to_the_result(hub_host: 
         # The sandbox seeds a few master rows without street or city: quarantined, the rest loaded.
         assert result["status"] in ("succeeded", "partially_failed"), result
         assert result["load"]["upserted"] > 0
+
+
+def test_every_stream_shows_the_schedule_its_sync_runs_on_in_the_app_settings(hub_host: HubHost) -> None:
+    with hub_host.client() as client:
+        listed = client.get("/api/v1/syncs")
+    assert listed.status_code == 200, listed.text
+    shown = {sync["stream"]: sync.get("schedule") for sync in listed.json()["value"]}
+    assert shown == {
+        stream: hub_host.settings[sync.schedule_setting] for sync in SYNCS for stream in sync.streams
+    }
+    assert len(set(shown.values())) == len(SYNCS)  # each sync's own, not one value for all
+    log = hub_host.log()
+    for sync in SYNCS:  # the host indexed each generated timer under its sync's name and setting
+        assert f"\t{sync.name}: timerTrigger, schedule '{hub_host.settings[sync.schedule_setting]}'" in log

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 from typing import Any
@@ -9,8 +10,11 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
+from functions.api import function_name
+from localdev.functions_host.catalog import Catalog, read_catalog
 from localdev.functions_host.routes import RouteTemplate
 from shared.api.openapi import openapi_document
+from shared.api.operations import SERVED_OPERATIONS
 from tests.api.api_world import SiteTotals
 
 READS = [SiteTotals()]
@@ -52,27 +56,40 @@ def test_the_polling_pattern_and_typed_live_reads_are_described() -> None:
     assert paths["/health"]["get"]["security"] == [] and paths["/v1/openapi.json"]["get"]["security"] == []
 
 
-def _app_routes(monkeypatch: pytest.MonkeyPatch) -> set[tuple[str, str]]:
-    for name, value in {
+@functools.cache
+def _indexed_app() -> Catalog:
+    """``function_app`` read as the local host reads it (once: the SDK refuses to index an app twice)."""
+    settings = {
         "StagingStorage": "UseDevelopmentStorage=true",
         "ServiceBusConnection": "Endpoint=sb://127.0.0.1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
         "DATAVERSE_URL": "https://127.0.0.1:7081",
         "DATAVERSE_TENANT_ID": "tenant",
         "DATAVERSE_CLIENT_ID": "client",
-    }.items():
-        monkeypatch.setenv(name, value)
-    app = importlib.import_module("function_app").app
-    routes = set()
-    for function in app.get_functions():
-        trigger = function.get_trigger()
-        if trigger.get_binding_name() == "httpTrigger":
-            for method in trigger.methods or ():
-                routes.add((str(method.value if hasattr(method, "value") else method).upper(), trigger.route))
-    return routes
+    }
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, value in settings.items():
+            monkeypatch.setenv(name, value)
+        return read_catalog(importlib.import_module("function_app").app, environment={})
 
 
-def test_every_route_the_app_serves_is_documented_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
-    served = _app_routes(monkeypatch)
+def _http_triggers() -> dict[str, dict[str, Any]]:
+    return {
+        function.name: function.trigger
+        for function in _indexed_app().functions
+        if function.trigger_type == "httptrigger"
+    }
+
+
+def _app_routes() -> set[tuple[str, str]]:
+    return {
+        (str(method).upper(), trigger["route"])
+        for trigger in _http_triggers().values()
+        for method in trigger["methods"]
+    }
+
+
+def test_every_route_the_app_serves_is_documented_and_nothing_else() -> None:
+    served = _app_routes()
     documented = {
         (method.upper(), path.lstrip("/")) for path, method, _ in _operations(openapi_document(READS))
     }
@@ -85,3 +102,20 @@ def test_every_route_the_app_serves_is_documented_and_nothing_else(monkeypatch: 
     unserved = {(dm, dp) for dm, dp in documented if not any(matches(m, r, dm, dp) for m, r in served)}
     assert undocumented == set()
     assert unserved == set()
+
+
+def test_each_served_operation_is_one_trigger_named_after_it_as_the_worker_indexes_it() -> None:
+    assert _indexed_app().in_error == []
+    http = _http_triggers()
+    assert http == {
+        function_name(operation): {
+            "type": "httpTrigger",
+            "direction": "IN",
+            "name": "req",
+            "route": operation.route,
+            "methods": [operation.method],
+            "authLevel": operation.auth_level.upper(),
+        }
+        for operation in SERVED_OPERATIONS
+    }
+    assert {"start_sync", "get_gp_posting", "list_dead_letters", "get_health"} <= set(http)

@@ -12,6 +12,7 @@ from shared.api.wiring import ApiSettings, build_api
 from shared.composition import Hub
 from shared.connectors.great_plains.requests import PostingSubject
 from shared.connectors.great_plains.sweep import SEND_ALL, SEND_TO_GP, sweep_request_id
+from tests.api.api_world import SERVED
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.hub_host import HubHost
@@ -51,7 +52,7 @@ def call(
     gp_hub: Hub, method: str, path: str, body: object = None, route: dict[str, str] | None = None
 ) -> tuple[int, dict]:
     api = build_api(gp_hub, ApiSettings())
-    operation = "StartGpPosting" if method == "POST" else "GetGpPosting"
+    operation = SERVED["StartGpPosting" if method == "POST" else "GetGpPosting"]
     request = ApiRequest(
         method,
         path,

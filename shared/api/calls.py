@@ -1,0 +1,51 @@
+"""What a handler is given: the call that passed the request pipeline, and the hub's services it answers from.
+
+Every operation in ``operations.py`` names its handler, a function of these
+two; ``service.HubApi`` runs the pipeline (correlation, caller, rate limit,
+validation, audit) and then that handler. The services are built once per
+worker by ``wiring.build_api``, so a handler never builds a client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from shared.api.callers import Caller
+from shared.api.http import ApiRequest, ApiResponse
+from shared.api.live_reads import LiveReads
+from shared.api.syncs import SyncDesk
+from shared.connectors.great_plains.postings import GpPostings
+from shared.health import HealthReport
+from shared.pipeline.dead_letters import DeadLetters
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request that passed identification and validation, ready for its handler."""
+
+    request: ApiRequest
+    caller: Caller
+    path: Any
+    query: Any
+    body: Any
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    """The desks and clients the handlers answer from."""
+
+    syncs: SyncDesk
+    dead_letters: DeadLetters
+    dead_letter_queues: tuple[str, ...]
+    live_reads: LiveReads
+    health: Callable[[], HealthReport]
+    readiness: Callable[[], tuple[HealthReport, dict[str, str]]]
+    # The OpenAPI document for a host name (None: without ``host``). Given, not imported: the document
+    # is built from the operations table, which names the handlers.
+    description: Callable[[str | None], dict[str, Any]]
+    gp: GpPostings | None = None
+
+
+Handler = Callable[[ApiServices, Call], ApiResponse]

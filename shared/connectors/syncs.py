@@ -1,0 +1,61 @@
+"""Every scheduled sync, declared once: its streams in order, its timer's app setting and that setting's default.
+
+The timers (``functions/syncs.py``), ``GET /api/v1/syncs``, the settings
+(``shared/settings.py`` types each schedule), ``local.settings.json.example``
+and the Bicep app settings all read or are checked against this table
+(``tests/connectors/test_sync_declarations.py``). Adding a connector is adding
+its folder, its streams in ``catalog.py`` and one entry here.
+
+Defaults are 6-field NCRONTAB in UTC, from DOMAIN.md §1, §2, §4: master sites
+daily at 03:00 as today; user roles nightly after Workday's overnight export;
+job codes and budgets daily after it; wage rates every 4 hours from 00:00; GP
+payment status hourly (no flow does it today).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Source(StrEnum):
+    """Where a sync reads, named by the app setting without which the hub has none of its streams."""
+
+    EDW = "EDW_SQL_URL"
+    GP = "GP_SQL_URL"
+
+
+@dataclass(frozen=True)
+class ScheduledSync:
+    """One timer's work: ``streams`` run in this order (users before their site access, codes before use)."""
+
+    name: str
+    streams: tuple[str, ...]
+    schedule_setting: str
+    default_schedule: str
+    source: Source = Source.EDW
+
+
+SYNCS: tuple[ScheduledSync, ...] = (
+    ScheduledSync(
+        "master_customer_sites", ("master_customer_sites",), "MASTER_CUSTOMER_SITES_SCHEDULE", "0 0 3 * * *"
+    ),
+    ScheduledSync(
+        "user_roles_and_sites", ("user_roles", "user_sites"), "USER_ROLES_AND_SITES_SCHEDULE", "0 0 7 * * *"
+    ),
+    ScheduledSync("job_codes", ("job_codes", "job_codes_by_site"), "JOB_CODES_SCHEDULE", "0 30 7 * * *"),
+    ScheduledSync("wage_rates", ("wage_rates",), "WAGE_RATES_SCHEDULE", "0 0 */4 * * *"),
+    ScheduledSync(
+        "billable_expense_budgets",
+        ("billable_expense_budgets",),
+        "BILLABLE_EXPENSE_BUDGETS_SCHEDULE",
+        "0 0 8 * * *",
+    ),
+    ScheduledSync(
+        "gp_invoice_payment_status",
+        ("gp_invoice_payment_status",),
+        "GP_PAYMENT_STATUS_SCHEDULE",
+        "0 20 * * * *",
+        Source.GP,
+    ),
+)
