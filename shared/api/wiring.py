@@ -19,6 +19,7 @@ from shared.composition import Hub, hub
 from shared.edw.reads import LIVE_READS
 from shared.health import HealthReport, check_dependencies
 from shared.pipeline.dead_letters import DeadLetters
+from shared.platform.dead_letter_shelf import DeadLetterShelf
 
 READINESS_DEADLINE_SECONDS = 5.0
 
@@ -46,11 +47,16 @@ def build_api(
     def no_edw() -> Engine:
         raise LookupError("the EDW connection is not configured")
 
+    platform = hub.for_api  # short time-outs: a caller hears 503 within seconds when a dependency is down
     return HubApi(
         syncs=SyncDesk(
-            hub.engine.catalog, hub.run_queue, hub.state, settings.schedules or {}, hub.engine.now
+            hub.engine.catalog,
+            hub.run_queue_for_api,
+            platform.state,
+            settings.schedules or {},
+            hub.engine.now,
         ),
-        dead_letters=DeadLetters(hub.service_bus, hub.redeliveries.shelf),
+        dead_letters=DeadLetters(platform.service_bus, DeadLetterShelf(platform.state)),
         dead_letter_queues=(
             hub.settings.sync_requests_queue,
             hub.settings.batch_loads_queue,
@@ -58,10 +64,10 @@ def build_api(
         ),
         live_reads=LiveReads(reads, edw_engine or no_edw),
         readiness=readiness,
-        audit=AuditLog(hub.state.container),
+        audit=AuditLog(platform.state.container),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         tokens=BearerTokens(settings.entra) if settings.entra else None,
-        gp=hub.gp_postings if hub.gp_configured else None,
+        gp=hub.gp_postings_for_api if hub.gp_configured else None,
     )
 
 
