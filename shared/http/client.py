@@ -39,7 +39,7 @@ from shared.errors import (
     classify_exception,
     classify_status,
 )
-from shared.http.backoff import full_jitter, parse_retry_after
+from shared.http.backoff import FullJitter, parse_retry_after
 from shared.http.breaker import CircuitBreaker
 from shared.http.gate import ThrottleGate
 from shared.http.policy import HttpPolicy
@@ -80,6 +80,7 @@ class ResilientClient:
         self._guard = guard
         self._policy = policy
         self._timing = timing
+        self._jitter = FullJitter(policy.base_seconds, policy.cap_seconds, timing.draw)
 
     @property
     def base_url(self) -> str:
@@ -233,8 +234,7 @@ class ResilientClient:
             hint = self._retry_after(outcome.result())
             if hint is not None:
                 return hint
-        policy, retry_number = self._policy, state.attempt_number - 1
-        return full_jitter(retry_number, policy.base_seconds, policy.cap_seconds, self._timing.draw)
+        return self._jitter(state)
 
     def _should_stop(self, state: tenacity.RetryCallState, started: float) -> bool:
         if state.attempt_number >= self._policy.max_attempts:
