@@ -36,7 +36,8 @@ from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 pytestmark = pytest.mark.services
 
 DEADLINE_SECONDS = 10.0
-STREAM = "user_sites"
+STREAM = "user_sites"  # started with everything up, so it has a queued run
+UNSTARTED_STREAM = "job_codes"  # started with the dependency stopped: its start must reach the dependency
 # What each operation needs from Blob storage and Service Bus (audit writes aside: they never fail a call).
 NEEDS_BLOB = {
     "ListSyncs", "StartSync", "ListRuns", "GetRun", "ReplayRun", "StartGpPosting", "GetGpPosting",
@@ -86,13 +87,13 @@ def _request(
     )
 
 
-def _calls(run_id: str, posting_id: str, period: str) -> dict[str, dict[str, object]]:
-    """A valid, minimal request for every operation of the API; ``period`` a month not posted yet."""
+def _calls(run_id: str, posting_id: str, stream: str, period: str) -> dict[str, dict[str, object]]:
+    """A valid, minimal request for every operation of the API; ``stream`` and ``period`` to start."""
     letter = {"queue": "sync-requests", "messageId": "not-dead-lettered"}
     read = LIVE_READS[0]
     return {
         "ListSyncs": {},
-        "StartSync": {"method": "POST", "route": {"stream": STREAM}},
+        "StartSync": {"method": "POST", "route": {"stream": stream}},
         "ListRuns": {"query": {"stream": STREAM}},
         "GetRun": {"route": {"id": run_id}},
         "ReplayRun": {"method": "POST", "route": {"id": run_id}},
@@ -154,10 +155,10 @@ def _answers_when_down(world: OutageWorld, stop: Callable[[], object], needs: se
     started = world.call("StartSync", method="POST", route={"stream": STREAM})
     assert started.status == 202, started.body
     run_id = orjson.loads(started.body)["id"]
-    posted = world.call("StartGpPosting", **_calls(run_id, "", "2026-10")["StartGpPosting"])
+    posted = world.call("StartGpPosting", **_calls(run_id, "", STREAM, "2026-10")["StartGpPosting"])
     assert posted.status == 202, posted.body
     posting_id = orjson.loads(posted.body)["id"]
-    calls = _calls(run_id, posting_id, "2026-09")
+    calls = _calls(run_id, posting_id, STREAM, "2026-09")
     assert set(calls) == set(OPERATIONS), "give every operation of the API a request here"
     normal = {operation: world.call(operation, **request) for operation, request in calls.items()}
     assert all(answer.status < 500 for answer in normal.values()), {
@@ -165,7 +166,7 @@ def _answers_when_down(world: OutageWorld, stop: Callable[[], object], needs: se
     }
 
     stop()
-    calls = _calls(run_id, posting_id, "2026-08")  # a posting that must be published, not one standing
+    calls = _calls(run_id, posting_id, UNSTARTED_STREAM, "2026-08")  # work that must be queued anew
     down = {operation: world.call(operation, **request) for operation, request in calls.items()}
     timings = {operation: f"{answer.status} in {answer.seconds:.2f} s" for operation, answer in down.items()}
     print(timings)  # the measurement the README quotes, shown with -s
