@@ -4,6 +4,11 @@ Functions keeps a worker process alive across invocations, so clients built
 here (and their connection pools, token caches and circuit breakers) are reused
 by every trigger. Triggers ask for ``hub()``; tests build a ``Hub`` from their
 own ``Settings`` with ``build_hub``.
+
+Blob storage and Service Bus are each connected twice: patiently for the
+triggers, and with short time-outs (``hub.for_api``) for the API, whose callers
+must hear 503 within seconds when a dependency is down
+(``shared.platform.patience``).
 """
 
 from __future__ import annotations
@@ -40,13 +45,15 @@ from shared.http.hosts import HostRegistry
 from shared.pipeline.delivery import Redeliveries, RetrySchedule
 from shared.pipeline.handlers import BatchLoads, SyncRequests
 from shared.pipeline.load import BatchLoader
-from shared.pipeline.run_queue import RunQueue
+from shared.pipeline.run_queue import RunQueue, StreamSlots
+from shared.pipeline.run_record import RunRecords
 from shared.pipeline.sync import SyncEngine
 from shared.pipeline.watchdog import Watchdog
 from shared.platform import service_bus
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
 from shared.platform.dead_letter_shelf import DeadLetterShelf
+from shared.platform.patience import FOR_API_CALLERS, FOR_TRIGGERS, Patience
 from shared.platform.secrets import KeyVaultSecretStore, SecretStore, SettingsSecretStore
 from shared.platform.service_bus import ServiceBus
 from shared.settings import Settings, load_settings
@@ -54,8 +61,17 @@ from shared.sql.engines import connect_sql
 
 
 @dataclass(frozen=True)
+class PlatformClients:
+    """Blob containers and Service Bus reached with one ``Patience``."""
+
+    staging: BlobStore
+    state: BlobStore
+    service_bus: ServiceBus
+
+
+@dataclass(frozen=True)
 class Hub:
-    """Every long-lived client the hub's use cases need."""
+    """Every long-lived client the hub's use cases need; ``for_api`` gives up on a dependency in seconds."""
 
     settings: Settings
     secrets: SecretStore
@@ -69,6 +85,7 @@ class Hub:
     loader: BatchLoader
     dataverse: DataverseClient
     gp_databases: GpCompanyDatabases | None
+    for_api: PlatformClients
 
     @functools.cached_property
     def redeliveries(self) -> Redeliveries:
@@ -87,6 +104,19 @@ class Hub:
             self.engine.runs,
             self.engine.slots,
             self.service_bus,
+            self.settings.sync_requests_queue,
+            self.engine.now,
+        )
+
+    @functools.cached_property
+    def run_queue_for_api(self) -> RunQueue:
+        """Runs as the API queues and reads them, with the clients that give up in seconds."""
+        state = self.for_api.state
+        return RunQueue(
+            self.engine.catalog,
+            RunRecords(state),
+            StreamSlots(state),
+            self.for_api.service_bus,
             self.settings.sync_requests_queue,
             self.engine.now,
         )
@@ -130,9 +160,18 @@ class Hub:
 
     @functools.cached_property
     def gp_postings(self) -> GpPostings:
+        """Postings as the triggers process them, with the patient clients."""
+        return self._gp_postings(self.state, self.service_bus)
+
+    @functools.cached_property
+    def gp_postings_for_api(self) -> GpPostings:
+        """Postings as the API records and reads them, with the clients that give up in seconds."""
+        return self._gp_postings(self.for_api.state, self.for_api.service_bus)
+
+    def _gp_postings(self, state: BlobStore, bus: ServiceBus) -> GpPostings:
         return GpPostings(
-            PostingRequests(self.state),
-            self.service_bus,
+            PostingRequests(state),
+            bus,
             self.settings.gp_postings_queue,
             self.gp_poster,
             StatementReader(self.dataverse),
@@ -158,12 +197,16 @@ class Hub:
     def health_checks(self) -> dict[str, Callable[[], None]]:
         """What ``GET /api/health`` probes: each returns when its dependency answers.
 
-        A downstream host whose circuit breaker is open is reported down too:
+        The probes use the API's clients, so a dependency that is down fails
+        its probe within seconds instead of leaving a thread retrying. A
+        downstream host whose circuit breaker is open is reported down too:
         the hub is refusing to call it until the cool-down ends.
         """
         checks: dict[str, Callable[[], None]] = {
-            "blob": self.staging.check,
-            "service_bus": functools.partial(self.service_bus.check, self.settings.sync_requests_queue),
+            "blob": self.for_api.staging.check,
+            "service_bus": functools.partial(
+                self.for_api.service_bus.check, self.settings.sync_requests_queue
+            ),
         }
         if self.settings.key_vault_uri is not None:
             checks["key_vault"] = self.secrets.check
@@ -218,12 +261,10 @@ def hub() -> Hub:
 
 def build_hub(settings: Settings) -> Hub:
     credential = _credential(settings)
-    blob_service = _blob_service(settings, credential)
-    staging = BlobStore(blob_service, settings.staging_container)
-    state = BlobStore(blob_service, settings.state_container)
+    patient = _platform_clients(settings, credential, FOR_TRIGGERS)
+    staging, state, bus = patient.staging, patient.state, patient.service_bus
     secrets = _secret_store(settings, credential)
     hosts = HostRegistry(verify=settings.local_ca_bundle or True)
-    bus = service_bus.connect(settings.service_bus_connection, credential)
     locks = BlobLocks(state.container)
     edw = _edw_engine(settings, secrets)
     gp_databases = (
@@ -252,6 +293,18 @@ def build_hub(settings: Settings) -> Hub:
         loader=BatchLoader(catalog, staging, state, DataverseSink(dataverse), engine.now),
         dataverse=dataverse,
         gp_databases=gp_databases,
+        for_api=_platform_clients(settings, credential, FOR_API_CALLERS),
+    )
+
+
+def _platform_clients(
+    settings: Settings, credential: TokenCredential | None, patience: Patience
+) -> PlatformClients:
+    blob_service = _blob_service(settings, credential, patience)
+    return PlatformClients(
+        staging=BlobStore(blob_service, settings.staging_container),
+        state=BlobStore(blob_service, settings.state_container),
+        service_bus=service_bus.connect(settings.service_bus_connection, credential, patience.bus),
     )
 
 
@@ -288,13 +341,15 @@ def _credential(settings: Settings) -> TokenCredential | None:
     return DefaultAzureCredential(managed_identity_client_id=settings.managed_identity_client_id)
 
 
-def _blob_service(settings: Settings, credential: TokenCredential | None) -> BlobServiceClient:
-    connection = settings.blob
+def _blob_service(
+    settings: Settings, credential: TokenCredential | None, patience: Patience
+) -> BlobServiceClient:
+    connection, options = settings.blob, patience.blob.client_options()
     if connection.connection_string:
-        return BlobServiceClient.from_connection_string(connection.connection_string)
+        return BlobServiceClient.from_connection_string(connection.connection_string, **options)
     if connection.client_id and connection.client_id != settings.managed_identity_client_id:
         credential = DefaultAzureCredential(managed_identity_client_id=connection.client_id)
-    return BlobServiceClient(str(connection.service_uri), credential=credential)
+    return BlobServiceClient(str(connection.service_uri), credential=credential, **options)
 
 
 def _secret_store(settings: Settings, credential: TokenCredential | None) -> SecretStore:

@@ -11,13 +11,17 @@ eOne's ``RunMapResponse``; the real SOAP result shape is unconfirmed.
 
 Admin endpoints make it misbehave the ways the hub must survive: refuse with a
 SOAP fault, accept and then not answer in time, or be unreachable (502, as the
-relay answers when no listener is connected).
+relay answers when no listener is connected). ``POST /admin/mode`` takes
+``{"mode", "times", "seconds", "holdSeconds"}``: a mode other than normal lasts
+for ``times`` calls or ``seconds`` of wall time, whichever ends first, or until
+the next switch when neither is given.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -66,16 +70,23 @@ class SandboxState:
     hold_seconds: float = 5.0
     mode: str = "normal"
     mode_calls_left: int | None = None
+    mode_until: float | None = None  # time.monotonic() at which the mode ends by itself
     calls: int = 0
     accepted: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+    def switch(self, mode: str, times: int | None = None, seconds: float | None = None) -> None:
+        self.mode, self.mode_calls_left = mode, times
+        self.mode_until = None if seconds is None else time.monotonic() + seconds
+
     def next_mode(self) -> str:
+        if self.mode_until is not None and time.monotonic() >= self.mode_until:
+            self.switch("normal")
         mode = self.mode
         if self.mode_calls_left is not None:
             self.mode_calls_left -= 1
             if self.mode_calls_left <= 0:
-                self.mode, self.mode_calls_left = "normal", None
+                self.switch("normal")
         return mode
 
 
@@ -107,13 +118,14 @@ def build_app(folder: Path, *, batch_id_limit: int | None = None, path: str = DE
         body = await request.json()
         if body.get("mode") not in MODES:
             return JSONResponse({"error": f"mode must be one of {MODES}"}, status_code=400)
-        state.mode = body["mode"]
-        state.mode_calls_left = body.get("times")
+        seconds = body.get("seconds")
+        state.switch(body["mode"], body.get("times"), float(seconds) if seconds is not None else None)
         state.hold_seconds = float(body.get("holdSeconds", state.hold_seconds))
         return JSONResponse({"mode": state.mode})
 
     async def reset(_: Request) -> Response:
-        state.mode, state.mode_calls_left, state.calls, state.accepted = "normal", None, 0, 0
+        state.switch("normal")
+        state.calls, state.accepted = 0, 0
         return JSONResponse({"mode": state.mode})
 
     async def stats(_: Request) -> Response:

@@ -22,6 +22,7 @@ from shared.connectors.syncs import SYNCS
 from shared.edw.reads import LIVE_READS
 from shared.health import HealthReport, check_dependencies
 from shared.pipeline.dead_letters import DeadLetters
+from shared.platform.dead_letter_shelf import DeadLetterShelf
 
 HEALTH_DEADLINE_SECONDS = 5.0  # liveness and readiness both answer within this, whatever hangs
 
@@ -52,11 +53,16 @@ def build_api(
     def no_edw() -> Engine:
         raise LookupError("the EDW connection is not configured")
 
+    platform = hub.for_api  # short time-outs: a caller hears 503 within seconds when a dependency is down
     services = ApiServices(
         syncs=SyncDesk(
-            hub.engine.catalog, hub.run_queue, hub.state, settings.schedules or {}, hub.engine.now
+            hub.engine.catalog,
+            hub.run_queue_for_api,
+            platform.state,
+            settings.schedules or {},
+            hub.engine.now,
         ),
-        dead_letters=DeadLetters(hub.service_bus, hub.redeliveries.shelf),
+        dead_letters=DeadLetters(platform.service_bus, DeadLetterShelf(platform.state)),
         dead_letter_queues=(
             hub.settings.sync_requests_queue,
             hub.settings.batch_loads_queue,
@@ -66,11 +72,11 @@ def build_api(
         health=health,
         readiness=readiness,
         description=functools.partial(openapi_document, reads),
-        gp=hub.gp_postings if hub.gp_configured else None,
+        gp=hub.gp_postings_for_api if hub.gp_configured else None,
     )
     return HubApi(
         services,
-        audit=AuditLog(hub.state.container),
+        audit=AuditLog(platform.state.container),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         tokens=BearerTokens(settings.entra) if settings.entra else None,
     )

@@ -2,8 +2,11 @@
 
 Full jitter (a uniform draw between zero and the exponential ceiling) spreads
 the retries of many workers that failed together, instead of sending them back
-in lock-step. ``Retry-After`` wins when the host sends a usable one; ``0`` or a
-date already past is "no hint", not an invitation to retry in a hot loop.
+in lock-step. The ceiling is tenacity's ``wait_exponential``; the wait is
+``wait_random_exponential``'s, with the draw passed in so tests can pin it
+(tenacity's own draws from the ``random`` module). ``Retry-After`` wins when the
+host sends a usable one; ``0`` or a date already past is "no hint", not an
+invitation to retry in a hot loop.
 """
 
 from __future__ import annotations
@@ -14,16 +17,34 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+import tenacity
+
 # RFC 9110 allows whole seconds only; a decimal fraction is accepted because
 # some services send one, and refusing it would throw the hint away.
 _DELTA_SECONDS = re.compile(r"[0-9]{1,12}(\.[0-9]+)?")
 
 
+class FullJitter(tenacity.wait_exponential):
+    """A tenacity wait: uniform from zero to ``base * 2**retries`` (retries so far), never above the cap."""
+
+    def __init__(
+        self,
+        base_seconds: float,
+        cap_seconds: float,
+        draw: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        super().__init__(multiplier=base_seconds, max=cap_seconds)
+        self._draw = draw
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        return self._draw(0.0, super().__call__(retry_state))
+
+
 def backoff_ceiling(retry_number: int, base_seconds: float, cap_seconds: float) -> float:
     """The most a retry may wait: ``base * 2**retry_number``, never above the cap."""
-    if retry_number >= 64:
-        return cap_seconds
-    ceiling: float = min(cap_seconds, base_seconds * 2.0**retry_number)
+    ceiling: float = tenacity.wait_exponential(multiplier=base_seconds, max=cap_seconds)(
+        _after_retries(retry_number)
+    )
     return ceiling
 
 
@@ -33,8 +54,15 @@ def full_jitter(
     cap_seconds: float,
     draw: Callable[[float, float], float] = random.uniform,
 ) -> float:
-    """A wait drawn uniformly from zero to the backoff ceiling for this retry (0 = first retry)."""
-    return draw(0.0, backoff_ceiling(retry_number, base_seconds, cap_seconds))
+    """``FullJitter``'s wait before retry ``retry_number`` (0 = first), for loops tenacity does not drive."""
+    return FullJitter(base_seconds, cap_seconds, draw)(_after_retries(retry_number))
+
+
+def _after_retries(retry_number: int) -> tenacity.RetryCallState:
+    """The state tenacity's waits read (the attempt number) for a loop of the hub's own."""
+    state = tenacity.RetryCallState(tenacity.Retrying(), fn=None, args=(), kwargs={})
+    state.attempt_number = retry_number + 1
+    return state
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

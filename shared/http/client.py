@@ -13,6 +13,10 @@ every attempt, so a token refreshed between attempts is the one that is sent.
 ``send`` returns a success or a failure the caller must interpret (a 4xx such
 as 404 or 412); a failure the error table calls transient or throttled that
 outlives the retries is raised as a ``HubError`` of that class.
+
+Inside the work's deadline (``shared.deadline``), no retry wait, wait at the
+throttle gate or request time-out reaches past it: the call gives up as it
+would after its last retry, with a transient ``HubError``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from datetime import datetime
 import httpx
 import tenacity
 
+from shared import deadline
 from shared.errors import (
     ERROR_ACTIONS,
     CircuitOpenError,
@@ -34,7 +39,7 @@ from shared.errors import (
     classify_exception,
     classify_status,
 )
-from shared.http.backoff import full_jitter, parse_retry_after
+from shared.http.backoff import FullJitter, parse_retry_after
 from shared.http.breaker import CircuitBreaker
 from shared.http.gate import ThrottleGate
 from shared.http.policy import HttpPolicy
@@ -75,6 +80,7 @@ class ResilientClient:
         self._guard = guard
         self._policy = policy
         self._timing = timing
+        self._jitter = FullJitter(policy.base_seconds, policy.cap_seconds, timing.draw)
 
     @property
     def base_url(self) -> str:
@@ -111,10 +117,16 @@ class ResilientClient:
 
         def attempt() -> httpx.Response:
             self._wait_at_gate(started, where)
+            timeout = self._timeout_within_deadline(where)
             extra = dict(auth()) if auth is not None else {}
             self._guard.breaker.before_call()
             request = self._http.build_request(
-                method, url, headers={**(headers or {}), **extra}, content=content, params=params
+                method,
+                url,
+                headers={**(headers or {}), **extra},
+                content=content,
+                params=params,
+                timeout=timeout,
             )
             try:
                 response = self._http.send(request)
@@ -164,14 +176,38 @@ class ResilientClient:
         if remaining <= 0:
             return
         spent = self._timing.clock() - started
+        left = deadline.remaining()
         if spent + remaining > self._policy.budget_seconds:
-            raise ThrottledError(
-                f"{where} is held for {remaining:.1f} s by the host's Retry-After, "
-                f"beyond this call's {self._policy.budget_seconds:g} s budget",
+            beyond = f"beyond this call's {self._policy.budget_seconds:g} s budget"
+        elif left is not None and remaining >= left:
+            beyond = f"past the work's deadline ({max(left, 0.0):.1f} s away)"
+        else:
+            self._timing.sleep(remaining)
+            return
+        raise ThrottledError(
+            f"{where} is held for {remaining:.1f} s by the host's Retry-After, {beyond}",
+            context={"system": self._http.base_url.host, "operation": where},
+            retry_after=remaining,
+        )
+
+    def _timeout_within_deadline(self, where: str) -> httpx.Timeout:
+        """The client's time-outs, each cut to the time left before the deadline; raise if none is left."""
+        configured: httpx.Timeout = self._http.timeout
+        left = deadline.remaining()
+        if left is None:
+            return configured
+        if left <= 0:
+            raise HubError(
+                f"{where} was not sent: the work's deadline has passed",
+                error_class=ErrorClass.TRANSIENT,
                 context={"system": self._http.base_url.host, "operation": where},
-                retry_after=remaining,
             )
-        self._timing.sleep(remaining)
+        return httpx.Timeout(
+            connect=_within(configured.connect, left),
+            read=_within(configured.read, left),
+            write=_within(configured.write, left),
+            pool=_within(configured.pool, left),
+        )
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         return parse_retry_after(response.headers.get("Retry-After"), self._timing.now())
@@ -198,14 +234,16 @@ class ResilientClient:
             hint = self._retry_after(outcome.result())
             if hint is not None:
                 return hint
-        policy, retry_number = self._policy, state.attempt_number - 1
-        return full_jitter(retry_number, policy.base_seconds, policy.cap_seconds, self._timing.draw)
+        return self._jitter(state)
 
     def _should_stop(self, state: tenacity.RetryCallState, started: float) -> bool:
         if state.attempt_number >= self._policy.max_attempts:
             return True
         spent = self._timing.clock() - started
-        return spent + state.upcoming_sleep > self._policy.budget_seconds
+        if spent + state.upcoming_sleep > self._policy.budget_seconds:
+            return True
+        left = deadline.remaining()
+        return left is not None and state.upcoming_sleep >= left
 
     def _log_retry(self, state: tenacity.RetryCallState, where: str) -> None:
         outcome = state.outcome
@@ -232,6 +270,11 @@ class ResilientClient:
         if error_class is ErrorClass.THROTTLED:
             return ThrottledError(message, context=context, retry_after=hint)
         return HubError(message, error_class=error_class, context=context, retry_after=hint)
+
+
+def _within(seconds: float | None, left: float) -> float:
+    """A time-out no longer than ``left`` (None, no time-out, becomes ``left``)."""
+    return left if seconds is None else min(seconds, left)
 
 
 def _outcome_of(state: tenacity.RetryCallState) -> httpx.Response:

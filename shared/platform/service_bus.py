@@ -33,6 +33,7 @@ from azure.servicebus.exceptions import (
 )
 from pydantic import BaseModel
 
+from shared.platform.patience import BusPatience
 from shared.settings import ServiceBusConnection
 
 PropertyValue = str | int | float | bool
@@ -260,10 +261,16 @@ def _plain(value: Any) -> PropertyValue:
     return str(value)
 
 
-def connect(connection: ServiceBusConnection, credential: TokenCredential | None) -> ServiceBus:
-    """Build the client from a connection string (local), or a namespace and identity (Azure)."""
+def connect(
+    connection: ServiceBusConnection, credential: TokenCredential | None, patience: BusPatience
+) -> ServiceBus:
+    """Build the client from a connection string (local), or a namespace and identity (Azure).
+
+    ``patience`` sets the SDK's retries and its bound on each attempt; see ``shared.platform.patience``.
+    """
+    options = patience.client_options()
     if connection.connection_string:
-        return ServiceBus(ServiceBusClient.from_connection_string(connection.connection_string))
+        return ServiceBus(ServiceBusClient.from_connection_string(connection.connection_string, **options))
     if connection.fully_qualified_namespace is None or credential is None:
         raise ValueError("a Service Bus namespace needs a managed identity credential")
-    return ServiceBus(ServiceBusClient(connection.fully_qualified_namespace, credential))
+    return ServiceBus(ServiceBusClient(connection.fully_qualified_namespace, credential, **options))

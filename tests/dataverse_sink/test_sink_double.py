@@ -6,10 +6,12 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import ConflictPolicy, DataverseSink, DataverseTarget
+from shared.deadline import deadline
 from shared.errors import (
     ERROR_ACTIONS,
     AlreadyExistsError,
@@ -21,6 +23,7 @@ from shared.errors import (
     ThrottledError,
 )
 from shared.http.hosts import HostRegistry
+from shared.http.policy import HttpPolicy
 from shared.pipeline.target import Outcome
 from tests.dataverse_sink.conftest import JOB_CODES, JOBS_BY_SITE, SITES
 from tests.dataverse_sink.scenarios import SCENARIOS, SITE_TARGET, HookedClient, World
@@ -265,3 +268,36 @@ def test_a_column_the_table_does_not_have_stops_the_load_as_a_config_error(sink:
 
     assert raised.value.error_class is ErrorClass.CONFIG
     assert "bs_sitenmae" in str(raised.value) and "0x80060888" in str(raised.value)
+
+
+def test_throttle_waits_and_request_time_outs_keep_to_the_works_deadline(
+    double: WebApiDouble, fake_time: FakeTime
+) -> None:
+    read_timeouts: list[float] = []
+
+    def recorded(request: httpx.Request) -> httpx.Response:
+        read_timeouts.append(request.extensions["timeout"]["read"])
+        return double.handle(request)
+
+    hosts = HostRegistry(
+        HttpPolicy(max_attempts=4, base_seconds=0.5, cap_seconds=4.0, budget_seconds=60.0),
+        clock=fake_time.clock,
+        sleep=fake_time.sleep,
+        now=fake_time.now,
+        transport=httpx.MockTransport(recorded),
+    )
+    client = DataverseClient(hosts.client(web_api_root(ORG)), lambda: TOKEN)
+    double.throttle_fraction = 1.0
+    sink = DataverseSink(
+        client, max_parallel_batches=1, batch_size=10, clock=fake_time.clock, now=fake_time.now
+    )
+
+    with deadline(5, clock=fake_time.clock), pytest.raises(ThrottledError) as raised:
+        sink.upsert(SITE_TARGET, _sites(1, 20))
+
+    assert "20 writes" in str(raised.value)
+    # Dataverse's Retry-After is 2 s: two waits, then a third would end at the deadline (budget: 240 s).
+    assert fake_time.sleeps == [2.0, 2.0]
+    # Batches go out from the sink's pool threads, and still under the deadline: 5 s, 3 s, then 1 s left.
+    assert read_timeouts == [5.0, 5.0, 3.0, 3.0, 1.0, 1.0]
+    hosts.close()

@@ -94,6 +94,7 @@ def gp_hub(
         yield hub
     finally:
         hub.service_bus.close()
+        hub.for_api.service_bus.close()
         hub.hosts.close()
 
 

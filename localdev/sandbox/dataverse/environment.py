@@ -9,8 +9,16 @@ the body of that 401, so its code is left empty.
 
 Test controls live outside ``/api/data`` and need no token:
 ``POST /sandbox/throttle`` (``{"limit", "window_seconds", "retry_after",
-"fraction", "seed"}``), ``GET /sandbox/stats`` and ``POST /sandbox/reset``
-(forgets every row, tombstone, counter and throttle setting).
+"fraction", "seed"}``), ``POST /sandbox/outage`` (``{"seconds": 120}`` down for
+two minutes, ``{"seconds": null}`` down until switched back, ``{"seconds": 0}``
+back up), ``GET /sandbox/stats`` and ``POST /sandbox/reset`` (forgets every
+row, tombstone, counter, throttle setting and outage).
+
+During an outage every Web API request is answered 503 with an OData error
+body and no ``Retry-After``, before its token is looked at, as Dataverse's
+front door answers while an environment is unavailable (maintenance, a
+failover); the connection itself stays up. The identity endpoints stay up:
+Entra ID is another service.
 """
 
 from __future__ import annotations
@@ -21,8 +29,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from localdev.outage import OutageSwitch
 from localdev.sandbox.dataverse.batch import Batch
-from localdev.sandbox.dataverse.errors import ODataError
+from localdev.sandbox.dataverse.errors import ODataError, unavailable
 from localdev.sandbox.dataverse.protection import (
     RequestStats,
     ServiceProtection,
@@ -46,12 +55,14 @@ class DataverseEnvironment:
         self.org_url = org_url.rstrip("/")
         self.protection = protection
         self.stats = RequestStats()
+        self.outage = OutageSwitch()
         self._batch = Batch(api)
 
     def routes(self) -> list[Route]:
         return [
             Route(API_PATH + "{target:path}", self._web_api, methods=_METHODS),
             Route("/sandbox/throttle", self._throttle, methods=["POST"]),
+            Route("/sandbox/outage", self._outage, methods=["POST"]),
             Route("/sandbox/stats", self._stats, methods=["GET"]),
             Route("/sandbox/reset", self._reset, methods=["POST"]),
         ]
@@ -64,8 +75,9 @@ class DataverseEnvironment:
             target += "?" + query
         body = await request.body()
         batch_requests: int | None = None
-        refusal = self._refusal(request.headers.get("authorization"))
-        if refusal is not None:
+        if self.outage.down:
+            reply = error_reply(unavailable())
+        elif (refusal := self._refusal(request.headers.get("authorization"))) is not None:
             reply = refusal
         else:
             try:
@@ -111,6 +123,17 @@ class DataverseEnvironment:
         self.protection.configure(settings)
         return JSONResponse(settings.as_json())
 
+    async def _outage(self, request: Request) -> Response:
+        try:
+            document = orjson.loads(await request.body() or b"{}")
+            seconds = document["seconds"] if isinstance(document, dict) else document
+            if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int | float)):
+                raise TypeError("seconds must be a number or null")
+        except (orjson.JSONDecodeError, KeyError, TypeError) as error:
+            return JSONResponse({"error": f"outage not usable: {error}"}, status_code=400)
+        self.outage.begin(seconds)
+        return JSONResponse({"down": self.outage.down, "remainingSeconds": self.outage.remaining()})
+
     async def _stats(self, request: Request) -> Response:
         return JSONResponse(self.stats.as_json())
 
@@ -118,4 +141,5 @@ class DataverseEnvironment:
         self.api.store.clear()
         self.stats.reset()
         self.protection.configure(ThrottleSettings())
+        self.outage.end()
         return Response(status_code=204)

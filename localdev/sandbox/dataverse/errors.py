@@ -89,3 +89,8 @@ def invalid_key(odata_type: str) -> ODataError:
 
 def not_implemented(what: str) -> ODataError:
     return ODataError(501, SANDBOX_LIMITATION, f"The sandbox Dataverse does not implement {what}.")
+
+
+def unavailable() -> ODataError:
+    """The environment is down (maintenance, a failover): Dataverse's front door sends no code or hint."""
+    return ODataError(503, "", "The service is unavailable.")

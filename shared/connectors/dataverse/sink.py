@@ -11,13 +11,15 @@ and a column people maintain in Dataverse is kept, and reported as kept.
 A record Dataverse refuses (400, 404 on an update, 412) becomes a ``rejected``,
 ``not_found`` or ``conflict`` result and the rest load. Throttled (429) and
 failed-for-now (5xx) operations are sent again, only those, after the wait
-Dataverse asks for, within a total time budget; past it the sink raises a
-``HubError`` of the right class so the Service Bus message is delivered again
-(every write is keyed, so loading a batch twice changes nothing).
+Dataverse asks for, within a total time budget and the work's deadline
+(``shared.deadline``); past either the sink raises a ``HubError`` of the right
+class so the Service Bus message is delivered again (every write is keyed, so
+loading a batch twice changes nothing).
 """
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +29,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from shared import deadline
 from shared.connectors.dataverse.batch import MAX_OPERATIONS, BatchOperation, BatchPartResponse
 from shared.connectors.dataverse.client import DataverseClient
 from shared.connectors.dataverse.keys import UnusableKeyError, entity_path, key_filter, key_of
@@ -290,7 +293,8 @@ class DataverseSink:
             if not batches:
                 return
             with ThreadPoolExecutor(max_workers=min(self._parallel, len(batches))) as pool:
-                answered = list(pool.map(lambda batch: self._send(batch, idempotent), batches))
+                send = deadline.carried(functools.partial(self._send, idempotent=idempotent))
+                answered = list(pool.map(send, batches))
             retry: list[_Write] = []
             hints: list[float] = []
             throttled = False
@@ -311,7 +315,8 @@ class DataverseSink:
             if not pending:
                 return
             wait = max(hints) if hints else full_jitter(round_number, self._base, self._cap, self._draw)
-            if self._clock() - started + wait > self._budget:
+            left = deadline.remaining()
+            if self._clock() - started + wait > self._budget or (left is not None and wait >= left):
                 break
             self._client.pause(wait)
         spent = self._clock() - started
