@@ -1,4 +1,11 @@
-"""A ``func.ServiceBusMessage`` as the hub's ``Delivery``: the one place a queue trigger's message is read."""
+"""A ``func.ServiceBusMessage`` as the hub's ``Delivery``: the one place a queue trigger's message is read.
+
+Each queue trigger also sets the deadline its work keeps (``shared.deadline``):
+short of ``host.json``'s ``maxAutoLockRenewalDuration`` (10 minutes), so a
+delivery still holds its lock when it settles a failure; a sync's extraction,
+which reads SQL rather than calling a service, has the function time-out's
+(30 minutes) less a margin.
+"""
 
 from __future__ import annotations
 
@@ -22,3 +29,9 @@ def delivery_of(message: func.ServiceBusMessage, queue: str) -> Delivery:
         delivery_count=message.delivery_count or 1,
         enqueued_at=message.enqueued_time_utc,
     )
+
+
+# Seconds each kind of work may take before its HTTP calls and waits give up (see the docstring).
+LOAD_SECONDS = 9 * 60
+POSTING_SECONDS = 9 * 60
+EXTRACTION_SECONDS = 25 * 60

@@ -15,8 +15,9 @@ import logging
 
 import azure.functions as func
 
-from functions.delivery import delivery_of
+from functions.delivery import POSTING_SECONDS, delivery_of
 from shared.composition import hub
+from shared.deadline import deadline
 
 log = logging.getLogger(__name__)
 blueprint = func.Blueprint()
@@ -27,7 +28,8 @@ blueprint = func.Blueprint()
 )
 def post_to_gp(message: func.ServiceBusMessage) -> None:
     built = hub()
-    record = built.gp_postings.handle(delivery_of(message, built.settings.gp_postings_queue))
+    with deadline(POSTING_SECONDS):
+        record = built.gp_postings.handle(delivery_of(message, built.settings.gp_postings_queue))
     if record is None:
         return
     log.info(

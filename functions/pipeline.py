@@ -14,8 +14,9 @@ from dataclasses import asdict
 
 import azure.functions as func
 
-from functions.delivery import delivery_of
+from functions.delivery import EXTRACTION_SECONDS, LOAD_SECONDS, delivery_of
 from shared.composition import hub
+from shared.deadline import deadline
 
 log = logging.getLogger(__name__)
 blueprint = func.Blueprint()
@@ -26,7 +27,8 @@ blueprint = func.Blueprint()
 )
 def run_requested_sync(message: func.ServiceBusMessage) -> None:
     built = hub()
-    record = built.sync_requests.handle(delivery_of(message, built.settings.sync_requests_queue))
+    with deadline(EXTRACTION_SECONDS):
+        record = built.sync_requests.handle(delivery_of(message, built.settings.sync_requests_queue))
     if record is not None:
         log.info("Sync request %s: run %s is %s", message.message_id, record.id, record.status.value)
 
@@ -36,7 +38,8 @@ def run_requested_sync(message: func.ServiceBusMessage) -> None:
 )
 def load_staged_batch(message: func.ServiceBusMessage) -> None:
     built = hub()
-    result = built.batch_loads.handle(delivery_of(message, built.settings.batch_loads_queue))
+    with deadline(LOAD_SECONDS):
+        result = built.batch_loads.handle(delivery_of(message, built.settings.batch_loads_queue))
     if result is not None:
         log.info(
             "Loaded batch %s of message %s: %s",
