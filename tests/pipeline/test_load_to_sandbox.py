@@ -8,7 +8,9 @@ as the host does.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +21,8 @@ from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink, DataverseTarget
 from shared.http.hosts import HostRegistry
 from shared.http.policy import HttpPolicy
+from shared.pipeline.delivery import RetrySchedule
+from shared.pipeline.handlers import BatchLoads, SyncRequests
 from shared.pipeline.load import BatchLoader
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunMode, RunStatus
@@ -26,12 +30,13 @@ from shared.pipeline.stream import Record, Stream
 from shared.pipeline.target import RecordResult
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
-from tests.pipeline.world import ListSource, World, build_world
+from tests.pipeline.world import LOAD_QUEUE, SYNC_REQUESTS, ListSource, World, build_world
 
 pytestmark = pytest.mark.services
 
 TARGET = DataverseTarget(entity_set="bs_jobcodesbysites", alternate_key=("bs_sitenumber", "bs_jobcode"))
 RECORDS = 2500
+OUTAGE_SECONDS = 120
 
 
 class JobRate(BaseModel):
@@ -189,4 +194,38 @@ def test_loading_finishes_correctly_with_thirty_percent_of_requests_throttled(
     assert final is not None and final.status is RunStatus.SUCCEEDED
     assert dataverse_sandbox.stats()["throttled"] > 0
     dataverse_sandbox.throttle(0.0)
+    assert len(rows_in_dataverse(dataverse_sandbox)) == RECORDS
+
+
+@pytest.mark.slow(150)
+def test_dataverse_down_for_two_minutes_mid_run_is_waited_out_and_the_run_succeeds_with_no_dead_letter(
+    world: tuple[World, ListSource], dataverse: DataverseClient, dataverse_sandbox: DataverseSandbox
+) -> None:
+    hub, _ = world
+    # The sink gives up within seconds; surviving the outage is the retry schedule's job, not its own.
+    impatient = DataverseSink(dataverse, batch_size=500, retry_budget_seconds=3, cap_seconds=1)
+    hub.loader = BatchLoader(hub.engine.catalog, hub.staging, hub.state, impatient, hub.engine.now)
+    schedule = RetrySchedule(timedelta(seconds=2), timedelta(seconds=10), budget=timedelta(minutes=10))
+    redeliveries = hub.redeliveries(schedule)
+    requests = SyncRequests(hub.engine, hub.run_queue(), redeliveries)
+    loads = BatchLoads(hub.loader, redeliveries)
+    queued = hub.run_queue().queue(SyncRequest("job_rates"))
+    assert hub.pump(SYNC_REQUESTS, requests.handle, 3, limit=1) == 1
+    assert hub.pump(LOAD_QUEUE, loads.handle, 3, limit=1) == 1  # one batch in, then Dataverse goes down
+
+    dataverse_sandbox.outage(OUTAGE_SECONDS)
+    started = time.monotonic()
+    while time.monotonic() - started < OUTAGE_SECONDS + 60:
+        hub.pump(LOAD_QUEUE, loads.handle, 5)
+        current = hub.engine.runs.get(queued.id)
+        assert current is not None and current.status in (RunStatus.LOADING, RunStatus.SUCCEEDED), current
+        if current.status is RunStatus.SUCCEEDED:
+            break
+    dataverse_sandbox.outage(0)
+
+    final = hub.engine.runs.get(queued.id)
+    assert final is not None and final.status is RunStatus.SUCCEEDED, final
+    assert time.monotonic() - started >= OUTAGE_SECONDS  # it really waited the outage out
+    assert final.load.upserted == RECORDS and final.dead_lettered_batches == []
+    assert redeliveries.shelf.page(LOAD_QUEUE, 50, 0)[0] == []
     assert len(rows_in_dataverse(dataverse_sandbox)) == RECORDS

@@ -1,0 +1,80 @@
+"""Every HTTP trigger the app registers, called with a ``func.HttpRequest`` as the Functions host calls it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import azure.functions as func
+import orjson
+import pytest
+
+from functions import api
+from shared.api.operations import SERVED_OPERATIONS
+from shared.edw.reads import LIVE_READS
+from shared.pipeline.requests import SyncRequest
+from tests.functions.conftest import AppHub
+
+pytestmark = pytest.mark.services
+KEY = {"x-functions-key": "test-function-key"}
+
+
+def triggers() -> dict[str, Callable[[func.HttpRequest], func.HttpResponse]]:
+    """The app's HTTP functions by name, as the worker indexes them from the blueprint."""
+    found = {}
+    for builder in api.blueprint._function_builders:
+        function = builder._function
+        if function.get_trigger().get_binding_name() == "httpTrigger":
+            found[function.get_function_name()] = function.get_user_function()
+    return found
+
+
+def request(
+    method: str, route: str, params: dict[str, str], query: dict[str, str] | None = None, body: object = None
+) -> func.HttpRequest:
+    path = route.format(**params)
+    return func.HttpRequest(
+        method,
+        f"http://localhost/api/{path}",
+        headers=KEY,
+        params=query or {},
+        route_params=params,
+        body=orjson.dumps(body) if body is not None else b"",
+    )
+
+
+def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_server_error(
+    app_hub: AppHub,
+) -> None:
+    functions = triggers()
+    assert set(functions) == {api.function_name(operation) for operation in SERVED_OPERATIONS}
+    run = app_hub.hub.run_queue.queue(SyncRequest("user_sites", trigger="api"))
+    batch_id = f"{run.id}.b00001"
+    calls = {
+        "ListSyncs": ({}, None, None),
+        "StartSync": ({"stream": "job_codes"}, None, {}),
+        "ListRuns": ({}, {"stream": "user_sites"}, None),
+        "GetRun": ({"id": run.id}, None, None),
+        "ReplayRun": ({"id": run.id}, None, None),
+        "ListDeadLetters": ({"queue": "batch-loads"}, None, None),
+        "ResubmitDeadLetter": ({"queue": "batch-loads", "messageId": batch_id}, None, None),
+        "DiscardDeadLetter": ({"queue": "batch-loads", "messageId": batch_id}, None, None),
+        "StartGpPosting": ({}, None, {"unitStatisticsPeriod": "2026-10"}),
+        "GetGpPosting": ({"id": "20261101T000000Z-gp-00000000"}, None, None),
+        "LiveRead": ({"name": LIVE_READS[0].name}, {"site": "0170", "period": "2026-11"}, None),
+        "GetHealth": ({}, None, None),
+        "GetReadiness": ({}, None, None),
+        "GetOpenApi": ({}, None, None),
+    }
+    assert set(calls) == {operation.operation_id for operation in SERVED_OPERATIONS}
+    statuses = {}
+    for operation in SERVED_OPERATIONS:
+        params, query, body = calls[operation.operation_id]
+        answer = functions[api.function_name(operation)](
+            request(operation.method, operation.route, params, query, body)
+        )
+        statuses[operation.operation_id] = answer.status_code
+    assert all(status < 500 for status in statuses.values()), statuses
+    assert statuses["StartSync"] == 202 and statuses["GetRun"] == 202 and statuses["StartGpPosting"] == 202
+    assert statuses["ReplayRun"] == 409  # the stream is busy with the very run to replay
+    assert statuses["ResubmitDeadLetter"] == statuses["DiscardDeadLetter"] == 404  # a dotted id routes
+    assert statuses["GetGpPosting"] == 404 and statuses["GetHealth"] == 200
