@@ -59,6 +59,8 @@ var tags = {
 }
 var stagingContainer = 'hub-staging'
 var stateContainer = 'hub-state'
+// shared/settings.py names the state tables <prefix>Runs, <prefix>Postings, <prefix>Streams.
+var stateTablePrefix = 'hub'
 var queues = [
   {
     name: 'sync-requests'
@@ -101,6 +103,11 @@ module storage 'core/storage.bicep' = {
     containerNames: [
       stagingContainer
       stateContainer
+    ]
+    tableNames: [
+      '${stateTablePrefix}Runs'
+      '${stateTablePrefix}Postings'
+      '${stateTablePrefix}Streams'
     ]
   }
 }
@@ -178,12 +185,14 @@ module api 'app/api.bicep' = {
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
     blobServiceUri: storage.outputs.blobServiceUri
+    tableServiceUri: storage.outputs.tableServiceUri
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     keyVaultUri: keyVault.outputs.uri
     applicationInsightsConnectionString: monitor.outputs.applicationInsightsConnectionString
     hubSettings: union({
       STAGING_CONTAINER: stagingContainer
       STATE_CONTAINER: stateContainer
+      STATE_TABLE_PREFIX: stateTablePrefix
       SYNC_REQUESTS_QUEUE: queues[0].name
       BATCH_LOADS_QUEUE: queues[1].name
       GP_POSTINGS_QUEUE: queues[2].name

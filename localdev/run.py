@@ -1,9 +1,9 @@
 """``make run``: the whole hub on one machine, every dependency local, stopped together on Ctrl-C.
 
-Starts Azurite, the Service Bus emulator and the sandbox systems (identity and
+Starts Azurite (Blob and Table), the Service Bus emulator and the sandbox systems (identity and
 Dataverse; GP's SmartConnect with the company databases TOWNE, ENC, UPP and
 TEST, their charts seeded for the sandbox world's sites), prepares what
-Bicep would have created in Azure (blob containers), then runs the Functions
+Bicep would have created in Azure (blob containers, tables), then runs the Functions
 app on the local host (or under Core Tools with ``--core-tools``). Ports and
 data folders are fixed so a developer's tools and ``local.settings.json`` can
 point at them; the data survives a restart.
@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 
+from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from localdev import services
@@ -35,6 +36,7 @@ EXAMPLE_SETTINGS = services.REPO / "local.settings.json.example"
 SERVICE_BUS_CONFIG = services.REPO / "localdev" / "servicebus_emulator" / "config.json"
 
 AZURITE_PORT = 10000
+AZURITE_TABLE_PORT = 10002
 SERVICE_BUS_PORT = 5672
 SANDBOX_PORT = 7081
 GP_PORT = 7082
@@ -45,6 +47,7 @@ def local_world() -> list[services.ServiceSpec]:
     """The services the hub depends on, in start order."""
     return [
         services.azurite(AZURITE_PORT, DATA / "azurite"),
+        services.azurite_table(AZURITE_TABLE_PORT, DATA / "azurite"),
         services.python_module(
             "servicebus-emulator",
             "localdev.servicebus_emulator",
@@ -109,13 +112,16 @@ def ensure_local_settings() -> None:
 
 
 def prepare_storage() -> None:
-    """Create the containers that Bicep declares in Azure."""
+    """Create the containers and tables the hub's state lives in (in Azure, the hub creates its tables too)."""
     settings = load_settings()
     if settings.blob.connection_string is None:
         raise services.ServiceFailedError("locally, StagingStorage must be a connection string (Azurite)")
     service = BlobServiceClient.from_connection_string(settings.blob.connection_string)
     for container in (settings.staging_container, settings.state_container):
         BlobStore(service, container).ensure_container()
+    tables = TableServiceClient.from_connection_string(settings.blob.connection_string)
+    for name in settings.state_tables.names:
+        tables.create_table_if_not_exists(name)
 
 
 def ensure_sql_sandbox() -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 AZURITE_BLOB = REPO / "node_modules" / ".bin" / "azurite-blob"
+AZURITE_TABLE = REPO / "node_modules" / ".bin" / "azurite-table"
 
 
 class ServiceFailedError(RuntimeError):
@@ -118,15 +119,39 @@ def azurite(port: int, data_dir: Path) -> ServiceSpec:
     )  # fmt: skip
 
 
+def azurite_table(port: int, data_dir: Path, *, in_memory: bool = False) -> ServiceSpec:
+    """Azurite's Table service, the run records' and postings' store; ``in_memory`` for throw-away tests."""
+    if not AZURITE_TABLE.exists():
+        raise ServiceFailedError("Azurite is not installed: run `npm ci` (make does) in the repo")
+    persistence = ["--inMemoryPersistence"] if in_memory else ["--location", str(data_dir)]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return ServiceSpec(
+        name="azurite-table",
+        command=[
+            str(AZURITE_TABLE),
+            "--tableHost", "127.0.0.1",
+            "--tablePort", str(port),
+            *persistence,
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+            "--silent",
+        ],
+        port=port,
+        log_file=data_dir / "azurite-table.log",
+    )  # fmt: skip
+
+
 AZURITE_ACCOUNT = "devstoreaccount1"
 # Azurite's published development key: the same in every Azurite, not a secret.
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
-def azurite_connection_string(port: int) -> str:
+def azurite_connection_string(port: int, table_port: int | None = None) -> str:
+    """One connection string for both of Azurite's services, as an Azure account's would be."""
+    table = f"TableEndpoint=http://127.0.0.1:{table_port}/{AZURITE_ACCOUNT};" if table_port else ""
     return (
         f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
-        f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
+        f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};{table}"
     )
 
 

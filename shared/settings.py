@@ -9,8 +9,9 @@ app at start-up with the setting's name and what it expects.
 
 Connections follow the Functions convention so the same setting serves the
 triggers and the hub's own clients: ``<Name>`` holds a connection string
-(locally), or ``<Name>__blobServiceUri`` / ``<Name>__fullyQualifiedNamespace``
-with an optional ``<Name>__clientId`` select a managed identity (in Azure).
+(locally), or ``<Name>__blobServiceUri`` / ``<Name>__tableServiceUri`` /
+``<Name>__fullyQualifiedNamespace`` with an optional ``<Name>__clientId`` select a
+managed identity (in Azure).
 
 Each timer's schedule is NCRONTAB, checked by the rule the local Functions host
 applies (``shared/ncrontab.py``); the scheduled syncs' settings are the ones
@@ -59,6 +60,32 @@ class BlobConnection:
     connection_string: str | None = None
     service_uri: str | None = None
     client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TableConnection:
+    """How to reach the same account's Table service: the same connection string, or its own URI."""
+
+    connection_string: str | None = None
+    service_uri: str | None = None
+    client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StateTableNames:
+    """The tables the run records, GP posting requests and stream states live in."""
+
+    runs: str
+    postings: str
+    streams: str
+
+    @classmethod
+    def with_prefix(cls, prefix: str) -> StateTableNames:
+        return cls(runs=f"{prefix}Runs", postings=f"{prefix}Postings", streams=f"{prefix}Streams")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.runs, self.postings, self.streams)
 
 
 @dataclass(frozen=True)
@@ -151,6 +178,7 @@ class Settings(BaseSettings):
 
     staging_storage: str | None = Field(None, alias="StagingStorage")
     staging_storage_uri: AnyHttpUrl | None = Field(None, alias="StagingStorage__blobServiceUri")
+    staging_storage_table_uri: AnyHttpUrl | None = Field(None, alias="StagingStorage__tableServiceUri")
     staging_storage_client_id: str | None = Field(None, alias="StagingStorage__clientId")
     service_bus: str | None = Field(None, alias="ServiceBusConnection")
     service_bus_namespace: str | None = Field(None, alias="ServiceBusConnection__fullyQualifiedNamespace")
@@ -158,6 +186,8 @@ class Settings(BaseSettings):
 
     staging_container: str = Field("hub-staging", alias="STAGING_CONTAINER", pattern=r"^[a-z0-9-]{3,63}$")
     state_container: str = Field("hub-state", alias="STATE_CONTAINER", pattern=r"^[a-z0-9-]{3,63}$")
+    # Table names are letters and digits only; the longest suffix ("Postings") keeps them within 63.
+    state_table_prefix: str = Field("hub", alias="STATE_TABLE_PREFIX", pattern=r"^[A-Za-z][A-Za-z0-9]{2,54}$")
     sync_requests_queue: str = Field("sync-requests", alias="SYNC_REQUESTS_QUEUE", min_length=1)
     batch_loads_queue: str = Field("batch-loads", alias="BATCH_LOADS_QUEUE", min_length=1)
     gp_postings_queue: str = Field("gp-postings", alias="GP_POSTINGS_QUEUE", min_length=1)
@@ -273,6 +303,11 @@ class Settings(BaseSettings):
                 "StagingStorage: expects a connection string, or StagingStorage__blobServiceUri "
                 "(https://<account>.blob.core.windows.net) for a managed identity"
             )
+        if self.staging_storage is None and self.staging_storage_table_uri is None:
+            raise ValueError(
+                "StagingStorage__tableServiceUri: expects https://<account>.table.core.windows.net "
+                "beside StagingStorage__blobServiceUri (run records and postings live in its tables)"
+            )
         if not (self.service_bus or self.service_bus_namespace):
             raise ValueError(
                 "ServiceBusConnection: expects a connection string, or "
@@ -296,6 +331,18 @@ class Settings(BaseSettings):
             service_uri=str(self.staging_storage_uri) if self.staging_storage_uri else None,
             client_id=self.staging_storage_client_id or self.managed_identity_client_id,
         )
+
+    @property
+    def table(self) -> TableConnection:
+        return TableConnection(
+            connection_string=self.staging_storage,
+            service_uri=str(self.staging_storage_table_uri) if self.staging_storage_table_uri else None,
+            client_id=self.staging_storage_client_id or self.managed_identity_client_id,
+        )
+
+    @property
+    def state_tables(self) -> StateTableNames:
+        return StateTableNames.with_prefix(self.state_table_prefix)
 
     @property
     def service_bus_connection(self) -> ServiceBusConnection:

@@ -69,6 +69,7 @@ def test_identity_based_connections_need_no_connection_string(monkeypatch: pytes
     for name in ("DATAVERSE_URL", "DATAVERSE_TENANT_ID", "DATAVERSE_CLIENT_ID"):
         monkeypatch.setenv(name, LOCAL[name])
     monkeypatch.setenv("StagingStorage__blobServiceUri", "https://tphub.blob.core.windows.net")
+    monkeypatch.setenv("StagingStorage__tableServiceUri", "https://tphub.table.core.windows.net")
     monkeypatch.setenv("ServiceBusConnection__fullyQualifiedNamespace", "tphub.servicebus.windows.net")
     monkeypatch.setenv("AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555")
 
@@ -77,6 +78,8 @@ def test_identity_based_connections_need_no_connection_string(monkeypatch: pytes
     assert settings.blob.connection_string is None
     assert settings.blob.service_uri == "https://tphub.blob.core.windows.net/"
     assert settings.blob.client_id == "11111111-2222-3333-4444-555555555555"
+    assert settings.table.service_uri == "https://tphub.table.core.windows.net/"
+    assert settings.table.client_id == "11111111-2222-3333-4444-555555555555"
     assert settings.service_bus_connection.fully_qualified_namespace == "tphub.servicebus.windows.net"
 
 
@@ -161,3 +164,23 @@ def test_every_timer_schedule_setting_is_typed_ncrontab(tmp_path: Path, setting:
     assert load_settings(write_local(tmp_path, {**LOCAL, setting: "0 15 2 * * Sun"}))
     with pytest.raises(SettingsError, match=f"{setting}: the value is not a six-field NCRONTAB"):
         load_settings(write_local(tmp_path, {**LOCAL, setting: "15 2 * * Sun"}))
+
+
+def test_identity_based_storage_needs_the_table_endpoint_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DATAVERSE_URL", "DATAVERSE_TENANT_ID", "DATAVERSE_CLIENT_ID"):
+        monkeypatch.setenv(name, LOCAL[name])
+    monkeypatch.setenv("StagingStorage__blobServiceUri", "https://tphub.blob.core.windows.net")
+    monkeypatch.setenv("ServiceBusConnection__fullyQualifiedNamespace", "tphub.servicebus.windows.net")
+    with pytest.raises(SettingsError) as error:
+        load_settings(None)
+    assert "StagingStorage__tableServiceUri" in str(error.value)
+
+
+def test_state_tables_are_named_from_one_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in LOCAL.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STATE_TABLE_PREFIX", "hubTest1")
+    assert load_settings(None).state_tables.names == ("hubTest1Runs", "hubTest1Postings", "hubTest1Streams")
+    monkeypatch.setenv("STATE_TABLE_PREFIX", "hub-state")
+    with pytest.raises(SettingsError, match="STATE_TABLE_PREFIX"):
+        load_settings(None)

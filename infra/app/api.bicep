@@ -21,6 +21,9 @@ param identityClientId string
 @description('Blob endpoint of the storage account, https://<account>.blob.core.windows.net/.')
 param blobServiceUri string
 
+@description('Table endpoint of the same account, https://<account>.table.core.windows.net/.')
+param tableServiceUri string
+
 @description('Service Bus host name, <namespace>.servicebus.windows.net.')
 param serviceBusNamespace string
 param keyVaultUri string
@@ -53,6 +56,7 @@ var platformSettings = {
 var connectionSettings = {
   AZURE_CLIENT_ID: identityClientId
   StagingStorage__blobServiceUri: blobServiceUri
+  StagingStorage__tableServiceUri: tableServiceUri
   StagingStorage__clientId: identityClientId
   ServiceBusConnection__fullyQualifiedNamespace: serviceBusNamespace
   ServiceBusConnection__credential: 'managedidentity'
