@@ -214,6 +214,7 @@ class TableStore:
         *,
         results_per_page: int = 1000,
         continuation: Mapping[str, str] | None = None,
+        select: list[str] | None = None,
     ) -> EntityPage:
         """One request: up to ``results_per_page`` entities of ``partition`` matching ``query_filter``.
 
@@ -227,6 +228,7 @@ class TableStore:
             where,
             parameters={**(parameters or {}), "partition": partition},
             results_per_page=results_per_page,
+            select=[*_ENTITY_KEYS, *select] if select else None,
         )
         # The SDK types the token as str; it is the dict of next keys it handed out.
         pages = items.by_page(continuation_token=cast(Any, dict(continuation)) if continuation else None)

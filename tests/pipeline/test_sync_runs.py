@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from shared.pipeline.requests import SyncRequest
@@ -17,11 +18,22 @@ from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 from tests.pipeline.world import FIRST_DAY, ListSource, World, build_world, rows, site_day_stream
 
 
-@pytest.fixture
-def world_for(blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator) -> Any:
+@pytest.fixture(params=["blob", "table"])
+def world_for(
+    request: pytest.FixtureRequest,
+    blob_service: BlobServiceClient,
+    table_service: TableServiceClient,
+    servicebus_emulator: ServiceBusEmulator,
+) -> Any:
+    """Every test twice: run records and stream states in the state container, then in Table storage."""
+    tables = table_service if request.param == "table" else None
+
     def build(source: ListSource, **overrides: Any) -> World:
         return build_world(
-            blob_service, servicebus_emulator.connection_string, site_day_stream(source, **overrides)
+            blob_service,
+            servicebus_emulator.connection_string,
+            site_day_stream(source, **overrides),
+            tables=tables,
         )
 
     return build

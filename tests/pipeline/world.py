@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from azure.data.tables import TableServiceClient
 from azure.servicebus import ServiceBusClient, ServiceBusReceivedMessage
 from azure.storage.blob import BlobServiceClient
 from pydantic import BaseModel, Field
@@ -25,13 +26,16 @@ from shared.connectors.dataverse.sink import DataverseTarget
 from shared.pipeline.delivery import Delivery, Redeliveries, RetrySchedule
 from shared.pipeline.load import BatchLoader, LoadBatchMessage
 from shared.pipeline.run_queue import RunQueue
+from shared.pipeline.run_table import RunTable
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream, StreamCatalog
+from shared.pipeline.stream_state_table import StreamStateTable
 from shared.pipeline.sync import SyncEngine
 from shared.pipeline.target import Outcome, RecordResult
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
 from shared.platform.dead_letter_shelf import DeadLetterShelf
 from shared.platform.service_bus import PropertyValue, ServiceBus
+from tests.fixtures.state_tables import make_state_tables
 
 LOAD_QUEUE = "batch-loads"
 SYNC_REQUESTS = "sync-requests"
@@ -261,7 +265,14 @@ def delivery_from_sdk(message: ServiceBusReceivedMessage, queue: str) -> Deliver
     )
 
 
-def build_world(blob_service: BlobServiceClient, connection_string: str, *streams: Stream[Any]) -> World:
+def build_world(
+    blob_service: BlobServiceClient,
+    connection_string: str,
+    *streams: Stream[Any],
+    tables: TableServiceClient | None = None,
+) -> World:
+    """The engine and a loader over fresh containers; with ``tables``, run records and stream states
+    live in fresh Azurite tables instead of the state container (the issue-21 stores)."""
     suffix = uuid.uuid4().hex[:10]
     staging = BlobStore(blob_service, f"staging-{suffix}")
     state = BlobStore(blob_service, f"state-{suffix}")
@@ -272,4 +283,9 @@ def build_world(blob_service: BlobServiceClient, connection_string: str, *stream
     table = TableDouble()
     engine = SyncEngine(catalog, staging, state, BlobLocks(state.container, 15), ServiceBus(bus), LOAD_QUEUE)
     loader = BatchLoader(catalog, staging, state, table, engine.now)
+    if tables is not None:
+        state_tables = make_state_tables(tables, state)
+        engine.runs = RunTable(state_tables.runs, state)  # type: ignore[assignment]
+        engine.states = StreamStateTable(state_tables.streams, state)  # type: ignore[assignment]
+        loader._runs = engine.runs  # until the composition root chooses the store
     return World(engine, loader, table, bus, staging, state)

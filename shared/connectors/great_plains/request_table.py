@@ -1,0 +1,122 @@
+"""GP posting requests in Table storage: ``PostingRequests``' interface, the subject index in the same partition.
+
+Each request is its JSON in the ``requests`` partition of the postings table
+(``shared.platform.indexed_table``), filed by status and by creation time,
+newest first. The subject index (``subject|statement-<id>``, naming the
+subject's current request) lives in the same partition, so claiming a subject
+creates the request and points its subject at it in one entity group
+transaction: there is no window, as there is with two blobs, in which a
+request exists that its subject does not name, and nothing to clean up after
+a lost race. A request's documents are the field that can outgrow a property;
+they spill to the state container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.connectors.great_plains.requests import PostingRequest, PostingSubject
+from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.platform.indexed_table import IndexedDocuments, inverted_time
+from shared.platform.table_documents import TableDocuments
+from shared.platform.table_store import Insert, Operation, Replace, TableStore, key_part, rows_between
+
+REQUESTS_PARTITION = "requests"
+SPILL_PREFIX = "tables/gp-requests/"
+REQUEST_ID = "RequestId"
+_ATTEMPTS = 10
+
+
+def _filed_as(document: Mapping[str, Any]) -> str:
+    created = datetime.fromisoformat(str(document["created_at"]))
+    return f"{inverted_time(created)}|{key_part(str(document['id']))}"
+
+
+def _index_rows(document: Mapping[str, Any]) -> list[str]:
+    filed = _filed_as(document)
+    return [f"all|{filed}", f"status|{key_part(str(document['status']))}|{filed}"]
+
+
+def _columns(document: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "Status": str(document["status"]),
+        "CreatedAt": datetime.fromisoformat(str(document["created_at"])),
+    }
+
+
+def subject_row(subject: PostingSubject) -> str:
+    return f"subject|{key_part(subject.index_name)}"
+
+
+class PostingRequestTable:
+    """The request records and the per-subject index, in the postings table."""
+
+    def __init__(
+        self, table: TableStore, spill: BlobStore, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._requests = IndexedDocuments(
+            table, TableDocuments(spill, SPILL_PREFIX), REQUESTS_PARTITION, _index_rows, _columns
+        )
+        self._now = now
+
+    def get(self, request_id: str) -> PostingRequest | None:
+        found = self._requests.read(request_id)
+        return PostingRequest.model_validate(found.document) if found is not None else None
+
+    def latest(self, subject: PostingSubject) -> PostingRequest | None:
+        index = self._requests.table.read(REQUESTS_PARTITION, subject_row(subject))
+        return self.get(str(index.properties[REQUEST_ID])) if index is not None else None
+
+    def claim(self, request: PostingRequest, *, replace_finished: bool) -> tuple[PostingRequest, bool]:
+        """Make ``request`` the subject's current request, unless another stands: (the one that stands, new?).
+
+        A queued or running request always stands; a finished one stands too
+        unless ``replace_finished`` (the API may post a statement again, the
+        sweep only ever queues a statement the hub never saw).
+        """
+        row = subject_row(request.subject)
+        for _ in range(_ATTEMPTS):
+            index = self._requests.table.read(REQUESTS_PARTITION, row)
+            if index is not None:
+                current = self.get(str(index.properties[REQUEST_ID]))
+                if current is not None and (current.active or not replace_finished):
+                    return current, False
+            pointer = {REQUEST_ID: request.id, "Subject": request.subject.index_name}
+            point: Operation = Insert(row, pointer) if index is None else Replace(row, pointer, index.etag)
+
+            def with_subject(_: Mapping[str, Any], point: Operation = point) -> Sequence[Operation]:
+                return (point,)
+
+            try:
+                self._requests.insert(request.id, request.model_dump(mode="json"), with_subject)
+            except StateConflictError:
+                existing = self.get(request.id)
+                if existing is not None:
+                    return existing, False
+                continue
+            return request, True
+        raise StateConflictError(f"could not claim {request.subject.index_name} after {_ATTEMPTS} tries")
+
+    def update(self, request_id: str, change: Callable[[PostingRequest], PostingRequest]) -> PostingRequest:
+        """Read, change and write the record back, again if another writer got there first."""
+        for _ in range(_ATTEMPTS):
+            found = self._requests.read(request_id)
+            if found is None:
+                raise LookupError(f"there is no GP posting request {request_id}")
+            changed = change(PostingRequest.model_validate(found.document)).model_copy(
+                update={"updated_at": self._now()}
+            )
+            try:
+                self._requests.replace(found, changed.model_dump(mode="json"))
+            except StateConflictError:
+                continue
+            return changed
+        raise StateConflictError(f"request {request_id} kept changing under this writer")
+
+    def page(self, *, status: str | None = None, top: int = 50) -> list[PostingRequest]:
+        """Up to ``top`` requests newest first, in ``status`` if given: one query."""
+        low, high = rows_between(f"status|{key_part(status)}|" if status is not None else "all|")
+        page = self._requests.page(low, high, top=top)
+        return [PostingRequest.model_validate(document) for document in page.documents]
