@@ -10,6 +10,11 @@ calls. Batches loaded here are marked, so the hub skips their messages later.
 ``python -m localdev statements`` seeds a month of billing statements into the
 local Dataverse and prints, for each, the curl that posts it to sandbox GP
 through the running hub (see ``localdev/billing_statements.py``).
+
+``python -m localdev migrate-state`` moves the run records, GP posting requests
+and stream states of the state container into their tables, once; with a
+deployment's settings in the environment (``StagingStorage__blobServiceUri``,
+``__tableServiceUri``) it moves that deployment's (``shared/state_migration.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_queue import AlreadyRunningError
 from shared.pipeline.run_record import RunMode, RunRecord
 from shared.pipeline.stream import ReadWindow
-from shared.settings import SettingsError, load_settings
+from shared.settings import Settings, SettingsError, load_settings
+from shared.state_migration import connect, migrate_state
 
 _POLL_SECONDS = 1.0
 
@@ -52,9 +58,15 @@ def main(argv: list[str] | None = None) -> int:
         "--count", type=int, default=DEFAULT_COUNT, help=f"how many (default {DEFAULT_COUNT})"
     )
     statements.add_argument("--month", type=service_month, help="service month yyyy-MM (default: last month)")
+    commands.add_parser(
+        "migrate-state", help="move run records, GP requests and stream states from blobs into tables"
+    )
     arguments = parser.parse_args(argv)
     try:
-        hub = build_hub(load_settings())
+        settings = load_settings()
+        if arguments.command == "migrate-state":
+            return migrate(settings)
+        hub = build_hub(settings)
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
@@ -65,6 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "statements":
         return seed_statements(hub, arguments.count, arguments.month)
     return run_sync(hub, arguments)
+
+
+def migrate(settings: Settings) -> int:
+    """Move what the tables do not hold yet and print, per kind, what moved."""
+    state, stores = connect(settings)
+    report = migrate_state(state, stores)
+    for line in report.lines():
+        print(line)
+    unreadable = report.runs.unreadable + report.requests.unreadable + report.subjects.unreadable
+    return 1 if unreadable + report.streams.unreadable else 0
 
 
 def service_month(value: str) -> date:

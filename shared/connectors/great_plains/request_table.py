@@ -46,8 +46,9 @@ def _columns(document: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def subject_row(subject: PostingSubject) -> str:
-    return f"subject|{key_part(subject.index_name)}"
+def subject_row(index_name: str) -> str:
+    """The subject index entity of ``PostingSubject.index_name``."""
+    return f"subject|{key_part(index_name)}"
 
 
 class PostingRequestTable:
@@ -66,7 +67,7 @@ class PostingRequestTable:
         return PostingRequest.model_validate(found.document) if found is not None else None
 
     def latest(self, subject: PostingSubject) -> PostingRequest | None:
-        index = self._requests.table.read(REQUESTS_PARTITION, subject_row(subject))
+        index = self._requests.table.read(REQUESTS_PARTITION, subject_row(subject.index_name))
         return self.get(str(index.properties[REQUEST_ID])) if index is not None else None
 
     def claim(self, request: PostingRequest, *, replace_finished: bool) -> tuple[PostingRequest, bool]:
@@ -76,7 +77,7 @@ class PostingRequestTable:
         unless ``replace_finished`` (the API may post a statement again, the
         sweep only ever queues a statement the hub never saw).
         """
-        row = subject_row(request.subject)
+        row = subject_row(request.subject.index_name)
         for _ in range(_ATTEMPTS):
             index = self._requests.table.read(REQUESTS_PARTITION, row)
             if index is not None:
@@ -114,6 +115,19 @@ class PostingRequestTable:
                 continue
             return changed
         raise StateConflictError(f"request {request_id} kept changing under this writer")
+
+    def adopt(self, request: PostingRequest) -> bool:
+        """File a request recorded elsewhere (the blob store) as it stands; False if it is filed already."""
+        try:
+            self._requests.insert(request.id, request.model_dump(mode="json"))
+        except StateConflictError:
+            return False
+        return True
+
+    def adopt_subject(self, index_name: str, request_id: str) -> bool:
+        """Point a subject at its current request, unless it points at one already."""
+        pointer = {REQUEST_ID: request_id, "Subject": index_name}
+        return self._requests.table.create(REQUESTS_PARTITION, subject_row(index_name), pointer) is not None
 
     def page(self, *, status: str | None = None, top: int = 50) -> list[PostingRequest]:
         """Up to ``top`` requests newest first, in ``status`` if given: one query."""
