@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup run test lint bench connector fuzz clean
+.PHONY: setup run test lint bench bench-runs connector fuzz clean
 
 setup: $(PIP_STAMP) $(NPM_STAMP)
 
@@ -33,6 +33,10 @@ test: setup lint
 ## The engine's numbers on this machine (see README, "Benchmark").
 bench: setup
 	$(PY) -m localdev.bench
+
+## The API's run queries against 20,000 run records in Azurite's Table service (see README, "Benchmark").
+bench-runs: setup
+	$(PY) -m localdev.bench.run_queries
 
 ## The OpenAPI 2.0 document a Power Platform maker imports as a custom connector.
 connector: setup
