@@ -2,7 +2,9 @@
 
 Every run lives in the ``runs`` partition of the runs table as its record's
 JSON (``shared.platform.indexed_table``), filed under one RowKey per question,
-each sorting newest first by an inverted start time:
+each sorting newest first by an inverted time, the moment the run was queued
+(or started, for a run that was never queued), so a run keeps its place in
+every list from the moment it exists:
 
 =======================================  =====================================
 ``all|<time>|<id>``                      every run, or those since a moment
@@ -32,6 +34,7 @@ from shared.platform.blob_store import BlobStore, StateConflictError
 from shared.platform.indexed_table import KEY, FoundDocument, IndexedDocuments, inverted_time
 from shared.platform.table_documents import TableDocuments
 from shared.platform.table_store import (
+    Delete,
     Insert,
     Operation,
     Replace,
@@ -55,12 +58,17 @@ class RunPage:
     continuation: dict[str, str] | None
 
 
-def _started(document: Mapping[str, Any]) -> datetime:
-    return datetime.fromisoformat(str(document["started_at"]))
+def _began(document: Mapping[str, Any]) -> datetime:
+    moment = document.get("queued_at") or document.get("started_at")
+    if moment is None:
+        raise ValueError(
+            f"run record {document.get('id')} has neither queued_at nor started_at to be filed by"
+        )
+    return datetime.fromisoformat(str(moment))
 
 
 def _filed_as(document: Mapping[str, Any]) -> str:
-    return f"{inverted_time(_started(document))}|{key_part(str(document['id']))}"
+    return f"{inverted_time(_began(document))}|{key_part(str(document['id']))}"
 
 
 def _index_rows(document: Mapping[str, Any]) -> list[str]:
@@ -86,7 +94,7 @@ def _columns(document: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "Stream": str(document["stream"]),
         "Status": str(document["status"]),
-        "StartedAt": _started(document),
+        "Began": _began(document),
         "FiledAs": _filed_as(document),
     }
 
@@ -116,6 +124,44 @@ class RunTable:
                 continue
             return
         raise StateConflictError(f"run record {record.id} could not be filed after {_UPDATE_ATTEMPTS} tries")
+
+    def delete(self, run_id: str) -> None:
+        """Remove a queued run whose request could not be published, with its index entities, at once.
+
+        If it was its stream's newest run, the stream's next newest takes its
+        place as ``latest|`` in the same transaction.
+        """
+        for _ in range(_UPDATE_ATTEMPTS):
+            found = self._runs.read(run_id)
+            if found is None:
+                return
+            stream = str(found.document["stream"])
+            row = _latest_row(stream)
+            current = self._runs.table.read(RUNS_PARTITION, row)
+            companions: tuple[Operation, ...] = ()
+            if current is not None and current.properties.get(KEY) == run_id:
+                low, high = rows_between(f"stream|{key_part(stream)}|")
+                older = [
+                    entity
+                    for entity in self._runs.table.query(
+                        RUNS_PARTITION,
+                        "RowKey ge @low and RowKey lt @high",
+                        {"low": low, "high": high},
+                        results_per_page=2,
+                    ).entities
+                    if entity.properties.get(KEY) != run_id
+                ]
+                companions = (
+                    (Replace(row, older[0].properties, current.etag),)
+                    if older
+                    else (Delete(row, current.etag),)
+                )
+            try:
+                self._runs.delete(found, companions)
+            except StateConflictError:
+                continue
+            return
+        raise StateConflictError(f"run record {run_id} kept changing; gave up deleting it")
 
     def get(self, run_id: str) -> RunRecord | None:
         found = self._runs.read(run_id)

@@ -173,6 +173,17 @@ class IndexedDocuments:
         self._documents.discard(found.properties, properties)
         return etag
 
+    def delete(self, found: FoundDocument, companions: Sequence[Operation] = ()) -> None:
+        """Delete the document at its ETag with all its index entities, and ``companions``, in one transaction."""
+        transaction = Transaction(self._partition)
+        transaction.add(Delete(main_row(found.key), found.etag))
+        for row in sorted(orjson.loads(str(found.properties.get(INDEX, "[]")))):
+            transaction.add(Delete(row))
+        for operation in companions:
+            transaction.add(operation)
+        self._table.commit(transaction)
+        self._documents.discard(found.properties, {})
+
     def page(
         self,
         low: str,

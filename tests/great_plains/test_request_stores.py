@@ -106,6 +106,19 @@ def test_update_changes_the_record_and_stamps_it(requests: PostingRequests | Pos
         requests.update("20250501T101500Z-gp-00000000", lambda r: r)
 
 
+def test_active_ids_name_the_unfinished_requests(requests: PostingRequests | PostingRequestTable) -> None:
+    running, retrying, finished = (
+        request(PostingSubject(unit_statistics_period=f"2025-0{n}")) for n in (1, 2, 3)
+    )
+    for each in (running, retrying, finished):
+        requests.claim(each, replace_finished=True)
+    requests.update(running.id, lambda r: r.model_copy(update={"status": "running"}))
+    requests.update(retrying.id, lambda r: r.model_copy(update={"status": "retrying"}))
+    requests.update(finished.id, lambda r: r.model_copy(update={"status": "dead_lettered"}))
+
+    assert sorted(requests.active_ids()) == sorted([running.id, retrying.id])
+
+
 def test_the_table_lists_requests_by_status_newest_first(state_tables: StateTables) -> None:
     table = PostingRequestTable(state_tables.postings, state_tables.state)
     older = request(PostingSubject(unit_statistics_period="2025-03"), NOW)

@@ -17,11 +17,10 @@ from tests.fixtures.state_tables import StateTables
 START = datetime(2026, 11, 28, 10, 37, tzinfo=UTC)
 
 
-class RunWithCorrelation(RunRecord):
-    """A record as the pipeline may grow it: a status this module never heard of, and a correlation id."""
+class RunOfLaterStatuses(RunRecord):
+    """A record as the pipeline may grow it: statuses the table store's code never names."""
 
     status: str = "queued"  # type: ignore[assignment]
-    correlation_id: str | None = None
 
 
 def run(number: int, stream: str = "user_sites", status: str = "succeeded", **fields: Any) -> RunRecord:
@@ -89,6 +88,18 @@ def test_concurrent_loaders_lose_no_counts(runs: RunRecords | RunTable) -> None:
     final = runs.get(record.id)
     assert final is not None
     assert (final.load.batches_loaded, final.load.upserted) == (18, 180)
+
+
+def test_a_deleted_run_is_gone_from_every_read(runs: RunRecords | RunTable) -> None:
+    kept, unpublished = run(1), run(2, status="queued")
+    runs.create(kept)
+    runs.create(unpublished)
+
+    runs.delete(unpublished.id)
+    runs.delete(unpublished.id)  # gone already: nothing to do
+
+    assert runs.get(unpublished.id) is None
+    assert list(runs.ids()) == [kept.id]
 
 
 def test_ids_list_every_run_oldest_first(runs: RunRecords | RunTable) -> None:
@@ -186,17 +197,21 @@ def test_a_status_change_moves_the_run_between_indexes_at_once(table: RunTable) 
 def test_statuses_and_fields_the_pipeline_adds_are_filed_without_changes_here(
     state_tables: StateTables,
 ) -> None:
-    table = RunTable(state_tables.runs, state_tables.state, model=RunWithCorrelation)
+    table = RunTable(state_tables.runs, state_tables.state, model=RunOfLaterStatuses)
     base = run(1)
-    for number, status in enumerate(["queued", "retrying", "dead_lettered"]):
-        record = RunWithCorrelation(
+    for number, status in enumerate(["queued", "retrying", "dead_lettered", "handed_to_an_operator"]):
+        record = RunOfLaterStatuses(
             **{**base.model_dump(), "id": f"{base.id}-{number}", "status": status, "correlation_id": "req-7"}
         )
         table.create(record)
 
     assert [record.status for record in table.page(status="dead_lettered").records] == ["dead_lettered"]
+    assert [record.status for record in table.page(status="handed_to_an_operator").records] == [
+        "handed_to_an_operator"
+    ]
     assert sorted(record.status for record in table.by_correlation("req-7")) == [
         "dead_lettered",
+        "handed_to_an_operator",
         "queued",
         "retrying",
     ]
@@ -239,3 +254,34 @@ def test_racing_runs_of_one_stream_leave_the_newest_as_latest(table: RunTable) -
     latest = table.latest("user_sites")
     assert latest is not None and latest.id == records[-1].id
     assert len(table.page(stream="user_sites").records) == 8
+
+
+def test_deleting_a_streams_newest_run_makes_the_next_one_latest(table: RunTable) -> None:
+    table.create(run(1))
+    table.create(run(2, status="queued"))
+    table.create(run(3, stream="user_roles", status="queued"))
+
+    table.delete(run(2).id)
+    table.delete(run(3, stream="user_roles").id)
+
+    latest = table.latest_per_stream()
+    assert {stream: record.id for stream, record in latest.items()} == {"user_sites": run(1).id}
+    assert [record.id for record in table.page(status="queued").records] == []
+    assert [record.id for record in table.page().records] == [run(1).id]
+
+
+def test_a_queued_run_keeps_its_place_when_a_worker_starts_it(table: RunTable) -> None:
+    queued_at = START + timedelta(minutes=5)
+    queued = run(5, status="queued").model_copy(update={"queued_at": queued_at, "started_at": None})
+    table.create(run(6))
+    table.create(queued)
+    assert [record.id for record in table.page(status="queued").records] == [queued.id]
+
+    def claimed(latest: RunRecord) -> None:
+        latest.status = RunStatus.RUNNING
+        latest.started_at = START + timedelta(minutes=30)
+
+    table.update(queued.id, claimed)
+    assert [record.id for record in table.page().records] == [run(6).id, queued.id]
+    assert [record.id for record in table.page(status="running").records] == [queued.id]
+    assert table.page(status="queued").records == []

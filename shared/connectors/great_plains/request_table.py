@@ -1,8 +1,8 @@
 """GP posting requests in Table storage: ``PostingRequests``' interface, the subject index in the same partition.
 
 Each request is its JSON in the ``requests`` partition of the postings table
-(``shared.platform.indexed_table``), filed by status and by creation time,
-newest first. The subject index (``subject|statement-<id>``, naming the
+(``shared.platform.indexed_table``), filed by status, by creation time and,
+while it is not finished, as ``active|`` for the watchdog, newest first. The subject index (``subject|statement-<id>``, naming the
 subject's current request) lives in the same partition, so claiming a subject
 creates the request and points its subject at it in one entity group
 transaction: there is no window, as there is with two blobs, in which a
@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.connectors.great_plains.requests import PostingRequest, PostingSubject
+from shared.connectors.great_plains.requests import ACTIVE, PostingRequest, PostingSubject
 from shared.platform.blob_store import BlobStore, StateConflictError
-from shared.platform.indexed_table import IndexedDocuments, inverted_time
+from shared.platform.indexed_table import KEY, IndexedDocuments, inverted_time
 from shared.platform.table_documents import TableDocuments
 from shared.platform.table_store import Insert, Operation, Replace, TableStore, key_part, rows_between
 
@@ -36,7 +36,10 @@ def _filed_as(document: Mapping[str, Any]) -> str:
 
 def _index_rows(document: Mapping[str, Any]) -> list[str]:
     filed = _filed_as(document)
-    return [f"all|{filed}", f"status|{key_part(str(document['status']))}|{filed}"]
+    rows = [f"all|{filed}", f"status|{key_part(str(document['status']))}|{filed}"]
+    if document["status"] in ACTIVE:
+        rows.append(f"active|{filed}")
+    return rows
 
 
 def _columns(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,6 +118,24 @@ class PostingRequestTable:
                 continue
             return changed
         raise StateConflictError(f"request {request_id} kept changing under this writer")
+
+    def active_ids(self) -> list[str]:
+        """The requests not yet finished, for the watchdog: one query of their ``active|`` entities."""
+        low, high = rows_between("active|")
+        ids: list[str] = []
+        continuation: dict[str, str] | None = None
+        while True:
+            page = self._requests.table.query(
+                REQUESTS_PARTITION,
+                "RowKey ge @low and RowKey lt @high",
+                {"low": low, "high": high},
+                continuation=continuation,
+                select=[KEY],
+            )
+            ids.extend(str(entity.properties[KEY]) for entity in page.entities)
+            continuation = page.continuation
+            if continuation is None:
+                return ids
 
     def adopt(self, request: PostingRequest) -> bool:
         """File a request recorded elsewhere (the blob store) as it stands; False if it is filed already."""
