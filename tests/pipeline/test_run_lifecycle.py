@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from shared.connectors.dataverse.sink import DataverseTarget
@@ -21,7 +23,7 @@ from shared.errors import ErrorClass, HubError
 from shared.pipeline.dead_letters import DeadLetters
 from shared.pipeline.delivery import ATTEMPT, RetrySchedule
 from shared.pipeline.handlers import BatchLoads, SyncRequests
-from shared.pipeline.load import BatchLoader, LoadBatchMessage
+from shared.pipeline.load import LoadBatchMessage
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunRecord, RunStatus
 from shared.pipeline.target import RecordResult
@@ -58,10 +60,24 @@ class FlakySink:
         return self.table.delete(target, keys)
 
 
+_state_tables: ContextVar[TableServiceClient | None] = ContextVar("state_tables", default=None)
+
+
+@pytest.fixture(autouse=True, params=["blob", "table"])
+def state_store(request: pytest.FixtureRequest, table_service: TableServiceClient) -> None:
+    """Every lifecycle test twice: run records and stream states in the state container, then in tables."""
+    _state_tables.set(table_service if request.param == "table" else None)
+
+
 def world_with(
     blob_service: BlobServiceClient, emulator: ServiceBusEmulator, source: ListSource, **stream: Any
 ) -> World:
-    return build_world(blob_service, emulator.connection_string, site_day_stream(source, **stream))
+    return build_world(
+        blob_service,
+        emulator.connection_string,
+        site_day_stream(source, **stream),
+        tables=_state_tables.get(),
+    )
 
 
 def handlers(world: World, schedule: RetrySchedule | None = None) -> tuple[SyncRequests, BatchLoads]:
@@ -164,7 +180,7 @@ def test_a_batch_load_failing_for_minutes_waits_and_the_run_succeeds_with_no_dea
     down = FlakySink(
         world.table, HubError("Dataverse answered HTTP 503", error_class=ErrorClass.TRANSIENT), 6
     )
-    world.loader = BatchLoader(world.engine.catalog, world.staging, world.state, down, world.engine.now)
+    world.loader = world.loader_with(down)
     requests, loads = handlers(world)
     queued = world.run_queue().queue(SyncRequest("site_days"))
 
@@ -184,7 +200,7 @@ def test_a_batch_load_refused_by_configuration_is_set_aside_and_settles_the_run_
     world = world_with(blob_service, servicebus_emulator, ListSource(rows(days=4)))
     schema = HubError("Could not find a property named 'bs_hourz'", error_class=ErrorClass.CONFIG)
     broken = FlakySink(world.table, schema, 1)
-    world.loader = BatchLoader(world.engine.catalog, world.staging, world.state, broken, world.engine.now)
+    world.loader = world.loader_with(broken)
     requests, loads = handlers(world)
     queued = world.run_queue().queue(SyncRequest("site_days"))
 

@@ -178,6 +178,12 @@ class World:
     def redeliveries(self, schedule: RetrySchedule = FAST_RETRIES) -> Redeliveries:
         return Redeliveries(ServiceBus(self.bus), DeadLetterShelf(self.state), schedule)
 
+    def loader_with(self, sink: Any) -> BatchLoader:
+        """A loader writing to ``sink`` that counts runs in the engine's run store, whichever it is."""
+        loader = BatchLoader(self.engine.catalog, self.staging, self.state, sink, self.engine.now)
+        loader._runs = self.engine.runs
+        return loader
+
     def run_queue(self) -> RunQueue:
         return RunQueue(
             self.engine.catalog,
