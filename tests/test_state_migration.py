@@ -21,6 +21,8 @@ from shared.platform.table_store import TableStore
 from shared.settings import StateTableNames
 from shared.state_migration import StateStores, migrate_state
 
+pytestmark = pytest.mark.services
+
 START = datetime(2026, 11, 1, tzinfo=UTC)
 STREAMS = ("user_sites", "user_roles", "legion_wage_rates")
 STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.PARTIALLY_FAILED, RunStatus.LOADING)

@@ -17,6 +17,8 @@ from shared.connectors.great_plains.requests import (
 )
 from tests.fixtures.state_tables import StateTables
 
+pytestmark = pytest.mark.services
+
 NOW = datetime(2025, 5, 1, 10, 15, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
 STATEMENT = PostingSubject(statement_id="6F1C0A2E-0000-4000-8000-000000000001")

@@ -14,6 +14,8 @@ from shared.platform.blob_store import StateConflictError
 from shared.platform.table_documents import SPILL
 from tests.fixtures.state_tables import StateTables
 
+pytestmark = pytest.mark.services
+
 START = datetime(2026, 11, 28, 10, 37, tzinfo=UTC)
 
 

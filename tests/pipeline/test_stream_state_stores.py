@@ -12,6 +12,8 @@ from shared.platform.blob_store import StateConflictError
 from shared.platform.table_documents import SPILL
 from tests.fixtures.state_tables import StateTables
 
+pytestmark = pytest.mark.services
+
 
 @pytest.fixture(params=["blob", "table"])
 def states(request: pytest.FixtureRequest, state_tables: StateTables) -> StreamStates | StreamStateTable:

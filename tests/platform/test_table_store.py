@@ -20,6 +20,8 @@ from shared.platform.table_store import (
     rows_between,
 )
 
+pytestmark = pytest.mark.services
+
 
 @pytest.fixture
 def table(table_service: TableServiceClient) -> TableStore:
