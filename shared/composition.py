@@ -34,7 +34,7 @@ from shared.connectors.great_plains.chart import ChartCache, FiscalPeriods
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.posting import GpPoster
 from shared.connectors.great_plains.postings import GpPostings
-from shared.connectors.great_plains.requests import PostingRequests
+from shared.connectors.great_plains.request_table import PostingRequestTable
 from shared.connectors.great_plains.smartconnect import SmartConnect
 from shared.connectors.great_plains.statements import StatementReader
 from shared.connectors.great_plains.sweep import GpSweep
@@ -46,7 +46,8 @@ from shared.pipeline.delivery import Redeliveries, RetrySchedule
 from shared.pipeline.handlers import BatchLoads, SyncRequests
 from shared.pipeline.load import BatchLoader
 from shared.pipeline.run_queue import RunQueue, StreamSlots
-from shared.pipeline.run_record import RunRecords
+from shared.pipeline.run_table import RunTable
+from shared.pipeline.stream_state_table import StreamStateTable
 from shared.pipeline.sync import SyncEngine
 from shared.pipeline.watchdog import Watchdog
 from shared.platform import service_bus
@@ -56,17 +57,23 @@ from shared.platform.dead_letter_shelf import DeadLetterShelf
 from shared.platform.patience import FOR_API_CALLERS, FOR_TRIGGERS, Patience
 from shared.platform.secrets import KeyVaultSecretStore, SecretStore, SettingsSecretStore
 from shared.platform.service_bus import ServiceBus
+from shared.platform.table_service import table_service
+from shared.platform.table_store import TableStore
 from shared.settings import Settings, load_settings
 from shared.sql.engines import connect_sql
 
 
 @dataclass(frozen=True)
 class PlatformClients:
-    """Blob containers and Service Bus reached with one ``Patience``."""
+    """Blob containers, the state tables and Service Bus, reached with one ``Patience``."""
 
     staging: BlobStore
     state: BlobStore
     service_bus: ServiceBus
+    runs: RunTable
+    stream_states: StreamStateTable
+    posting_requests: PostingRequestTable
+    tables: tuple[TableStore, ...]
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,7 @@ class Hub:
     dataverse: DataverseClient
     gp_databases: GpCompanyDatabases | None
     for_api: PlatformClients
+    patient: PlatformClients
 
     @functools.cached_property
     def redeliveries(self) -> Redeliveries:
@@ -101,7 +109,7 @@ class Hub:
     def run_queue(self) -> RunQueue:
         return RunQueue(
             self.engine.catalog,
-            self.engine.runs,
+            self.patient.runs,
             self.engine.slots,
             self.service_bus,
             self.settings.sync_requests_queue,
@@ -111,11 +119,10 @@ class Hub:
     @functools.cached_property
     def run_queue_for_api(self) -> RunQueue:
         """Runs as the API queues and reads them, with the clients that give up in seconds."""
-        state = self.for_api.state
         return RunQueue(
             self.engine.catalog,
-            RunRecords(state),
-            StreamSlots(state),
+            self.for_api.runs,
+            StreamSlots(self.for_api.state),
             self.for_api.service_bus,
             self.settings.sync_requests_queue,
             self.engine.now,
@@ -161,16 +168,16 @@ class Hub:
     @functools.cached_property
     def gp_postings(self) -> GpPostings:
         """Postings as the triggers process them, with the patient clients."""
-        return self._gp_postings(self.state, self.service_bus)
+        return self._gp_postings(self.patient.posting_requests, self.service_bus)
 
     @functools.cached_property
     def gp_postings_for_api(self) -> GpPostings:
         """Postings as the API records and reads them, with the clients that give up in seconds."""
-        return self._gp_postings(self.for_api.state, self.for_api.service_bus)
+        return self._gp_postings(self.for_api.posting_requests, self.for_api.service_bus)
 
-    def _gp_postings(self, state: BlobStore, bus: ServiceBus) -> GpPostings:
+    def _gp_postings(self, requests: PostingRequestTable, bus: ServiceBus) -> GpPostings:
         return GpPostings(
-            PostingRequests(state),
+            requests,
             bus,
             self.settings.gp_postings_queue,
             self.gp_poster,
@@ -194,6 +201,13 @@ class Hub:
             )
         return str(url), databases
 
+    def prepare_storage(self) -> None:
+        """Create the containers and tables the hub's state lives in, where a fresh account lacks them."""
+        for container in (self.staging, self.state):
+            container.ensure_container()
+        for table in self.patient.tables:
+            table.ensure_table()
+
     def health_checks(self) -> dict[str, Callable[[], None]]:
         """What ``GET /api/health`` probes: each returns when its dependency answers.
 
@@ -204,6 +218,7 @@ class Hub:
         """
         checks: dict[str, Callable[[], None]] = {
             "blob": self.for_api.staging.check,
+            "table": self.for_api.tables[0].check,
             "service_bus": functools.partial(
                 self.for_api.service_bus.check, self.settings.sync_requests_queue
             ),
@@ -278,7 +293,16 @@ def build_hub(settings: Settings) -> Hub:
         gp_company_engine=gp_databases.engine if gp_databases is not None else None,
         gp_companies=settings.gp_companies.split(","),
     )
-    engine = SyncEngine(catalog, staging, state, locks, bus, settings.batch_loads_queue)
+    engine = SyncEngine(
+        catalog,
+        staging,
+        state,
+        locks,
+        bus,
+        settings.batch_loads_queue,
+        runs=patient.runs,
+        states=patient.stream_states,
+    )
     dataverse = _dataverse_client(settings, secrets, hosts)
     return Hub(
         settings=settings,
@@ -290,10 +314,11 @@ def build_hub(settings: Settings) -> Hub:
         hosts=hosts,
         edw=edw,
         engine=engine,
-        loader=BatchLoader(catalog, staging, state, DataverseSink(dataverse), engine.now),
+        loader=BatchLoader(catalog, staging, state, DataverseSink(dataverse), engine.now, runs=patient.runs),
         dataverse=dataverse,
         gp_databases=gp_databases,
         for_api=_platform_clients(settings, credential, FOR_API_CALLERS),
+        patient=patient,
     )
 
 
@@ -301,10 +326,22 @@ def _platform_clients(
     settings: Settings, credential: TokenCredential | None, patience: Patience
 ) -> PlatformClients:
     blob_service = _blob_service(settings, credential, patience)
+    state = BlobStore(blob_service, settings.state_container)
+    tables = table_service(
+        settings.table, credential, settings.managed_identity_client_id, patience.blob.table_options()
+    )
+    names = settings.state_tables
+    runs, postings, streams = (
+        TableStore(tables, name) for name in (names.runs, names.postings, names.streams)
+    )
     return PlatformClients(
         staging=BlobStore(blob_service, settings.staging_container),
-        state=BlobStore(blob_service, settings.state_container),
+        state=state,
         service_bus=service_bus.connect(settings.service_bus_connection, credential, patience.bus),
+        runs=RunTable(runs, state),
+        stream_states=StreamStateTable(streams, state),
+        posting_requests=PostingRequestTable(postings, state),
+        tables=(runs, postings, streams),
     )
 
 
@@ -334,6 +371,7 @@ def _credential(settings: Settings) -> TokenCredential | None:
     needs_identity = (
         settings.key_vault_uri is not None
         or settings.blob.connection_string is None
+        or settings.table.connection_string is None
         or settings.service_bus_connection.connection_string is None
     )
     if not needs_identity:

@@ -58,7 +58,8 @@ def build_api(
         syncs=SyncDesk(
             hub.engine.catalog,
             hub.run_queue_for_api,
-            platform.state,
+            platform.runs,
+            platform.stream_states,
             settings.schedules or {},
             hub.engine.now,
         ),

@@ -28,6 +28,7 @@ from shared.pipeline.run_record import (
     RunRecord,
     RunRecords,
     RunStatus,
+    RunStore,
     StagedBatch,
 )
 from shared.pipeline.run_states import RunEvent, can_move, move
@@ -85,13 +86,14 @@ class BatchLoader:
         state: BlobStore,
         sink: Sink,
         now: Callable[[], datetime],
+        runs: RunStore | None = None,
     ) -> None:
         self._catalog = catalog
         self._staging = staging
         self._state = state
         self._sink = sink
         self._now = now
-        self._runs = RunRecords(state)
+        self._runs: RunStore = runs or RunRecords(state)
         self._slots = StreamSlots(state)
 
     def load(self, message: LoadBatchMessage) -> BatchResult:

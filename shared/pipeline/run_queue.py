@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from shared.errors import ErrorClass, HubError
 from shared.pipeline.requests import SyncRequest, SyncRequestMessage
-from shared.pipeline.run_record import RunMode, RunRecord, RunRecords, RunStatus, new_run_id
+from shared.pipeline.run_record import RunMode, RunRecord, RunStatus, RunStore, new_run_id
 from shared.pipeline.stream import StreamCatalog
 from shared.platform.blob_store import BlobStore, StateConflictError
 from shared.platform.service_bus import OutgoingMessage, ServiceBus, model_message
@@ -124,7 +124,7 @@ class RunQueue:
     def __init__(
         self,
         catalog: StreamCatalog,
-        records: RunRecords,
+        records: RunStore,
         slots: StreamSlots,
         bus: ServiceBus,
         sync_requests_queue: str,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -148,8 +148,22 @@ def run_path(run_id: str) -> str:
     return f"runs/{run_id}.json"
 
 
+class RunStore(Protocol):
+    """Where run records live: Table storage in the app (``run_table.RunTable``); Blob before migration."""
+
+    def create(self, record: RunRecord) -> None: ...
+
+    def get(self, run_id: str) -> RunRecord | None: ...
+
+    def update(self, run_id: str, change: Callable[[RunRecord], None]) -> RunRecord: ...
+
+    def delete(self, run_id: str) -> None: ...
+
+    def ids(self) -> Iterator[str]: ...
+
+
 class RunRecords:
-    """Run records in the state container, one folder per run."""
+    """Run records in the state container, one blob per run: the store before ``migrate-state``."""
 
     def __init__(self, store: BlobStore) -> None:
         self._store = store

@@ -10,7 +10,7 @@ from the source and must be deleted from the target.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,14 @@ class StreamState(BaseModel):
     fingerprints: dict[str, str] = Field(default_factory=dict)
     last_run_id: str | None = None
     updated_at: datetime | None = None
+
+
+class StreamStateStore(Protocol):
+    """Where stream states live: Table storage in the app (``stream_state_table``); Blob before migration."""
+
+    def read(self, stream: str) -> tuple[StreamState, str | None]: ...
+
+    def write(self, stream: str, state: StreamState, etag: str | None) -> str: ...
 
 
 class StreamStates:

@@ -10,9 +10,14 @@ a stream at a time holds its lock, so that is the only writer).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
 from shared.pipeline.stream_state import StreamState
 from shared.platform.blob_store import BlobStore, StateConflictError
-from shared.platform.table_documents import SPILL, SpillMovedError, TableDocuments
+from shared.platform.table_documents import DOCUMENT, SPILL, SpillMovedError, TableDocuments
 from shared.platform.table_store import StoredEntity, TableStore, key_part
 
 STREAMS_PARTITION = "streams"
@@ -55,3 +60,22 @@ class StreamStateTable:
         if replaced is not None and replaced.etag == etag:
             self._documents.discard(replaced.properties, properties)
         return new_etag
+
+    def progress(self) -> dict[str, StreamProgress]:
+        """Every stream's watermark and last run, by the stream's row key, from one query.
+
+        Only the inline part of each state is read: the fingerprints, which are
+        what spills, are not needed to say how far a stream has got.
+        """
+        page = self._table.query(STREAMS_PARTITION, select=[DOCUMENT])
+        found = {}
+        for entity in page.entities:
+            inline = orjson.loads(str(entity.properties[DOCUMENT]))
+            found[entity.row] = StreamProgress(inline.get("watermark"), inline.get("last_run_id"))
+        return found
+
+
+@dataclass(frozen=True)
+class StreamProgress:
+    watermark: Any
+    last_run_id: str | None

@@ -45,6 +45,7 @@ from shared.pipeline.run_record import (
     RunRecord,
     RunRecords,
     RunStatus,
+    RunStore,
     StagedBatch,
     new_run_id,
 )
@@ -58,7 +59,7 @@ from shared.pipeline.sent_records import (
 )
 from shared.pipeline.staging import DELETE, UPSERT, BatchWriter, PendingBatch, stage_batch
 from shared.pipeline.stream import ReadWindow, Stream, StreamCatalog
-from shared.pipeline.stream_state import StreamState, StreamStates
+from shared.pipeline.stream_state import StreamState, StreamStates, StreamStateStore
 from shared.platform.blob_lock import BlobLocks, LockHeldError
 from shared.platform.blob_store import BlobStore
 from shared.platform.service_bus import ServiceBus
@@ -110,15 +111,18 @@ class SyncEngine:
         bus: ServiceBus,
         load_queue: str,
         now: Callable[[], datetime] = utc_now,
+        runs: RunStore | None = None,
+        states: StreamStateStore | None = None,
     ) -> None:
+        """``runs`` and ``states`` default to the blob stores in ``state``; the app passes its tables."""
         self.catalog = catalog
         self.staging = staging
         self.now = now
         self.locks = locks
         self._bus = bus
         self._load_queue = load_queue
-        self.runs = RunRecords(state)
-        self.states = StreamStates(state)
+        self.runs: RunStore = runs or RunRecords(state)
+        self.states: StreamStateStore = states or StreamStates(state)
         self.slots = StreamSlots(state)
 
     def run(

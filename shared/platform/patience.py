@@ -1,4 +1,6 @@
-"""How long the hub waits on Blob storage and Service Bus: briefly for an API caller, patiently for a trigger.
+"""How long the hub waits on storage and Service Bus: briefly for an API caller, patiently for a trigger.
+
+Table storage (run records, postings, stream state) is waited on as Blob is.
 
 An API caller (a Power Automate flow, an operator's script) is better served
 by 503 with ``Retry-After`` within seconds than by an answer a minute and a
@@ -46,6 +48,14 @@ class BlobPatience:
             "connection_timeout": self.connect_seconds,
             "read_timeout": self.read_seconds,
             "retry_policy": self.retry,
+        }
+
+    def table_options(self) -> dict[str, Any]:
+        """The same patience for the account's Table service (azure-core's retry, as many retries)."""
+        return {
+            "connection_timeout": self.connect_seconds,
+            "read_timeout": self.read_seconds,
+            "retry_total": self.retry.total_retries,
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -84,9 +85,13 @@ def hub_over(world: World, azurite: str, emulator: ServiceBusEmulator) -> Hub:
             "DATAVERSE_URL": "https://127.0.0.1:9",
             "DATAVERSE_TENANT_ID": "tenant",
             "DATAVERSE_CLIENT_ID": "client",
+            "STATE_TABLE_PREFIX": "api" + uuid.uuid4().hex[:12],
         }
     )
-    return dataclasses.replace(build_hub(settings), engine=world.engine)
+    built = build_hub(settings)
+    built.prepare_storage()
+    world.use_stores(built.patient.runs, built.patient.stream_states)
+    return dataclasses.replace(built, engine=world.engine)
 
 
 def build_api(

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from azure.storage.blob import BlobServiceClient
 
 from localdev import services
 from shared.api.http import ApiRequest
@@ -26,7 +25,6 @@ from shared.api.service import HubApi
 from shared.api.wiring import api_settings, build_api
 from shared.composition import Hub, build_hub
 from shared.edw.reads import LIVE_READS
-from shared.platform.blob_store import BlobStore
 from shared.settings import Settings
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
@@ -63,6 +61,12 @@ class OutageWorld:
     hub: Hub
     api: HubApi
     azurite: services.RunningService
+    tables: services.RunningService
+
+    def stop_storage(self) -> None:
+        """The storage account down: its Blob and its Table service."""
+        self.azurite.stop()
+        self.tables.stop()
 
     def call(self, operation: str, **request: object) -> Answer:
         """One API call as ``functions/api.py`` hands it over."""
@@ -116,8 +120,10 @@ def outage_world(
 ) -> Iterator[OutageWorld]:
     """The app's API over an Azurite of its own (the session's stays up) and a per-test emulator."""
     port = services.free_port()
+    table_port = services.free_port()
     azurite = services.start(services.azurite(port, tmp_path / "azurite"))
-    connection = services.azurite_connection_string(port)
+    tables = services.start(services.azurite_table(table_port, tmp_path / "azurite", in_memory=True))
+    connection = services.azurite_connection_string(port, table_port)
     values: dict[str, object] = {
         "StagingStorage": connection,
         "ServiceBusConnection": servicebus_emulator.connection_string,
@@ -132,16 +138,15 @@ def outage_world(
         "__local_secrets__": {"SECRET_DATAVERSE_CLIENT_SECRET": dataverse_sandbox.client_secret},
     }
     hub = build_hub(Settings(**values))
-    blob_service = BlobServiceClient.from_connection_string(connection)
-    for container in (hub.settings.staging_container, hub.settings.state_container):
-        BlobStore(blob_service, container).ensure_container()
+    hub.prepare_storage()
     edw = hub.edw
     assert edw is not None
     api = build_api(hub, api_settings(hub), reads=LIVE_READS, edw_engine=lambda: edw)
     try:
-        yield OutageWorld(hub, api, azurite)
+        yield OutageWorld(hub, api, azurite, tables)
     finally:
         azurite.stop()
+        tables.stop()
         hub.service_bus.close()
         hub.for_api.service_bus.close()
         hub.hosts.close()
@@ -179,7 +184,7 @@ def _answers_when_down(world: OutageWorld, stop: Callable[[], object], needs: se
 
 
 def test_with_azurite_stopped_every_operation_answers_within_seconds(outage_world: OutageWorld) -> None:
-    down = _answers_when_down(outage_world, outage_world.azurite.stop, NEEDS_BLOB)
+    down = _answers_when_down(outage_world, outage_world.stop_storage, NEEDS_BLOB)
     assert down["LiveRead"].status == 200  # the EDW alone answers it
     assert down["GetOpenApi"].status == 200
 

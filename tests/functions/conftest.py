@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import azure.functions as func
 import pytest
 from azure.servicebus import ServiceBusClient, ServiceBusReceiveMode
-from azure.storage.blob import BlobServiceClient
 
 from localdev.functions_host.servicebus_trigger import functions_message
 from shared import composition
 from shared.api import wiring
 from shared.composition import Hub
-from shared.platform.blob_store import BlobStore
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.hub_host import hub_settings
@@ -43,6 +42,17 @@ class AppHub:
             return [functions_message(message) for message in receiver.receive_messages(max_count, wait)]
 
 
+def registered(blueprint: func.Blueprint, trigger: str) -> dict[str, Callable[..., Any]]:
+    """The functions of ``blueprint`` with a ``trigger`` binding (``httpTrigger``, ``timerTrigger``), by the
+    name the Python worker indexes them under."""
+    found = {}
+    for builder in blueprint._function_builders:
+        function = builder._function
+        if function.get_trigger().get_binding_name() == trigger:
+            found[function.get_function_name()] = function.get_user_function()
+    return found
+
+
 def _clear_caches() -> None:
     composition.hub.cache_clear()
     composition.hub_settings.cache_clear()
@@ -62,10 +72,8 @@ def app_hub(
     settings = hub_settings(azurite, emulator, dataverse_sandbox, hub_sql_sandbox, gp_sandbox_server)
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
-    blob_service = BlobServiceClient.from_connection_string(azurite)
-    for container in (settings["STAGING_CONTAINER"], settings["STATE_CONTAINER"]):
-        BlobStore(blob_service, container).ensure_container()
     _clear_caches()
+    composition.hub().prepare_storage()
     try:
         yield AppHub(composition.hub(), emulator)
     finally:

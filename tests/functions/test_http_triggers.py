@@ -12,20 +12,14 @@ from functions import api
 from shared.api.operations import SERVED_OPERATIONS
 from shared.edw.reads import LIVE_READS
 from shared.pipeline.requests import SyncRequest
-from tests.functions.conftest import AppHub
+from tests.functions.conftest import AppHub, registered
 
 pytestmark = pytest.mark.services
 KEY = {"x-functions-key": "test-function-key"}
 
 
 def triggers() -> dict[str, Callable[[func.HttpRequest], func.HttpResponse]]:
-    """The app's HTTP functions by name, as the worker indexes them from the blueprint."""
-    found = {}
-    for builder in api.blueprint._function_builders:
-        function = builder._function
-        if function.get_trigger().get_binding_name() == "httpTrigger":
-            found[function.get_function_name()] = function.get_user_function()
-    return found
+    return registered(api.blueprint, "httpTrigger")
 
 
 def request(

@@ -9,7 +9,7 @@ from azure.functions.timer import TimerRequest
 from functions import gp, pipeline, syncs
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunStatus
-from tests.functions.conftest import AppHub
+from tests.functions.conftest import AppHub, registered
 
 pytestmark = pytest.mark.services
 
@@ -49,7 +49,7 @@ def test_an_api_started_sync_whose_first_delivery_fails_for_a_moment_succeeds_on
 
 def test_a_scheduled_sync_queues_its_first_stream_and_the_rest_follow_in_order(app_hub: AppHub) -> None:
     hub = app_hub.hub
-    syncs.job_codes(TimerRequest(past_due=True))
+    registered(syncs.blueprint, "timerTrigger")["job_codes"](TimerRequest(past_due=True))
     (first,) = app_hub.take(hub.settings.sync_requests_queue)
     pipeline.run_requested_sync(first)
     (second,) = app_hub.take(hub.settings.sync_requests_queue)  # queued once the first was staged
@@ -84,6 +84,7 @@ def test_messages_that_are_not_work_are_set_aside_at_once_by_each_queue_trigger(
 
 def test_the_timers_run_on_their_own_and_the_watchdog_finds_nothing_to_do(app_hub: AppHub) -> None:
     timer = TimerRequest(past_due=False)
+    timers = registered(syncs.blueprint, "timerTrigger")
     for name in (
         "master_customer_sites",
         "user_roles_and_sites",
@@ -91,7 +92,7 @@ def test_the_timers_run_on_their_own_and_the_watchdog_finds_nothing_to_do(app_hu
         "billable_expense_budgets",
         "gp_invoice_payment_status",
     ):
-        getattr(syncs, name)(timer)
+        timers[name](timer)
     queued = sorted(
         run.stream for run in map(app_hub.hub.engine.runs.get, app_hub.hub.engine.runs.ids()) if run
     )

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 from azure.servicebus import ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver
-from azure.storage.blob import BlobServiceClient
 
 from localdev.billing_statements import invoice_data
 from shared.composition import Hub, build_hub
@@ -27,7 +26,6 @@ from shared.connectors.great_plains.billing import BillingStatement, statement_p
 from shared.connectors.great_plains.documents import GpDocument
 from shared.connectors.great_plains.requests import PostingRequest
 from shared.http.policy import HttpPolicy
-from shared.platform.blob_store import BlobStore
 from shared.settings import Settings
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
@@ -51,6 +49,7 @@ def gp_settings(
         "ServiceBusConnection": emulator.connection_string,
         "STAGING_CONTAINER": f"gp-staging-{suffix}",
         "STATE_CONTAINER": f"gp-state-{suffix}",
+        "STATE_TABLE_PREFIX": f"gp{suffix}",
         "DATAVERSE_URL": dataverse.url,
         "DATAVERSE_TENANT_ID": dataverse.tenant_id,
         "DATAVERSE_CLIENT_ID": dataverse.client_id,
@@ -86,9 +85,7 @@ def gp_hub(
     values["GP_SERIALISE_PER_COMPANY"] = gp_serialised
     values["__local_secrets__"] = {"SECRET_DATAVERSE_CLIENT_SECRET": dataverse_sandbox.client_secret}
     hub = build_hub(Settings(**values))
-    blob_service = BlobServiceClient.from_connection_string(azurite)
-    for container in (values["STAGING_CONTAINER"], values["STATE_CONTAINER"]):
-        BlobStore(blob_service, container).ensure_container()
+    hub.prepare_storage()
     hub.hosts.client(gp_sandbox.url, policy=SMARTCONNECT_POLICY)
     try:
         yield hub

@@ -26,8 +26,10 @@ from shared.connectors.dataverse.sink import DataverseTarget
 from shared.pipeline.delivery import Delivery, Redeliveries, RetrySchedule
 from shared.pipeline.load import BatchLoader, LoadBatchMessage
 from shared.pipeline.run_queue import RunQueue
+from shared.pipeline.run_record import RunStore
 from shared.pipeline.run_table import RunTable
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream, StreamCatalog
+from shared.pipeline.stream_state import StreamStateStore
 from shared.pipeline.stream_state_table import StreamStateTable
 from shared.pipeline.sync import SyncEngine
 from shared.pipeline.target import Outcome, RecordResult
@@ -175,6 +177,17 @@ class World:
     staging: BlobStore
     state: BlobStore
 
+    def use_stores(self, runs: RunStore, states: StreamStateStore) -> None:
+        """Keep run records and stream states in ``runs`` and ``states`` (the app's tables) from now on."""
+        engine = self.engine
+        self.engine = SyncEngine(
+            engine.catalog, self.staging, self.state, engine.locks, ServiceBus(self.bus), LOAD_QUEUE,
+            runs=runs, states=states,
+        )  # fmt: skip
+        self.loader = BatchLoader(
+            engine.catalog, self.staging, self.state, self.table, self.engine.now, runs=runs
+        )
+
     def redeliveries(self, schedule: RetrySchedule = FAST_RETRIES) -> Redeliveries:
         return Redeliveries(ServiceBus(self.bus), DeadLetterShelf(self.state), schedule)
 
@@ -289,9 +302,8 @@ def build_world(
     table = TableDouble()
     engine = SyncEngine(catalog, staging, state, BlobLocks(state.container, 15), ServiceBus(bus), LOAD_QUEUE)
     loader = BatchLoader(catalog, staging, state, table, engine.now)
+    world = World(engine, loader, table, bus, staging, state)
     if tables is not None:
         state_tables = make_state_tables(tables, state)
-        engine.runs = RunTable(state_tables.runs, state)  # type: ignore[assignment]
-        engine.states = StreamStateTable(state_tables.streams, state)  # type: ignore[assignment]
-        loader._runs = engine.runs  # until the composition root chooses the store
-    return World(engine, loader, table, bus, staging, state)
+        world.use_stores(RunTable(state_tables.runs, state), StreamStateTable(state_tables.streams, state))
+    return world

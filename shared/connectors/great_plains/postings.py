@@ -38,7 +38,7 @@ from shared.connectors.great_plains.requests import (
     DocumentOutcome,
     PostingRequest,
     PostingRequestMessage,
-    PostingRequests,
+    PostingRequestStore,
     PostingSubject,
     RequestStatus,
     new_request_id,
@@ -67,7 +67,7 @@ class GpPostings:
 
     def __init__(
         self,
-        requests: PostingRequests,
+        requests: PostingRequestStore,
         bus: ServiceBus,
         queue: str,
         poster: GpPoster,

@@ -21,7 +21,7 @@ import contextlib
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from azure.core.exceptions import ResourceNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -107,6 +107,22 @@ class PostingRequestMessage(BaseModel):
 def new_request_id(now: datetime) -> str:
     """Sortable by time, unique without coordination: ``20250501T101500Z-gp-3f9a1c2b``."""
     return f"{now:%Y%m%dT%H%M%SZ}-gp-{secrets.token_hex(4)}"
+
+
+class PostingRequestStore(Protocol):
+    """Where posting requests live: Table storage in the app (``request_table``); Blob before migration."""
+
+    def get(self, request_id: str) -> PostingRequest | None: ...
+
+    def latest(self, subject: PostingSubject) -> PostingRequest | None: ...
+
+    def claim(self, request: PostingRequest, *, replace_finished: bool) -> tuple[PostingRequest, bool]: ...
+
+    def update(
+        self, request_id: str, change: Callable[[PostingRequest], PostingRequest]
+    ) -> PostingRequest: ...
+
+    def active_ids(self) -> list[str]: ...
 
 
 class PostingRequests:
