@@ -34,9 +34,12 @@ from sqlalchemy import Engine, select
 
 from shared.connectors.dataverse.batch import BatchOperation
 from shared.connectors.dataverse.client import DataverseClient
-from shared.connectors.edw.sites import site_number
-from shared.connectors.great_plains import statements as columns
-from shared.connectors.great_plains.billing import (
+from shared.errors import HubError
+from shared.sites import site_number
+from shared.sql.engines import stream_rows
+from shared.sql.tables import master_non_financial
+from shared.workflows.gp_posting import statements as columns
+from shared.workflows.gp_posting.billing import (
     COMPANY_BY_GL_PREFIX,
     DEFAULT_COMPANY,
     DEPOSITED_REVENUE_LINE,
@@ -47,9 +50,6 @@ from shared.connectors.great_plains.billing import (
     company_of,
     statement_postings,
 )
-from shared.errors import HubError
-from shared.sql.engines import stream_rows
-from shared.sql.tables import master_non_financial
 
 DEFAULT_COUNT = 12
 # Statement ids (and new customer sites' ids) are uuid5 names here, so a second run finds the same rows.

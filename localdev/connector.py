@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 
 from shared.api.openapi import openapi_document
-from shared.edw.reads import LIVE_READS
+from shared.live_reads.reads import LIVE_READS
 
 
 def main(path: str) -> int:

@@ -28,17 +28,9 @@ from shared.connectors.catalog import hub_streams
 from shared.connectors.dataverse.auth import DataverseToken
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink
-from shared.connectors.great_plains.audit import PostingAudit
-from shared.connectors.great_plains.billing import BatchIdStyle
 from shared.connectors.great_plains.chart import ChartCache, FiscalPeriods
 from shared.connectors.great_plains.ledger import GpLedger
-from shared.connectors.great_plains.posting import GpPoster
-from shared.connectors.great_plains.postings import GpPostings
-from shared.connectors.great_plains.request_table import PostingRequestTable
 from shared.connectors.great_plains.smartconnect import SmartConnect
-from shared.connectors.great_plains.statements import StatementReader
-from shared.connectors.great_plains.sweep import GpSweep
-from shared.connectors.great_plains.unit_statistics import UnitStatisticsSource
 from shared.connectors.legion.wage_rates import DifferentialPay
 from shared.errors import ErrorClass, HubError
 from shared.http.hosts import HostRegistry
@@ -61,6 +53,14 @@ from shared.platform.table_service import table_service
 from shared.platform.table_store import TableStore
 from shared.settings import Settings, load_settings
 from shared.sql.engines import connect_sql
+from shared.workflows.gp_posting.audit import PostingAudit
+from shared.workflows.gp_posting.billing import BatchIdStyle
+from shared.workflows.gp_posting.poster import GpPoster
+from shared.workflows.gp_posting.request_table import PostingRequestTable
+from shared.workflows.gp_posting.statements import StatementReader
+from shared.workflows.gp_posting.sweep import GpSweep
+from shared.workflows.gp_posting.unit_statistics import UnitStatisticsSource
+from shared.workflows.gp_posting.workflow import GpPostings
 
 
 @dataclass(frozen=True)

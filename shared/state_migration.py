@@ -25,8 +25,6 @@ from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobServiceClient
 from pydantic import BaseModel, ValidationError
 
-from shared.connectors.great_plains.request_table import PostingRequestTable
-from shared.connectors.great_plains.requests import PostingRequest
 from shared.pipeline.run_record import RunRecord
 from shared.pipeline.run_table import RunTable
 from shared.pipeline.stream_state import StreamState
@@ -35,6 +33,8 @@ from shared.platform.blob_store import BlobStore, StateConflictError
 from shared.platform.table_service import table_service
 from shared.platform.table_store import TableStore
 from shared.settings import Settings
+from shared.workflows.gp_posting.request_table import PostingRequestTable
+from shared.workflows.gp_posting.requests import PostingRequest
 
 _WORKERS = 8
 Record = TypeVar("Record", bound=BaseModel)

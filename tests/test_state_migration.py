@@ -10,8 +10,6 @@ from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from localdev.cli import main
-from shared.connectors.great_plains.request_table import PostingRequestTable
-from shared.connectors.great_plains.requests import PostingRequest, PostingRequests, PostingSubject
 from shared.pipeline.run_record import RecordProblem, RunMode, RunRecord, RunRecords, RunStatus
 from shared.pipeline.run_table import RunTable
 from shared.pipeline.stream_state import StreamState, StreamStates
@@ -20,6 +18,8 @@ from shared.platform.blob_store import BlobStore
 from shared.platform.table_store import TableStore
 from shared.settings import StateTableNames
 from shared.state_migration import StateStores, migrate_state
+from shared.workflows.gp_posting.request_table import PostingRequestTable
+from shared.workflows.gp_posting.requests import PostingRequest, PostingRequests, PostingSubject
 
 pytestmark = pytest.mark.services
 

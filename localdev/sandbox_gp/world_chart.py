@@ -22,7 +22,7 @@ from pathlib import Path
 
 from localdev.sandbox_gp.company import UNIT_ACCOUNT, seed_accounts
 from localdev.sandbox_sql.accounts import ACCOUNTS, INTERNAL_REVENUE
-from shared.connectors.great_plains.billing import COMPANY_BY_GL_PREFIX, DEFAULT_COMPANY
+from shared.workflows.gp_posting.billing import COMPANY_BY_GL_PREFIX, DEFAULT_COMPANY
 
 TEST_COMPANY = "TEST"
 COMPANIES = (DEFAULT_COMPANY, *COMPANY_BY_GL_PREFIX.values(), TEST_COMPANY)

@@ -23,8 +23,8 @@ from sqlalchemy import Column, Date, MetaData, Numeric, String, Table
 from localdev.sandbox_sql.accounts import BY_NUMBER
 from localdev.sandbox_sql.loading import insert, qualified
 from localdev.sandbox_sql.world import World
-from shared.connectors.great_plains.unit_statistics import OUTPUT_COLUMNS, PROCEDURE
 from shared.sql.engines import STAND_INS
+from shared.workflows.gp_posting.unit_statistics import OUTPUT_COLUMNS, PROCEDURE
 
 sandbox_statistics = Table(
     "GP_STATS_WITH_GL_ACCOUNTS",

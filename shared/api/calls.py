@@ -16,9 +16,9 @@ from shared.api.callers import Caller
 from shared.api.http import ApiRequest, ApiResponse
 from shared.api.live_reads import LiveReads
 from shared.api.syncs import SyncDesk
-from shared.connectors.great_plains.postings import GpPostings
 from shared.health import HealthReport
 from shared.pipeline.dead_letters import DeadLetters
+from shared.workflows.gp_posting.workflow import GpPostings
 
 
 @dataclass(frozen=True)

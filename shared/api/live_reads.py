@@ -26,7 +26,7 @@ _CACHE_LIMIT = 500
 
 
 class LiveRead(Protocol):
-    """What ``shared/edw/reads.py`` declares for each read."""
+    """What ``shared/live_reads/reads.py`` declares for each read."""
 
     @property
     def name(self) -> str: ...

@@ -19,8 +19,8 @@ from shared.api.service import HubApi
 from shared.api.syncs import SyncDesk
 from shared.composition import Hub, hub
 from shared.connectors.syncs import SYNCS
-from shared.edw.reads import LIVE_READS
 from shared.health import HealthReport, check_dependencies
+from shared.live_reads.reads import LIVE_READS
 from shared.pipeline.dead_letters import DeadLetters
 from shared.platform.dead_letter_shelf import DeadLetterShelf
 

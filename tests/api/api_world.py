@@ -47,7 +47,7 @@ class SiteTotal(BaseModel):
 
 @dataclass
 class SiteTotals:
-    """A live read the way ``shared/edw/reads.py`` declares one; counts the times it hits the database."""
+    """A live read the way ``shared/live_reads/reads.py`` declares one; counts the times it hits the database."""
 
     name: str = "site-totals"
     summary: str = "Site totals"

@@ -24,7 +24,7 @@ from shared.api.operations import SERVED_OPERATIONS
 from shared.api.service import HubApi
 from shared.api.wiring import api_settings, build_api
 from shared.composition import Hub, build_hub
-from shared.edw.reads import LIVE_READS
+from shared.live_reads.reads import LIVE_READS
 from shared.settings import Settings
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from shared.edw.parameters import MAX_SITES, Month, SiteDays, SiteMonth, SitesYear, SiteYear
-from shared.edw.reads import LIVE_READS
+from shared.live_reads.parameters import MAX_SITES, Month, SiteDays, SiteMonth, SitesYear, SiteYear
+from shared.live_reads.reads import LIVE_READS
 
 
 def refusal(model: type[BaseModel], values: dict[str, Any]) -> dict[tuple[str | int, ...], str]:

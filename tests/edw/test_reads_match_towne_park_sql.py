@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine
 
 from localdev.sandbox_sql import SandboxSummary
-from shared.edw.reads import LIVE_READS, LiveRead
+from shared.live_reads.reads import LIVE_READS, LiveRead
 
 READS = {read.name: read for read in LIVE_READS}
 CENT = 0.01

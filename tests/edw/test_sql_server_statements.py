@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.dialects import mssql
 
-from shared.edw.reads import LIVE_READS, LiveRead
+from shared.live_reads.reads import LIVE_READS, LiveRead
 
 SQL_SERVER = mssql.dialect()  # type: ignore[no-untyped-call]
 EXAMPLES: dict[str, dict[str, Any]] = {

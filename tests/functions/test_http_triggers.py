@@ -10,7 +10,7 @@ import pytest
 
 from functions import api
 from shared.api.operations import SERVED_OPERATIONS
-from shared.edw.reads import LIVE_READS
+from shared.live_reads.reads import LIVE_READS
 from shared.pipeline.requests import SyncRequest
 from tests.functions.conftest import AppHub, registered
 

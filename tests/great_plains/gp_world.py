@@ -22,11 +22,11 @@ from azure.servicebus import ServiceBusClient, ServiceBusReceivedMessage, Servic
 from localdev.billing_statements import invoice_data
 from shared.composition import Hub, build_hub
 from shared.connectors.dataverse.batch import BatchOperation
-from shared.connectors.great_plains.billing import BillingStatement, statement_postings
 from shared.connectors.great_plains.documents import GpDocument
-from shared.connectors.great_plains.requests import PostingRequest
 from shared.http.policy import HttpPolicy
 from shared.settings import Settings
+from shared.workflows.gp_posting.billing import BillingStatement, statement_postings
+from shared.workflows.gp_posting.requests import PostingRequest
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator

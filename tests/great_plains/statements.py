@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from shared.connectors.great_plains.billing import BillingStatement, Invoice, InvoiceLine
+from shared.workflows.gp_posting.billing import BillingStatement, Invoice, InvoiceLine
 
 
 def line(amount: str, code: str = "4791", kind: str | None = None, taxes_paid: str = "0") -> InvoiceLine:

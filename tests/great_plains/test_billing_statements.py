@@ -19,8 +19,8 @@ from localdev.sandbox_gp.world_chart import seed_world_chart
 from localdev.sandbox_sql import build_sandbox
 from shared.composition import Hub
 from shared.connectors.great_plains.ledger import GpLedger
-from shared.connectors.great_plains.requests import PostingRequestMessage, PostingSubject, new_request_id
 from shared.sql.engines import sql_server_engine
+from shared.workflows.gp_posting.requests import PostingRequestMessage, PostingSubject, new_request_id
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.great_plains.gp_world import as_held, expected, gp_documents
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.connectors.great_plains.billing import BatchIdStyle, InvoiceLine, company_of, statement_postings
 from shared.connectors.great_plains.documents import GpMap
-from shared.connectors.great_plains.statistics import (
+from shared.workflows.gp_posting.billing import BatchIdStyle, InvoiceLine, company_of, statement_postings
+from shared.workflows.gp_posting.statistics import (
     CHUNK_ROWS,
     InactiveStatisticsError,
     UnitStatistic,

@@ -10,8 +10,8 @@ import pytest
 from shared.api.http import ApiRequest
 from shared.api.wiring import ApiSettings, build_api
 from shared.composition import Hub
-from shared.connectors.great_plains.requests import PostingSubject
-from shared.connectors.great_plains.sweep import SEND_ALL, SEND_TO_GP, sweep_request_id
+from shared.workflows.gp_posting.requests import PostingSubject
+from shared.workflows.gp_posting.sweep import SEND_ALL, SEND_TO_GP, sweep_request_id
 from tests.api.api_world import SERVED
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox

@@ -11,13 +11,13 @@ from azure.servicebus import ServiceBusReceivedMessage, ServiceBusReceiver
 
 from localdev.sandbox_gp.company import UNIT_ACCOUNT, seed_accounts
 from shared.composition import Hub, build_hub
-from shared.connectors.great_plains.billing import BillingStatement, statement_postings
 from shared.connectors.great_plains.documents import GpMap
-from shared.connectors.great_plains.requests import PostingRequest, PostingSubject
 from shared.connectors.great_plains.smartconnect import envelope, read_reply
-from shared.connectors.great_plains.statistics import statistics_journals
-from shared.connectors.great_plains.unit_statistics import UnitStatisticsSource
 from shared.pipeline.dead_letters import DeadLetters
+from shared.workflows.gp_posting.billing import BillingStatement, statement_postings
+from shared.workflows.gp_posting.requests import PostingRequest, PostingSubject
+from shared.workflows.gp_posting.statistics import statistics_journals
+from shared.workflows.gp_posting.unit_statistics import UnitStatisticsSource
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator

@@ -13,18 +13,18 @@ from azure.storage.blob import BlobServiceClient
 from sqlalchemy import Engine, create_engine
 
 from localdev.sandbox_gp.company import set_period_closed
-from shared.connectors.great_plains.audit import PostingAudit
-from shared.connectors.great_plains.billing import statement_postings
 from shared.connectors.great_plains.chart import FiscalPeriods, Series
 from shared.connectors.great_plains.documents import GpMap
 from shared.connectors.great_plains.ledger import GpLedger
-from shared.connectors.great_plains.posting import GpPoster, PostingStatus
 from shared.connectors.great_plains.smartconnect import SmartConnect, read_reply
 from shared.errors import HubError
 from shared.http.hosts import HostRegistry
 from shared.http.policy import HttpPolicy
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
+from shared.workflows.gp_posting.audit import PostingAudit
+from shared.workflows.gp_posting.billing import statement_postings
+from shared.workflows.gp_posting.poster import GpPoster, PostingStatus
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.great_plains.gp_world import billing_day, expected, seed_chart
 from tests.great_plains.statements import invoice, line, statement

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.connectors.great_plains.request_table import PostingRequestTable
-from shared.connectors.great_plains.requests import (
+from shared.workflows.gp_posting.request_table import PostingRequestTable
+from shared.workflows.gp_posting.requests import (
     DocumentOutcome,
     PostingRequest,
     PostingRequests,

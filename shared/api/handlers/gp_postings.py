@@ -7,8 +7,8 @@ from shared.api.answers import accepted, ok
 from shared.api.calls import ApiServices, Call
 from shared.api.http import ApiResponse
 from shared.api.problems import ProblemError
-from shared.connectors.great_plains.postings import GpPostings
-from shared.connectors.great_plains.requests import PostingRequest, PostingSubject
+from shared.workflows.gp_posting.requests import PostingRequest, PostingSubject
+from shared.workflows.gp_posting.workflow import GpPostings
 
 
 def start_gp_posting(services: ApiServices, call: Call) -> ApiResponse:

@@ -24,8 +24,8 @@ from pydantic import BaseModel, StringConstraints, field_validator
 from sqlalchemy import ColumnElement, Engine, and_, case, func, select
 
 from shared.connectors.dataverse.sink import DataverseTarget
-from shared.connectors.edw.sites import site_key, site_number
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream
+from shared.sites import site_key, site_number
 from shared.sql.engines import stream_rows
 from shared.sql.tables import budget_final
 

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, select
 
 from shared.connectors.dataverse.sink import DataverseTarget
-from shared.connectors.edw.sites import SiteNumber, site_key
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream
+from shared.sites import SiteNumber, site_key
 from shared.sql.engines import stream_rows
 from shared.sql.tables import master_non_financial, vw_gp_customer_mstr, workday_site_managers
 

@@ -22,10 +22,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, and_, func, select
 
 from shared.connectors.dataverse.sink import ConflictPolicy, DataverseTarget
-from shared.connectors.edw.sites import SiteNumber, site_key
 from shared.connectors.legion.days import LastDays, shift_days, utc_today
 from shared.connectors.legion.wage_rates import JobCode
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream
+from shared.sites import SiteNumber, site_key
 from shared.sql.engines import stream_rows
 from shared.sql.tables import shift_entity
 

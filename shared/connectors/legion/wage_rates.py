@@ -24,9 +24,9 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import ColumnElement, Engine, and_, case, func, select
 
 from shared.connectors.dataverse.sink import DataverseTarget
-from shared.connectors.edw.sites import SiteNumber, site_key
 from shared.connectors.legion.days import LastDays, utc_today
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream
+from shared.sites import SiteNumber, site_key
 from shared.sql.engines import stream_rows
 from shared.sql.tables import vw_payroll_summary
 

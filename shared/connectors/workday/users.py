@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 from sqlalchemy import Engine, select
 
 from shared.connectors.dataverse.sink import DataverseTarget
-from shared.connectors.edw.sites import site_number
 from shared.connectors.workday.roles import Role, role_of, site_column
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream
+from shared.sites import site_number
 from shared.sql.engines import stream_rows
 from shared.sql.tables import workday_rls_bisecurity, workday_site_salaries
 

@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 
 from shared.connectors.dataverse.client import DataverseClient
-from shared.connectors.great_plains.billing import BillingStatement, Invoice, InvoiceLine
+from shared.workflows.gp_posting.billing import BillingStatement, Invoice, InvoiceLine
 
 BILLING_STATEMENTS = "bs_billingstatements"
 STATEMENT_ID = "bs_billingstatementid"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from shared.connectors.great_plains.billing import DEFAULT_COMPANY, FIXED_INTER_ID, gp_date
 from shared.connectors.great_plains.documents import GpDocument, GpMap, JournalLine, check_balanced, quantity
+from shared.workflows.gp_posting.billing import DEFAULT_COMPANY, FIXED_INTER_ID, gp_date
 
 CHUNK_ROWS = 1000
 STATISTICS_SITE = "UNIT"

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Date, bindparam, func, null, select, union_all
 
-from shared.edw.execution import Amount, BoundStatement, EdwRow
-from shared.edw.parameters import SiteDays
+from shared.live_reads.execution import Amount, BoundStatement, EdwRow
+from shared.live_reads.parameters import SiteDays
 from shared.sql.tables import revenue_daily_detail, revenue_datamart_daily
 
 OCCUPIED_ROOMS = "Occupied Rooms"

@@ -21,9 +21,9 @@ import uuid
 from dataclasses import dataclass
 
 from shared.connectors.dataverse.client import DataverseClient
-from shared.connectors.great_plains.postings import GpPostings
-from shared.connectors.great_plains.requests import PostingSubject
 from shared.platform.blob_store import BlobStore
+from shared.workflows.gp_posting.requests import PostingSubject
+from shared.workflows.gp_posting.workflow import GpPostings
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,8 @@ from sqlalchemy import (
     union_all,
 )
 
-from shared.edw.execution import Amount, BoundStatement, EdwRow
-from shared.edw.parameters import SiteMonth, SiteYear
+from shared.live_reads.execution import Amount, BoundStatement, EdwRow
+from shared.live_reads.parameters import SiteMonth, SiteYear
 from shared.sql.tables import budget_datatab_pr, budget_final, vw_revenue_daily_detail_invoice
 
 OCCUPIED_ROOMS = "Occupied Rooms"

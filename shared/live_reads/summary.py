@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import VARCHAR, bindparam, case, func, select, union_all
 from sqlalchemy.sql.expression import ColumnElement
 
-from shared.edw.execution import Amount, BoundStatement, EdwRow
-from shared.edw.parameters import SitesYear, SiteYear
+from shared.live_reads.execution import Amount, BoundStatement, EdwRow
+from shared.live_reads.parameters import SitesYear, SiteYear
 from shared.sql.tables import account_summary, budget_final, chart_of_account
 
 ACTUAL = "ACTUAL"

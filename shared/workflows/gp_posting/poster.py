@@ -20,13 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.connectors.great_plains.audit import PostingAudit
 from shared.connectors.great_plains.documents import DocumentRefusedError, GpDocument, check_balanced
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.smartconnect import PostingOutcomeUnknownError, SmartConnect, envelope
 from shared.errors import ErrorClass, HubError
 from shared.platform.blob_lock import BlobLocks, HeldLock, LockHeldError
 from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.workflows.gp_posting.audit import PostingAudit
 
 SENDING = "sending"
 ACCEPTED = "accepted"

@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from shared.edw import budget, legion, revenue, summary
-from shared.edw.execution import BoundStatement, fetch
-from shared.edw.parameters import SiteDays, SiteMonth, SitesYear, SiteYear
+from shared.live_reads import budget, legion, revenue, summary
+from shared.live_reads.execution import BoundStatement, fetch
+from shared.live_reads.parameters import SiteDays, SiteMonth, SitesYear, SiteYear
 
 DAILY_CACHE_SECONDS = 300
 BUDGET_CACHE_SECONDS = 3600

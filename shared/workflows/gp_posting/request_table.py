@@ -17,11 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.connectors.great_plains.requests import ACTIVE, PostingRequest, PostingSubject
 from shared.platform.blob_store import BlobStore, StateConflictError
 from shared.platform.indexed_table import KEY, IndexedDocuments, inverted_time
 from shared.platform.table_documents import TableDocuments
 from shared.platform.table_store import Insert, Operation, Replace, TableStore, key_part, rows_between
+from shared.workflows.gp_posting.requests import ACTIVE, PostingRequest, PostingSubject
 
 REQUESTS_PARTITION = "requests"
 SPILL_PREFIX = "tables/gp-requests/"

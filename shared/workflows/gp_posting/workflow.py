@@ -31,10 +31,14 @@ from datetime import UTC, date, datetime
 from pydantic import ValidationError
 
 from shared.connectors.dataverse.client import DataverseClient
-from shared.connectors.great_plains.billing import BatchIdStyle, statement_postings
 from shared.connectors.great_plains.documents import DocumentRefusedError, GpDocument, GpMap
-from shared.connectors.great_plains.posting import GpPoster, PostingResult, PostingStatus
-from shared.connectors.great_plains.requests import (
+from shared.errors import ErrorClass, HubError, classify_exception
+from shared.pipeline.delivery import DeadLetter, Decision, Delivery, Redeliveries, RetryLater
+from shared.platform.service_bus import ServiceBus, model_message
+from shared.redaction import redact
+from shared.workflows.gp_posting.billing import BatchIdStyle, statement_postings
+from shared.workflows.gp_posting.poster import GpPoster, PostingResult, PostingStatus
+from shared.workflows.gp_posting.requests import (
     DocumentOutcome,
     PostingRequest,
     PostingRequestMessage,
@@ -43,13 +47,9 @@ from shared.connectors.great_plains.requests import (
     RequestStatus,
     new_request_id,
 )
-from shared.connectors.great_plains.statements import StatementReader, StatementRefusedError
-from shared.connectors.great_plains.statistics import InactiveStatisticsError, statistics_journals
-from shared.connectors.great_plains.unit_statistics import UnitStatisticsSource
-from shared.errors import ErrorClass, HubError, classify_exception
-from shared.pipeline.delivery import DeadLetter, Decision, Delivery, Redeliveries, RetryLater
-from shared.platform.service_bus import ServiceBus, model_message
-from shared.redaction import redact
+from shared.workflows.gp_posting.statements import StatementReader, StatementRefusedError
+from shared.workflows.gp_posting.statistics import InactiveStatisticsError, statistics_journals
+from shared.workflows.gp_posting.unit_statistics import UnitStatisticsSource
 
 log = logging.getLogger(__name__)
 

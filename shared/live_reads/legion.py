@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import Date, Integer, bindparam, func, select
 
-from shared.edw.execution import Amount, BoundStatement, EdwRow
-from shared.edw.parameters import SiteMonth
+from shared.live_reads.execution import Amount, BoundStatement, EdwRow
+from shared.live_reads.parameters import SiteMonth
 from shared.sql.tables import shift_entity, vw_payroll_summary
 
 # DOMAIN.md §1: these pay types carry hours already counted under another pay type.

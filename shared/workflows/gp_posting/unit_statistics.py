@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from shared.connectors.great_plains.statistics import UnitStatistic
 from shared.sql.engines import StoredProcedure, run_procedure
+from shared.workflows.gp_posting.statistics import UnitStatistic
 
 PROCEDURE = StoredProcedure("TP_EDW.dbo.spJoin_GP_STATS_with_GL_ACCOUNTS", ("StartDate", "EndDate"))
 OUTPUT_COLUMNS = (
