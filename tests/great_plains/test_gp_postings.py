@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from azure.servicebus import ServiceBusReceivedMessage, ServiceBusReceiver
+from azure.servicebus import (
+    ServiceBusClient,
+    ServiceBusReceivedMessage,
+    ServiceBusReceiveMode,
+    ServiceBusReceiver,
+)
 
 from localdev.sandbox_gp.company import UNIT_ACCOUNT, seed_accounts
 from shared.composition import Hub, build_hub
 from shared.connectors.great_plains.documents import GpMap
 from shared.connectors.great_plains.smartconnect import envelope, read_reply
 from shared.pipeline.dead_letters import DeadLetters
+from shared.pipeline.watchdog import Watchdog
 from shared.workflows.gp_posting.billing import BillingStatement, statement_postings
 from shared.workflows.gp_posting.requests import PostingRequest, PostingSubject
 from shared.workflows.gp_posting.statistics import statistics_journals
@@ -244,3 +250,29 @@ def test_a_posting_that_cannot_work_as_configured_is_set_aside_at_once_and_posts
     (done,) = drain(gp_hub, servicebus_emulator, idle_seconds=2)
     assert done is not None and done.id == queued.id and done.status == "succeeded" and done.attempts == 2
     without_edw.service_bus.close()
+
+
+def test_the_watchdog_publishes_again_a_posting_whose_message_was_lost(
+    gp_hub: Hub, gp_sandbox: GpSandbox, servicebus_emulator: ServiceBusEmulator
+) -> None:
+    day = billing_day(1, first_site=4600)
+    seed_chart(gp_sandbox, expected(day))
+    write_statements(gp_hub, day)
+    (queued,) = request_all(gp_hub, day)
+    with (
+        ServiceBusClient.from_connection_string(servicebus_emulator.connection_string) as client,
+        client.get_queue_receiver(GP_POSTINGS, receive_mode=ServiceBusReceiveMode.RECEIVE_AND_DELETE) as lost,
+    ):
+        assert [str(m.message_id) for m in lost.receive_messages(10, max_wait_time=3)] == [queued.id]
+
+    later = [datetime.now(UTC)]
+    watchdog = Watchdog(
+        gp_hub.engine, gp_hub.run_queue, gp_hub.loader, lambda: later[0], lambda: gp_hub.gp_postings
+    )
+    assert watchdog.sweep().postings_republished == []  # queued a moment ago: not lost yet
+    later[0] += timedelta(minutes=31)
+    assert watchdog.sweep().postings_republished == [queued.id]
+    (done,) = drain(gp_hub, servicebus_emulator, idle_seconds=2)
+    assert done is not None and done.id == queued.id and done.status == "succeeded"
+    assert gp_documents(gp_sandbox) == as_held(expected(day))
+    assert gp_hub.gp_postings.requests.active_ids() == []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +26,7 @@ from shared.pipeline.handlers import BatchLoads, SyncRequests
 from shared.pipeline.load import LoadBatchMessage
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunRecord, RunStatus
+from shared.pipeline.run_states import RunEvent, move
 from shared.pipeline.target import RecordResult
 from shared.pipeline.watchdog import Watchdog
 from shared.platform.service_bus import OutgoingMessage, ServiceBus
@@ -269,3 +270,31 @@ def test_the_watchdog_republishes_a_lost_request_and_counts_a_loaded_batch_whose
     world.pump(LOAD_QUEUE, loads.handle, 3)
     assert stored(world, queued.id).status is RunStatus.SUCCEEDED
     assert watchdog.sweep().slots_released == []
+
+
+@pytest.mark.slow(10)
+def test_the_watchdog_resumes_a_run_whose_worker_died_mid_extraction(
+    blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator
+) -> None:
+    world = world_with(blob_service, servicebus_emulator, ListSource(rows(days=4)))
+    requests, loads = handlers(world)
+    clock = [world.engine.now()]
+    world.engine.now = lambda: clock[0]  # type: ignore[method-assign]
+    queued = world.run_queue().queue(SyncRequest("site_days"))
+    world.pump(SYNC_REQUESTS, lambda delivery: None, 2)  # its worker took the request and died
+    world.engine.runs.update(queued.id, lambda record: _claimed_by_a_dead_worker(record, clock[0]))
+
+    watchdog = Watchdog(world.engine, world.run_queue(), world.loader, lambda: clock[0], lambda: None)
+    assert watchdog.sweep().republished == []  # its heartbeat is fresh: maybe it is only slow
+    clock[0] += timedelta(minutes=3)
+    assert watchdog.sweep().republished == [queued.id]  # no lease, no heartbeat for 3 minutes
+    settle(world, requests, loads)
+
+    final = stored(world, queued.id)
+    assert final.status is RunStatus.SUCCEEDED and final.attempts == 2
+    assert len(world.table.rows) == 12
+
+
+def _claimed_by_a_dead_worker(record: RunRecord, now: datetime) -> None:
+    move(record, RunEvent.CLAIMED, RunStatus.RUNNING)
+    record.attempts, record.heartbeat_at = 1, now
