@@ -49,7 +49,11 @@ def sweep_gp_postings(timer: func.TimerRequest) -> None:
         log.info("GP sweep skipped: GP posting is not configured (GP_SMARTCONNECT_URL)")
         return
     result = hub().gp_sweep.run()
-    if result.baseline:
+    if result.restarted:
+        log.warning(
+            "GP sweep's delta link had expired; it took a fresh one and queues statements from now on"
+        )
+    elif result.baseline:
         log.info("GP sweep took its first delta link; it queues statements from now on")
     elif result.queued:
         log.warning("GP sweep queued %d statement(s) the flows never handed over", len(result.queued))

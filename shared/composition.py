@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from shared.connectors.catalog import hub_streams
 from shared.connectors.dataverse.auth import DataverseToken
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
+from shared.connectors.dataverse.collation import KeyCollation
 from shared.connectors.dataverse.sink import DataverseSink
 from shared.connectors.great_plains.chart import ChartCache, FiscalPeriods
 from shared.connectors.great_plains.ledger import GpLedger
@@ -314,7 +315,14 @@ def build_hub(settings: Settings) -> Hub:
         hosts=hosts,
         edw=edw,
         engine=engine,
-        loader=BatchLoader(catalog, staging, state, DataverseSink(dataverse), engine.now, runs=patient.runs),
+        loader=BatchLoader(
+            catalog,
+            staging,
+            state,
+            DataverseSink(dataverse, key_collation=KeyCollation(settings.dataverse_collation)),
+            engine.now,
+            runs=patient.runs,
+        ),
         dataverse=dataverse,
         gp_databases=gp_databases,
         for_api=_platform_clients(settings, credential, FOR_API_CALLERS),

@@ -204,6 +204,8 @@ class Settings(BaseSettings):
     entra_authority_host: AnyHttpUrl = Field(
         AnyHttpUrl("https://login.microsoftonline.com"), alias="ENTRA_AUTHORITY_HOST"
     )
+    # The environment's text collation, fixed by its base language: CI_AI for English (US).
+    dataverse_collation: Literal["CI_AI", "CI_AS"] = Field("CI_AI", alias="DATAVERSE_COLLATION")
 
     edw_sql_url: str | None = Field(None, alias="EDW_SQL_URL", pattern=r"^(mssql\+pymssql|sqlite)://")
     sql_query_timeout_seconds: int = Field(300, alias="SQL_QUERY_TIMEOUT_SECONDS", ge=1, le=3600)

@@ -184,3 +184,14 @@ def test_state_tables_are_named_from_one_prefix(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("STATE_TABLE_PREFIX", "hub-state")
     with pytest.raises(SettingsError, match="STATE_TABLE_PREFIX"):
         load_settings(None)
+
+
+def test_the_dataverse_collation_defaults_to_english_us_and_names_a_wrong_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(write_local(tmp_path, LOCAL)).dataverse_collation == "CI_AI"
+    monkeypatch.setenv("DATAVERSE_COLLATION", "CI_AS")
+    assert load_settings(write_local(tmp_path, LOCAL)).dataverse_collation == "CI_AS"
+    monkeypatch.setenv("DATAVERSE_COLLATION", "BIN2")
+    with pytest.raises(SettingsError, match="DATAVERSE_COLLATION"):
+        load_settings(write_local(tmp_path, LOCAL))

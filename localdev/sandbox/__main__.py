@@ -15,8 +15,10 @@ import uvicorn
 
 from localdev.local_ca import server_certificate
 from localdev.sandbox.app import SandboxConfig, build_sandbox
+from localdev.sandbox.dataverse.collation import DEFAULT_COLLATION, Collation
 from localdev.sandbox.dataverse.protection import DOCUMENTED_WINDOW_SECONDS, ThrottleSettings
 from localdev.sandbox.dataverse.schema import DEFAULT_TABLES, SchemaError
+from localdev.sandbox.dataverse.webapi import DEFAULT_CHANGE_TRACKING_SECONDS
 from localdev.sandbox.directory import DEFAULT_DIRECTORY, DirectoryError
 from localdev.sandbox.identity import DEFAULT_TOKEN_LIFETIME_SECONDS
 
@@ -41,6 +43,18 @@ def main(argv: list[str] | None = None) -> int:
         "--throttle-window", type=float, default=DOCUMENTED_WINDOW_SECONDS, help="window seconds"
     )
     parser.add_argument("--throttle-retry-after", type=int, help="Retry-After seconds on a 429")
+    parser.add_argument(
+        "--collation",
+        choices=[collation.value for collation in Collation],
+        default=DEFAULT_COLLATION.value,
+        help="key and filter comparison (default CI_AI, English (US))",
+    )
+    parser.add_argument(
+        "--change-tracking-days",
+        type=float,
+        default=DEFAULT_CHANGE_TRACKING_SECONDS / 86400,
+        help="how long a delta token stays usable (default 7, Dataverse's ExpireChangeTrackingInDays)",
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (info shows every request)")
     args = parser.parse_args(argv)
     try:
@@ -61,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             tables=args.tables,
             token_lifetime_seconds=args.token_lifetime,
             throttle=throttle,
+            collation=Collation(args.collation),
+            change_tracking_seconds=args.change_tracking_days * 86400,
         )
         sandbox = build_sandbox(config)
     except (DirectoryError, SchemaError, ValueError) as error:

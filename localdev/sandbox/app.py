@@ -13,11 +13,12 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
+from localdev.sandbox.dataverse.collation import DEFAULT_COLLATION, Collation
 from localdev.sandbox.dataverse.environment import DataverseEnvironment
 from localdev.sandbox.dataverse.protection import ServiceProtection, ThrottleSettings
 from localdev.sandbox.dataverse.schema import DEFAULT_TABLES, load_schema
 from localdev.sandbox.dataverse.store import RowStore
-from localdev.sandbox.dataverse.webapi import WebApi
+from localdev.sandbox.dataverse.webapi import DEFAULT_CHANGE_TRACKING_SECONDS, WebApi
 from localdev.sandbox.directory import DEFAULT_DIRECTORY, Resource, load_directory
 from localdev.sandbox.identity import DEFAULT_TOKEN_LIFETIME_SECONDS, IdentityProvider
 from localdev.sandbox.signing_key import SigningKey
@@ -34,6 +35,8 @@ class SandboxConfig:
     tables: Path = DEFAULT_TABLES
     token_lifetime_seconds: int = DEFAULT_TOKEN_LIFETIME_SECONDS
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
+    collation: Collation = DEFAULT_COLLATION
+    change_tracking_seconds: float = DEFAULT_CHANGE_TRACKING_SECONDS
 
     @property
     def base_url(self) -> str:
@@ -58,7 +61,10 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
     identity = IdentityProvider(
         config.base_url, directory, SigningKey.load_or_create(config.data), config.token_lifetime_seconds
     )
-    api = WebApi(load_schema(config.tables), RowStore(config.data / DATABASE), org_url)
+    store = RowStore(config.data / DATABASE, config.collation)
+    api = WebApi(
+        load_schema(config.tables), store, org_url, change_tracking_seconds=config.change_tracking_seconds
+    )
     protection = ServiceProtection()
     protection.configure(config.throttle)
     environment = DataverseEnvironment(api, identity, org_url, protection)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import orjson
@@ -11,7 +12,7 @@ from shared.api.http import ApiRequest
 from shared.api.wiring import ApiSettings, build_api
 from shared.composition import Hub
 from shared.workflows.gp_posting.requests import PostingSubject
-from shared.workflows.gp_posting.sweep import SEND_ALL, SEND_TO_GP, sweep_request_id
+from shared.workflows.gp_posting.sweep import SEND_ALL, SEND_TO_GP, STATE_PATH, sweep_request_id
 from tests.api.api_world import SERVED
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
@@ -104,3 +105,29 @@ def test_the_sweep_queues_only_statements_marked_for_gp_that_the_hub_never_saw(g
     result = gp_hub.gp_sweep.run()
     assert result.queued == [sweep_request_id(marked.statement_id, "11111111-0000-0000-0000-000000000001")]
     assert gp_hub.gp_sweep.run().queued == []
+
+
+def test_an_expired_delta_link_makes_the_sweep_start_over_and_say_so(
+    gp_hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert gp_hub.gp_sweep.run().baseline
+    saved = gp_hub.state.read_json(STATE_PATH)
+    assert saved is not None
+    # Dataverse keeps changes 7 days by default: a link issued in 2001 is long past it.
+    link = re.sub(r"(\$deltatoken=\d+)[^&]*", r"\1%2101%2F01%2F2001%2000%3A00%3A00", saved.value["deltaLink"])
+    gp_hub.state.write_json(STATE_PATH, {"deltaLink": link}, saved.etag)
+    marked = billing_day(1, first_site=8100)[0]
+    gp_hub.dataverse.upsert(
+        "bs_emailgenerationprocesses",
+        {"bs_emailgenerationprocessid": "22222222-0000-0000-0000-000000000001"},
+        {"bs_sendaction": SEND_TO_GP, "_bs_billingstatementfk_value": marked.statement_id},
+    )
+
+    restarted = gp_hub.gp_sweep.run()
+
+    assert (restarted.restarted, restarted.baseline, restarted.queued) == (True, True, [])
+    assert "starting over from a fresh baseline" in caplog.text
+    fresh = gp_hub.state.read_json(STATE_PATH)
+    assert fresh is not None and fresh.value["deltaLink"] != link
+    following = gp_hub.gp_sweep.run()
+    assert (following.restarted, following.baseline, following.queued) == (False, False, [])

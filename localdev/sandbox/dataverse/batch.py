@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -91,8 +91,10 @@ def _head(block: bytes) -> tuple[dict[str, str], bytes]:
 class Batch:
     """Parses and runs one ``$batch`` against a Web API."""
 
-    def __init__(self, api: WebApi) -> None:
+    def __init__(self, api: WebApi, refuse_operation: Callable[[], ApiReply | None] = lambda: None) -> None:
         self.api = api
+        # A test control: an answer to give one operation instead of running it (a 429 inside the batch).
+        self._refuse_operation = refuse_operation
 
     def run(self, content_type: str, body: bytes, prefer_header: str) -> tuple[ApiReply, int]:
         """The batch answer and how many requests it carried (what a service-protection counter sees)."""
@@ -115,7 +117,7 @@ class Batch:
             if isinstance(item, _ChangeSet):
                 chunk, failed = self._run_change_set(item)
             else:
-                reply = self.api.handle(item.request)
+                reply = self._refuse_operation() or self.api.handle(item.request)
                 chunk, failed = _http_part(reply, None), (reply.status if reply.status >= 400 else None)
             chunks.append(b"--" + boundary.encode() + b"\r\n" + chunk)
             if failed is not None and not continue_on_error:

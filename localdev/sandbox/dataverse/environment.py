@@ -11,8 +11,22 @@ Test controls live outside ``/api/data`` and need no token:
 ``POST /sandbox/throttle`` (``{"limit", "window_seconds", "retry_after",
 "fraction", "seed"}``), ``POST /sandbox/outage`` (``{"seconds": 120}`` down for
 two minutes, ``{"seconds": null}`` down until switched back, ``{"seconds": 0}``
-back up), ``GET /sandbox/stats`` and ``POST /sandbox/reset`` (forgets every
-row, tombstone, counter, throttle setting and outage).
+back up), ``POST /sandbox/faults`` (``{"fault", "count", "fraction", "seed"}``,
+plus ``"seconds"`` for ``late_answer``; ``GET`` shows what is armed),
+``POST /sandbox/settings`` (``{"collation": "CI_AI"|"CI_AS",
+"change_tracking_seconds"}``; also start options ``--collation`` and
+``--change-tracking-days``), ``GET /sandbox/stats`` and ``POST /sandbox/reset``
+(forgets every row, tombstone, counter, throttle setting, fault and outage, and
+puts the settings back to those the sandbox started with).
+
+The faults, each for the next ``count`` requests or a seeded ``fraction``:
+``html_500`` (500 with an HTML page, as a gateway sends), ``unavailable_503``
+(503 with ``Retry-After: 1``), ``too_large_413`` (413, the body refused unread),
+``late_answer`` (the answer is held ``seconds`` so the client's read time-out
+passes first; the request is still carried out), ``batch_operation_429`` (one
+operation inside a ``$batch`` is answered 429 with service protection's code
+while the rest run) and ``expired_token_401`` (the token is refused as expired,
+as when it lapses mid-run).
 
 During an outage every Web API request is answered 503 with an OData error
 body and no ``Retry-After``, before its token is looked at, as Dataverse's
@@ -23,14 +37,17 @@ Entra ID is another service.
 
 from __future__ import annotations
 
+import asyncio
+
 import jwt
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from localdev.outage import OutageSwitch
+from localdev.outage import FaultSetting, FaultSwitches, OutageSwitch
 from localdev.sandbox.dataverse.batch import Batch
+from localdev.sandbox.dataverse.collation import Collation
 from localdev.sandbox.dataverse.errors import ODataError, unavailable
 from localdev.sandbox.dataverse.protection import (
     RequestStats,
@@ -42,6 +59,18 @@ from localdev.sandbox.dataverse.webapi import API_PATH, ApiReply, ApiRequest, We
 from localdev.sandbox.identity import IdentityProvider
 
 _METHODS = ["GET", "POST", "PATCH", "DELETE", "PUT"]
+HTML_500 = "html_500"
+UNAVAILABLE = "unavailable_503"
+TOO_LARGE = "too_large_413"
+LATE = "late_answer"
+BATCH_OPERATION_429 = "batch_operation_429"
+LAPSED_SIGN_IN = "expired_token_401"
+FAULTS = frozenset({HTML_500, UNAVAILABLE, TOO_LARGE, LATE, BATCH_OPERATION_429, LAPSED_SIGN_IN})
+# What a gateway in front of the Web API sends when the service behind it fails: not OData JSON.
+_HTML_500_BODY = (
+    b"<!DOCTYPE html><html><head><title>500 - Internal server error.</title></head>"
+    b"<body><h2>500 - Internal server error.</h2></body></html>"
+)
 
 
 class DataverseEnvironment:
@@ -56,13 +85,19 @@ class DataverseEnvironment:
         self.protection = protection
         self.stats = RequestStats()
         self.outage = OutageSwitch()
-        self._batch = Batch(api)
+        self.faults = FaultSwitches(FAULTS)
+        self.late_seconds = 0.0
+        self._collation = api.store.collation
+        self._change_tracking_seconds = api.change_tracking_seconds
+        self._batch = Batch(api, self._operation_throttled)
 
     def routes(self) -> list[Route]:
         return [
             Route(API_PATH + "{target:path}", self._web_api, methods=_METHODS),
             Route("/sandbox/throttle", self._throttle, methods=["POST"]),
             Route("/sandbox/outage", self._outage, methods=["POST"]),
+            Route("/sandbox/faults", self._faults, methods=["POST", "GET"]),
+            Route("/sandbox/settings", self._settings, methods=["POST"]),
             Route("/sandbox/stats", self._stats, methods=["GET"]),
             Route("/sandbox/reset", self._reset, methods=["POST"]),
         ]
@@ -77,6 +112,8 @@ class DataverseEnvironment:
         batch_requests: int | None = None
         if self.outage.down:
             reply = error_reply(unavailable())
+        elif (broken := self._broken()) is not None:
+            reply = broken
         elif (refusal := self._refusal(request.headers.get("authorization"))) is not None:
             reply = refusal
         else:
@@ -94,12 +131,37 @@ class DataverseEnvironment:
                     headers = {name.lower(): value for name, value in request.headers.items()}
                     headers["prefer"] = ", ".join(request.headers.getlist("prefer"))
                     reply = self.api.handle(ApiRequest(request.method, target, headers, body))
+        if self.faults.strikes(LATE):
+            await asyncio.sleep(self.late_seconds)
         self.stats.record(request.method, reply.status, batch_requests)
         return Response(reply.body, status_code=reply.status, headers=reply.headers)
 
+    def _broken(self) -> ApiReply | None:
+        """A failure switched on with ``/sandbox/faults`` that answers before the token is looked at."""
+        if self.faults.strikes(HTML_500):
+            return ApiReply(500, {"Content-Type": "text/html"}, _HTML_500_BODY)
+        if self.faults.strikes(UNAVAILABLE):
+            reply = error_reply(unavailable())
+            reply.headers["Retry-After"] = "1"
+            return reply
+        if self.faults.strikes(TOO_LARGE):
+            # The Web API refuses a request body over its limit before reading it (HTTP 413).
+            return error_reply(ODataError(413, "", "The request is larger than the service accepts."))
+        return None
+
+    def _operation_throttled(self) -> ApiReply | None:
+        """One operation inside a ``$batch`` refused by service protection, the others served."""
+        if not self.faults.strikes(BATCH_OPERATION_429):
+            return None
+        reply = error_reply(ThrottledError(ThrottleSettings(), 1))
+        reply.headers["Retry-After"] = "1"
+        return reply
+
     def _refusal(self, authorization: str | None) -> ApiReply | None:
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if self.faults.strikes(LAPSED_SIGN_IN):
+            reason = f"The bearer token is not valid for {self.org_url}: Signature has expired."
+        elif scheme.lower() != "bearer" or not token.strip():
             reason = "The request has no bearer token."
         else:
             try:
@@ -134,6 +196,43 @@ class DataverseEnvironment:
         self.outage.begin(seconds)
         return JSONResponse({"down": self.outage.down, "remainingSeconds": self.outage.remaining()})
 
+    async def _faults(self, request: Request) -> Response:
+        """``{"fault": "html_500", "count": 2}`` or ``{"fault": ..., "fraction": 0.1, "seed": 7}``."""
+        if request.method == "GET":
+            return JSONResponse(self.faults.as_json())
+        try:
+            document = orjson.loads(await request.body() or b"{}")
+            if not isinstance(document, dict):
+                raise TypeError("the body must be a JSON object")
+            self.faults.configure(str(document.get("fault")), FaultSetting.from_json(document))
+            if "seconds" in document:
+                self.late_seconds = float(document["seconds"])
+        except (orjson.JSONDecodeError, TypeError, ValueError) as error:
+            return JSONResponse({"error": f"fault not usable: {error}"}, status_code=400)
+        return JSONResponse(self.faults.as_json())
+
+    async def _settings(self, request: Request) -> Response:
+        """``{"collation": "CI_AS", "change_tracking_seconds": 60}``: the environment's own settings."""
+        try:
+            document = orjson.loads(await request.body() or b"{}")
+            if not isinstance(document, dict):
+                raise TypeError("the body must be a JSON object")
+            if "collation" in document:
+                self.api.store.set_collation(Collation(document["collation"]))
+            if "change_tracking_seconds" in document:
+                seconds = document["change_tracking_seconds"]
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+                    raise ValueError("change_tracking_seconds must be a positive number")
+                self.api.change_tracking_seconds = float(seconds)
+        except (orjson.JSONDecodeError, TypeError, ValueError) as error:
+            return JSONResponse({"error": f"settings not usable: {error}"}, status_code=400)
+        return JSONResponse(
+            {
+                "collation": self.api.store.collation,
+                "change_tracking_seconds": self.api.change_tracking_seconds,
+            }
+        )
+
     async def _stats(self, request: Request) -> Response:
         return JSONResponse(self.stats.as_json())
 
@@ -142,4 +241,8 @@ class DataverseEnvironment:
         self.stats.reset()
         self.protection.configure(ThrottleSettings())
         self.outage.end()
+        self.faults.clear()
+        self.late_seconds = 0.0
+        self.api.store.set_collation(self._collation)
+        self.api.change_tracking_seconds = self._change_tracking_seconds
         return Response(status_code=204)

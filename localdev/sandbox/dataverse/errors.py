@@ -94,3 +94,16 @@ def not_implemented(what: str) -> ODataError:
 def unavailable() -> ODataError:
     """The environment is down (maintenance, a failover): Dataverse's front door sends no code or hint."""
     return ODataError(503, "", "The service is unavailable.")
+
+
+def expired_version_stamp() -> ODataError:
+    """A delta token past ``ExpireChangeTrackingInDays``: Dataverse's ``ExpiredVersionStamp`` (-2147204270).
+
+    The code and message are those Dataverse gives RetrieveEntityChanges and
+    RetrieveMetadataChanges ("Use change tracking to synchronize data with external
+    systems", "Cache schema data"); the 400 status for the Web API's delta link is
+    the sandbox's reading: confirm on a real environment before go-live.
+    """
+    return ODataError(
+        400, "0x80044352", "Version stamp associated with the client has expired. Please perform a full sync."
+    )

@@ -62,9 +62,10 @@ def delta_token(version: int, at: datetime) -> str:
     return f"{version}!{at.astimezone(UTC).strftime('%m/%d/%Y %H:%M:%S')}"
 
 
-def read_delta_token(token: str) -> int:
-    """The row version a delta token continues from."""
+def read_delta_token(token: str) -> tuple[int, datetime]:
+    """The row version a delta token continues from, and when it was issued (UTC)."""
     match = _DELTA.fullmatch(token)
     if match is None:
         raise bad_request("The $deltatoken is not valid: use @odata.deltaLink exactly as it was returned.")
-    return int(match.group(1))
+    issued = datetime.strptime(match.group(2), "%m/%d/%Y %H:%M:%S").replace(tzinfo=UTC)
+    return int(match.group(1)), issued

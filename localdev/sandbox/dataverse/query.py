@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from functools import cmp_to_key
 from typing import Any
 
+from localdev.sandbox.dataverse.collation import Collation
 from localdev.sandbox.dataverse.errors import bad_request, not_implemented
 from localdev.sandbox.dataverse.odata_syntax import Literal, Token, split_names, tokenize
 from localdev.sandbox.dataverse.store import StoredRow
@@ -52,14 +53,14 @@ def _edm_type(value: Any) -> str:
     return "Edm.String"
 
 
-def _comparable(left: Any, right: Any, operator: str) -> tuple[Any, Any]:
+def _comparable(left: Any, right: Any, operator: str, collation: Collation) -> tuple[Any, Any]:
     """Both sides brought to one type, or 400 the way Dataverse refuses mixed types."""
     if isinstance(left, str) and isinstance(right, datetime | date):
         left = _parse_temporal(left, type(right), operator, right)
     if isinstance(right, str) and isinstance(left, datetime | date):
         right = _parse_temporal(right, type(left), operator, left)
     if isinstance(left, str) and isinstance(right, str):
-        return left.casefold(), right.casefold()
+        return collation.fold(left), collation.fold(right)
     numbers = (int, float)
     if isinstance(left, bool) or isinstance(right, bool):
         if isinstance(left, bool) and isinstance(right, bool):
@@ -86,14 +87,14 @@ def _parse_temporal(text: str, kind: type, operator: str, other: Any) -> date | 
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def compare(operator: str, left: Any, right: Any) -> bool:
+def compare(operator: str, left: Any, right: Any, collation: Collation) -> bool:
     if left is None or right is None:
         if operator == "eq":
             return left is None and right is None
         if operator == "ne":
             return not (left is None and right is None)
         return False
-    a, b = _comparable(left, right, operator)
+    a, b = _comparable(left, right, operator, collation)
     if operator == "eq":
         return bool(a == b)
     if operator == "ne":
@@ -110,8 +111,9 @@ def compare(operator: str, left: Any, right: Any) -> bool:
 class _FilterParser:
     """Recursive descent: or-expression > and-expression > not > comparison or (expression)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, collation: Collation) -> None:
         self.text = text
+        self.collation = collation
         self.tokens = tokenize(text)
         self.position = 0
 
@@ -186,7 +188,8 @@ class _FilterParser:
             raise bad_request(f"Expected a comparison operator but found '{operator.text}' in '{self.text}'.")
         right = self._operand()
         op = operator.text
-        return lambda row: compare(op, left(row), right(row))
+        collation = self.collation
+        return lambda row: compare(op, left(row), right(row), collation)
 
     def _function(self) -> Predicate:
         name = self._take().text
@@ -201,7 +204,7 @@ class _FilterParser:
             text, piece = subject(row), part(row)
             if not isinstance(text, str) or not isinstance(piece, str):
                 return False
-            return test(text.casefold(), piece.casefold())
+            return test(self.collation.fold(text), self.collation.fold(piece))
 
         return apply
 
@@ -221,9 +224,9 @@ class _FilterParser:
         raise bad_request(f"Expected a column or a value but found '{token.text}' in $filter '{self.text}'.")
 
 
-def parse_filter(text: str) -> Predicate:
+def parse_filter(text: str, collation: Collation) -> Predicate:
     """A predicate over rows for a ``$filter`` expression; 400 (or 501 for what is not implemented)."""
-    return _FilterParser(text).parse()
+    return _FilterParser(text, collation).parse()
 
 
 def parse_orderby(text: str) -> list[tuple[str, bool]]:
@@ -238,22 +241,23 @@ def parse_orderby(text: str) -> list[tuple[str, bool]]:
     return order
 
 
-def _sort_value(value: Any) -> tuple[int, Any]:
+def _sort_value(value: Any, collation: Collation) -> tuple[int, Any]:
     if value is None:
         return (0, 0)
     if isinstance(value, bool):
         return (1, int(value))
     if isinstance(value, int | float):
         return (2, value)
-    return (3, str(value).casefold())
+    return (3, collation.fold(str(value)))
 
 
-def sort_rows(rows: list[StoredRow], order: list[tuple[str, bool]]) -> None:
+def sort_rows(rows: list[StoredRow], order: list[tuple[str, bool]], collation: Collation) -> None:
     """Sort in place by ``order``, then by primary id so pages are stable."""
 
     def by_order(a: StoredRow, b: StoredRow) -> int:
         for column, descending in order:
-            left, right = _sort_value(a.data.get(column)), _sort_value(b.data.get(column))
+            left = _sort_value(a.data.get(column), collation)
+            right = _sort_value(b.data.get(column), collation)
             if left != right:
                 result = -1 if left < right else 1
                 return -result if descending else result

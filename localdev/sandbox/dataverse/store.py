@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from localdev.sandbox.dataverse.collation import DEFAULT_COLLATION, Collation
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
     entity TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, data BLOB NOT NULL,
@@ -42,12 +44,12 @@ class DuplicateKeyError(Exception):
     """Another row already holds these alternate key values."""
 
 
-def key_fingerprint(values: tuple[Any, ...]) -> str:
-    """One index entry for a row's key values: case-insensitive for text, as Dataverse's collation is."""
+def key_fingerprint(values: tuple[Any, ...], collation: Collation) -> str:
+    """One index entry for a row's key values: text folded by the environment's collation."""
     normal: list[Any] = []
     for value in values:
         if isinstance(value, str):
-            normal.append(value.casefold())
+            normal.append(collation.fold(value))
         elif isinstance(value, float) and value.is_integer():
             normal.append(int(value))
         elif isinstance(value, date | datetime):
@@ -67,8 +69,9 @@ class StoredRow:
 class RowStore:
     """Rows of every table, by entity set name and primary id."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, collation: Collation = DEFAULT_COLLATION) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.collation = collation
         # One thread (the server's event loop) uses the connection; the flag lets tests open it elsewhere.
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -98,6 +101,14 @@ class RowStore:
         self._depth -= 1
         self._db.execute("COMMIT" if self._depth == 0 else f"RELEASE {savepoint}")
 
+    def set_collation(self, collation: Collation) -> None:
+        """Compare keys by ``collation`` from now on; refused once rows are stored, as Dataverse refuses."""
+        if collation is self.collation:
+            return
+        if self._db.execute("SELECT 1 FROM rows LIMIT 1").fetchone() is not None:
+            raise ValueError("the collation cannot change once the environment holds rows; reset it first")
+        self.collation = collation
+
     def next_version(self) -> int:
         (value,) = self._db.execute(
             "UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value"
@@ -119,7 +130,7 @@ class RowStore:
             "SELECT r.id, r.version, r.data FROM row_keys k "
             "JOIN rows r ON r.entity = k.entity AND r.id = k.id "
             "WHERE k.entity = ? AND k.key_name = ? AND k.key_value = ?",
-            (entity, key_name, key_fingerprint(values)),
+            (entity, key_name, key_fingerprint(values, self.collation)),
         ).fetchone()
         return _row(found) if found else None
 
@@ -144,7 +155,7 @@ class RowStore:
             try:
                 self._db.execute(
                     "INSERT INTO row_keys (entity, key_name, key_value, id) VALUES (?, ?, ?, ?)",
-                    (entity, key_name, key_fingerprint(values), row_id),
+                    (entity, key_name, key_fingerprint(values, self.collation), row_id),
                 )
             except sqlite3.IntegrityError:
                 raise DuplicateKeyError(key_name) from None

@@ -23,7 +23,9 @@ Each behaviour follows a Microsoft page, named where it is implemented:
   on the last page, ``@odata.deltaLink``; calling it returns rows changed since
   and ``$deletedEntity`` entries, changed rows first. ``$filter``, ``$orderby``,
   ``$expand`` and ``$top`` are refused with change tracking, with Microsoft's
-  message. A table without Track changes ignores the preference.
+  message. A table without Track changes ignores the preference. A delta
+  token older than the environment keeps changes (``ExpireChangeTrackingInDays``,
+  7 days by default) is refused with ``ExpiredVersionStamp``.
 
 Every row carries ``@odata.etag`` = ``W/"<row version>"``; a single-row answer
 also has an ``ETag`` header. Lookups are written with
@@ -70,6 +72,9 @@ _KNOWN_OPTIONS = frozenset({"$select", "$filter", "$orderby", "$top", "$count", 
 _NOT_IMPLEMENTED_OPTIONS = frozenset({"$expand", "$apply", "$search", "$compute", "$format"})
 _NOT_WITH_TRACKING = ("$filter", "$orderby", "$expand", "$top")
 _BIND = "@odata.bind"
+# Organization.ExpireChangeTrackingInDays, 7 by default ("Use change tracking to synchronize data
+# with external systems", learn.microsoft.com/power-apps/developer/data-platform/use-change-tracking-synchronize-data-external-systems).
+DEFAULT_CHANGE_TRACKING_SECONDS = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -135,9 +140,15 @@ class WebApi:
     """The Web API of one sandbox environment, over its tables and row store."""
 
     def __init__(
-        self, schema: Schema, store: RowStore, org_url: str, clock: Callable[[], float] = time.time
+        self,
+        schema: Schema,
+        store: RowStore,
+        org_url: str,
+        clock: Callable[[], float] = time.time,
+        change_tracking_seconds: float = DEFAULT_CHANGE_TRACKING_SECONDS,
     ) -> None:
         self.schema = schema
+        self.change_tracking_seconds = change_tracking_seconds
         self.store = store
         self.root = org_url.rstrip("/") + API_PATH
         self._clock = clock
@@ -276,10 +287,10 @@ class WebApi:
             return self._changes(target, select, page_size or MAX_PAGE_SIZE, applied)
         rows = self.store.rows(target.table.entity_set)
         if "$filter" in options:
-            keep = parse_filter(options["$filter"])
+            keep = parse_filter(options["$filter"], self.store.collation)
             rows = [row for row in rows if keep(row.data)]
         order = parse_orderby(options["$orderby"]) if "$orderby" in options else []
-        sort_rows(rows, order)
+        sort_rows(rows, order, self.store.collation)
         body: dict[str, Any] = {"@odata.context": self._context(target.table, select)}
         if options.get("$count", "").lower() == "true":
             body["@odata.count"] = min(len(rows), MAX_PAGE_SIZE)
@@ -307,9 +318,16 @@ class WebApi:
             body["@odata.nextLink"] = self._next_link(target, skip_token(following, tracking=False))
         return self._collection(body, applied)
 
+    def _since(self, token: str) -> int:
+        """The version a delta token continues from, unless it is older than change tracking keeps."""
+        version, issued = read_delta_token(token)
+        if self._clock() - issued.timestamp() > self.change_tracking_seconds:
+            raise errors.expired_version_stamp()
+        return version
+
     def _changes(self, target: _Target, select: list[str] | None, size: int, applied: list[str]) -> ApiReply:
         options, table = target.options, target.table
-        since = read_delta_token(options["$deltatoken"]) if "$deltatoken" in options else None
+        since = self._since(options["$deltatoken"]) if "$deltatoken" in options else None
         cursor = read_skip_token(options["$skiptoken"]) if "$skiptoken" in options else PageCursor(1)
         upto = cursor.snapshot_version or self.store.current_version()
         if since is None:

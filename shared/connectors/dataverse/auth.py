@@ -6,7 +6,9 @@ MSAL keeps the token in its cache and only asks Entra ID again when it is about
 to expire, so calling this for every HTTP attempt costs nothing and means a
 refreshed token is the one sent. The secret comes from the hub's SecretStore
 through a callable, so a rotated secret is picked up when Entra refuses the old
-one; it is never logged nor put in an error.
+one; it is never logged nor put in an error. A token Dataverse refuses (401:
+revoked, or lapsed mid-run while MSAL still thought it good) is dropped with
+``renew`` so the next call signs in again.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import msal
 import requests
@@ -42,6 +44,15 @@ class _TrustingSession(requests.Session):
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["verify"] = self.verify
         return super().request(*args, **kwargs)
+
+
+@runtime_checkable
+class RenewableToken(Protocol):
+    """A token source whose cached token can be thrown away, so the next call asks Entra ID again."""
+
+    def __call__(self) -> str: ...
+
+    def renew(self) -> None: ...
 
 
 class DataverseToken:
@@ -78,6 +89,11 @@ class DataverseToken:
         if isinstance(token, str) and token:
             return token
         raise self._refusal(result)
+
+    def renew(self) -> None:
+        """Forget the cached token (MSAL's cache lives in its application): the next call signs in."""
+        with self._lock:
+            self._app = None
 
     def _application(self) -> msal.ConfidentialClientApplication:
         with self._lock:

@@ -8,6 +8,7 @@ come back as typed ``HubError``s built from Dataverse's error body.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,6 +19,7 @@ from uuid import UUID
 import httpx
 import orjson
 
+from shared.connectors.dataverse.auth import RenewableToken
 from shared.connectors.dataverse.batch import (
     BatchFormatError,
     BatchOperation,
@@ -33,6 +35,8 @@ from shared.http.backoff import parse_retry_after
 from shared.http.client import ResilientClient
 
 API_PATH = "api/data/v9.2/"
+log = logging.getLogger(__name__)
+
 MAX_PAGE_SIZE = 5000
 ODATA_HEADERS = {"OData-Version": "4.0", "OData-MaxVersion": "4.0", "Accept": "application/json"}
 _JSON = "application/json; charset=utf-8"
@@ -157,13 +161,12 @@ class DataverseClient:
         operation = self.upsert_operation(
             entity_set, key, body, if_match=if_match, if_none_match=if_none_match
         )
-        response = self._http.send(
+        response = self._send(
             "PATCH",
             operation.url,
             headers={**ODATA_HEADERS, **operation.headers, "Content-Type": _JSON},
             content=operation.body,
             idempotent=if_match is None and not if_none_match,
-            auth=self._auth,
         )
         self._raise_for(response, operation="upsert", entity=entity_set, create_only=if_none_match)
         entity_id: str | None = response.headers.get("OData-EntityId")
@@ -172,7 +175,7 @@ class DataverseClient:
     def delete(self, entity_set: str, key: Mapping[str, Any]) -> None:
         """DELETE one row by alternate key; ``NotFoundError`` when it is not there."""
         operation = self.delete_operation(entity_set, key)
-        response = self._http.send("DELETE", operation.url, headers=ODATA_HEADERS, auth=self._auth)
+        response = self._send("DELETE", operation.url, headers=ODATA_HEADERS)
         self._raise_for(response, operation="delete", entity=entity_set)
 
     def upsert_operation(
@@ -206,13 +209,12 @@ class DataverseClient:
         sent again after its answer was lost.
         """
         content_type, body = build_batch(operations)
-        response = self._http.send(
+        response = self._send(
             "POST",
             "$batch",
             headers={**ODATA_HEADERS, "Content-Type": content_type, "Prefer": "odata.continue-on-error"},
             content=body,
             idempotent=idempotent,
-            auth=self._auth,
         )
         answer_type = response.headers.get("Content-Type")
         if not is_multipart(answer_type):
@@ -234,10 +236,35 @@ class DataverseClient:
     def _get_json(
         self, url: str, headers: Mapping[str, str], *, operation: str, entity: str
     ) -> dict[str, Any]:
-        response = self._http.send("GET", url, headers=headers, auth=self._auth)
+        response = self._send("GET", url, headers=headers)
         self._raise_for(response, operation=operation, entity=entity)
         page: dict[str, Any] = response.json()
         return page
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        content: bytes | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """One call through the resilient client; a 401 renews the token and goes once more.
+
+        Dataverse answers 401 before it acts on a request, so sending it again is
+        safe whatever the method; a second 401 is the answer (an auth failure).
+        """
+        response = self._http.send(
+            method, url, headers=headers, content=content, idempotent=idempotent, auth=self._auth
+        )
+        if response.status_code != 401 or not isinstance(self._token, RenewableToken):
+            return response
+        log.warning("Dataverse refused the hub's token (HTTP 401); signing in again and retrying once")
+        self._token.renew()
+        return self._http.send(
+            method, url, headers=headers, content=content, idempotent=idempotent, auth=self._auth
+        )
 
     def _raise_for(
         self, response: httpx.Response, *, operation: str, entity: str | None, create_only: bool = False

@@ -39,6 +39,14 @@ VALIDATION_CODES = frozenset({"0x80044331"})
 # "Could not find a property named ..." / "Resource not found for the segment ...": the
 # request names a table or column this environment does not have, so every record would fail.
 SCHEMA_CODES = frozenset({"0x80060888"})
+# ExpiredVersionStamp: a delta link older than the environment keeps changes
+# (ExpireChangeTrackingInDays, 7 by default; "Use change tracking to synchronize data with
+# external systems", learn.microsoft.com/power-apps/developer/data-platform/use-change-tracking-synchronize-data-external-systems).
+EXPIRED_VERSION_STAMP = "0x80044352"
+
+
+class DeltaLinkExpiredError(HubError):
+    """Dataverse no longer keeps the changes since this delta link: the reader must start a full sync."""
 
 
 def classify_dataverse(status: int, error_code: str | None = None) -> ErrorClass:
@@ -94,6 +102,8 @@ def dataverse_error(
         message += f" [{error.code}]"
     if status == 429 or error.code.lower() in THROTTLE_CODES:
         return ThrottledError(message, context=context, retry_after=retry_after)
+    if error.code.lower() == EXPIRED_VERSION_STAMP:
+        return DeltaLinkExpiredError(message, context=context)
     if status == 404:
         return NotFoundError(message, context=context)
     if status == 412:

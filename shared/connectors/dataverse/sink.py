@@ -32,6 +32,7 @@ from typing import Any
 from shared import deadline
 from shared.connectors.dataverse.batch import MAX_OPERATIONS, BatchOperation, BatchPartResponse
 from shared.connectors.dataverse.client import DataverseClient
+from shared.connectors.dataverse.collation import KeyCollation
 from shared.connectors.dataverse.keys import UnusableKeyError, entity_path, key_filter, key_of
 from shared.connectors.dataverse.odata_errors import classify_dataverse, dataverse_error, parse_odata_error
 from shared.errors import ERROR_ACTIONS, ErrorClass, HubError, ThrottledError
@@ -98,12 +99,6 @@ class _Write:
     kept: tuple[str, ...] = ()
 
 
-def _match_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    # Dataverse compares key text case-insensitively (its default collation),
-    # so 'ab12' and 'AB12' address the same row.
-    return tuple(value.casefold() if isinstance(value, str) else value for value in values)
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -125,6 +120,7 @@ class DataverseSink:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = _utc_now,
         draw: Callable[[float, float], float] = random.uniform,
+        key_collation: KeyCollation = KeyCollation.CI_AI,
     ) -> None:
         if not 1 <= batch_size <= MAX_OPERATIONS:
             raise ValueError(f"batch_size must be 1..{MAX_OPERATIONS}")
@@ -141,6 +137,8 @@ class DataverseSink:
         self._clock = clock
         self._now = now
         self._draw = draw
+        # 'ab12', 'AB12' and, on an accent-insensitive environment, 'Café' and 'Cafe' are one row.
+        self._match_key = key_collation.matcher()
 
     def upsert(self, target: DataverseTarget, records: Sequence[Mapping[str, Any]]) -> list[RecordResult]:
         """Write ``records``; the result list lines up with them. Records sharing a key get one write."""
@@ -188,7 +186,7 @@ class DataverseSink:
             except UnusableKeyError as error:
                 results[position] = RecordResult(key, Outcome.REJECTED, _NO_WRITE, "unusable_key", str(error))
                 continue
-            groups.setdefault(_match_key(key), _Group(key, [])).members.append((position, key))
+            groups.setdefault(self._match_key(key), _Group(key, [])).members.append((position, key))
         return list(groups.values())
 
     def _upsert(
@@ -222,7 +220,7 @@ class DataverseSink:
         writes = []
         for group in groups:
             record = records[group.last]
-            row = existing.get(_match_key(group.key))
+            row = existing.get(self._match_key(group.key))
             if row is None:
                 writes.append(
                     self._upsert(target, group, record, success=Outcome.CREATED, if_none_match=True)
@@ -272,7 +270,7 @@ class DataverseSink:
                 target.entity_set, list(columns), filter=key_filter(target.alternate_key, chunk)
             )
             for row in query:
-                rows[_match_key(key_of(target.alternate_key, row))] = row
+                rows[self._match_key(key_of(target.alternate_key, row))] = row
         return rows
 
     def _execute(

@@ -10,6 +10,10 @@ request for is left alone, so the sweep and the API never queue one twice.
 The delta link is kept in Blob (``gp/sweep/emailgenerationprocesses.json``).
 The first run only takes the link: rows from before the sweep was switched on
 are history the flows handled, and sending them again would post journals twice.
+A link Dataverse no longer honours (older than its change-tracking retention,
+7 days by default) is dropped the same way: the run takes a fresh baseline,
+logs a warning and says ``restarted`` in its result, since rows marked while
+the sweep was not running are not seen by it.
 The process row's lookup to its statement is named in ``PROCESS_STATEMENT``
 (unconfirmed).
 """
@@ -21,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 
 from shared.connectors.dataverse.client import DataverseClient
+from shared.connectors.dataverse.odata_errors import DeltaLinkExpiredError
 from shared.platform.blob_store import BlobStore
 from shared.workflows.gp_posting.requests import PostingSubject
 from shared.workflows.gp_posting.workflow import GpPostings
@@ -42,6 +47,7 @@ class SweepResult:
     seen: int  # process rows changed since the last run
     queued: list[str]  # request ids queued by this run
     baseline: bool = False  # the first run: only the delta link was taken
+    restarted: bool = False  # the saved delta link had expired; this run took a fresh baseline
 
 
 def sweep_request_id(statement_id: str, process_id: str) -> str:
@@ -58,9 +64,18 @@ class GpSweep:
     def run(self) -> SweepResult:
         saved = self._state.read_json(STATE_PATH)
         delta_link = str(saved.value["deltaLink"]) if saved is not None else None
-        changes = self._dataverse.track_changes(
-            EMAIL_GENERATION_PROCESSES, (PROCESS_ID, SEND_ACTION, PROCESS_STATEMENT), delta_link
-        )
+        columns = (PROCESS_ID, SEND_ACTION, PROCESS_STATEMENT)
+        restarted = False
+        try:
+            changes = self._dataverse.track_changes(EMAIL_GENERATION_PROCESSES, columns, delta_link)
+        except DeltaLinkExpiredError as error:
+            log.warning(
+                "GP sweep: Dataverse no longer honours the saved delta link (%s); "
+                "starting over from a fresh baseline, rows marked since the last run are not swept",
+                error.message,
+            )
+            delta_link, restarted = None, True
+            changes = self._dataverse.track_changes(EMAIL_GENERATION_PROCESSES, columns)
         queued: list[str] = []
         if delta_link is not None:
             for row in changes.changed:
@@ -83,4 +98,4 @@ class GpSweep:
                     queued.append(request.id)
         # Written only after every row was handled: a failed run sees the same rows next time.
         self._state.write_json(STATE_PATH, {"deltaLink": changes.delta_link}, saved.etag if saved else None)
-        return SweepResult(len(changes.changed), queued, baseline=delta_link is None)
+        return SweepResult(len(changes.changed), queued, baseline=delta_link is None, restarted=restarted)
