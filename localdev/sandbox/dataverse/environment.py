@@ -9,7 +9,8 @@ the body of that 401, so its code is left empty.
 
 Test controls live outside ``/api/data`` and need no token:
 ``POST /sandbox/throttle`` (``{"limit", "window_seconds", "retry_after",
-"fraction", "seed"}``), ``POST /sandbox/outage`` (``{"seconds": 120}`` down for
+"fraction", "seed", "execution_ms_limit", "cost_ms_per_operation",
+"concurrent_limit"}``, see ``protection``), ``POST /sandbox/outage`` (``{"seconds": 120}`` down for
 two minutes, ``{"seconds": null}`` down until switched back, ``{"seconds": 0}``
 back up), ``GET /sandbox/stats`` and ``POST /sandbox/reset`` (forgets every
 row, tombstone, counter, throttle setting and outage).
@@ -22,6 +23,8 @@ Entra ID is another service.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import jwt
 import orjson
@@ -75,6 +78,7 @@ class DataverseEnvironment:
             target += "?" + query
         body = await request.body()
         batch_requests: int | None = None
+        throttle_code: str | None = None
         if self.outage.down:
             reply = error_reply(unavailable())
         elif (refusal := self._refusal(request.headers.get("authorization"))) is not None:
@@ -85,17 +89,25 @@ class DataverseEnvironment:
             except ThrottledError as throttled:
                 reply = error_reply(throttled)
                 reply.headers["Retry-After"] = str(throttled.retry_after)
+                throttle_code = throttled.code
             else:
-                if target == "$batch" and request.method == "POST":
-                    reply, batch_requests = self._batch.run(
-                        request.headers.get("content-type", ""), body, request.headers.get("prefer", "")
-                    )
-                else:
-                    headers = {name.lower(): value for name, value in request.headers.items()}
-                    headers["prefer"] = ", ".join(request.headers.getlist("prefer"))
-                    reply = self.api.handle(ApiRequest(request.method, target, headers, body))
-        self.stats.record(request.method, reply.status, batch_requests)
+                try:
+                    reply, batch_requests = self._serve(request, target, body)
+                    await asyncio.sleep(self.protection.cost_seconds(batch_requests or 1))
+                finally:
+                    self.protection.served(batch_requests or 1)
+        self.stats.record(request.method, reply.status, batch_requests, throttle_code)
         return Response(reply.body, status_code=reply.status, headers=reply.headers)
+
+    def _serve(self, request: Request, target: str, body: bytes) -> tuple[ApiReply, int | None]:
+        """The Web API's or ``$batch``'s answer, and how many requests a batch carried."""
+        if target == "$batch" and request.method == "POST":
+            return self._batch.run(
+                request.headers.get("content-type", ""), body, request.headers.get("prefer", "")
+            )
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        headers["prefer"] = ", ".join(request.headers.getlist("prefer"))
+        return self.api.handle(ApiRequest(request.method, target, headers, body)), None
 
     def _refusal(self, authorization: str | None) -> ApiReply | None:
         scheme, _, token = (authorization or "").partition(" ")
