@@ -197,14 +197,24 @@ class DataverseClient:
         return BatchOperation("DELETE", self.root + entity_path(entity_set, list(key), key))
 
     def execute_batch(
-        self, operations: Sequence[BatchOperation], *, idempotent: bool
+        self,
+        operations: Sequence[BatchOperation],
+        *,
+        idempotent: bool,
+        on_throttled: Callable[[str], None] | None = None,
     ) -> list[BatchPartResponse]:
         """Send ``operations`` as one ``$batch`` that carries on past failures; one answer per operation.
 
         Fewer answers than operations means Dataverse stopped early; the caller
         resends the rest. ``idempotent`` says whether the whole batch may be
-        sent again after its answer was lost.
+        sent again after its answer was lost. ``on_throttled`` hears the error
+        code of each 429 the whole batch met, retried or not.
         """
+
+        def observe(response: httpx.Response) -> None:
+            if on_throttled is not None and response.status_code == 429:
+                on_throttled(parse_odata_error(response.content, 429).code)
+
         content_type, body = build_batch(operations)
         response = self._http.send(
             "POST",
@@ -213,6 +223,7 @@ class DataverseClient:
             content=body,
             idempotent=idempotent,
             auth=self._auth,
+            observe=observe,
         )
         answer_type = response.headers.get("Content-Type")
         if not is_multipart(answer_type):
