@@ -7,10 +7,14 @@
 2. Load: 100,000 records staged and loaded into the sandbox Dataverse by the
    real loader and sink, counting ``$batch`` requests; then the same under 30%
    throttled requests.
+3. Service protection: the same load with all three of Dataverse's limits on,
+   scaled to a 60 s window (``localdev.bench.load.SCALED_LIMITS``): records/s
+   sustained, the throttling met by code, and that rate against the ceiling the
+   limits allow and the one Dataverse's documented limits would.
 
 Azurite, the Service Bus emulator and the sandbox run on free ports in a
 temporary folder and are stopped at the end. Sizes can be changed with
-``--rows`` and ``--load-records``.
+``--rows`` and ``--load-records``, and ``--parts`` runs only some of the three.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from localdev import services
-from localdev.bench.load import measure_load
+from localdev.bench.load import SCALED_LIMITS, ceiling, documented_ceiling, measure_load
 from localdev.bench.synthetic import make_source
 from localdev.local_ca import server_certificate
 
@@ -46,6 +50,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev.bench", description=__doc__)
     parser.add_argument("--rows", type=int, nargs="+", default=[250_000, 1_000_000])
     parser.add_argument("--load-records", type=int, default=100_000)
+    parts = ("extract", "load", "limits")
+    parser.add_argument("--parts", nargs="+", choices=parts, default=list(parts))
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
         root = Path(folder)
@@ -94,60 +100,90 @@ def main() -> int:
             "SharedAccessKey=bench;UseDevelopmentEmulator=true;"
         )
         try:
-            print("Extract → validate → stage (synthetic SQL source, one process per size)")
-            for rows in arguments.rows:
-                source = root / f"payroll-{rows}.sqlite"
-                make_source(source, rows)
-                runs = 2 if rows == arguments.rows[-1] else 1
-                child = subprocess.run(  # noqa: S603 - our own module
-                    [
-                        sys.executable,
-                        "-m",
-                        "localdev.bench.extract",
-                        "--source",
-                        f"sqlite:///{source}",
-                        "--blob",
-                        blob,
-                        "--servicebus",
-                        servicebus,
-                        "--runs",
-                        str(runs),
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                result = json.loads(child.stdout.strip().splitlines()[-1])
-                for run in result["runs"]:
-                    if run["error"]:
-                        print(f"  {rows:>9,} rows  {run['run']} FAILED: {run['error']}")
-                        continue
-                    print(
-                        f"  {rows:>9,} rows  {run['run']:<22} {run['seconds']:>7.2f} s  "
-                        f"{run['rows_per_second'] or 0:>8,} rows/s  staged {run['staged']:>9,} in {run['batches']:>4} batches  "
-                        f"source queries {run['source_queries']}"
-                    )
-                print(f"  {'':>9}      peak RSS {result['peak_rss_mb']:.0f} MB")
-                source.unlink()
-            print(f"Load {arguments.load_records:,} records into the sandbox Dataverse")
-            for throttled in (0.0, 0.3):
-                outcome = measure_load(
-                    arguments.load_records,
-                    blob,
-                    servicebus,
-                    f"https://127.0.0.1:{ports['sandbox']}",
-                    certs.ca_bundle,
-                    throttled,
-                )
-                print(
-                    f"  throttled {throttled:>4.0%}  {outcome.seconds:>7.2f} s  {outcome.records_per_second:>7,.0f} records/s  "
-                    f"$batch requests {outcome.batch_requests} (ceil(n/1000) = {outcome.minimum_batches}, "
-                    f"{outcome.extra_percent:.1f}% over)  throttled answers {outcome.throttled}  in Dataverse {outcome.rows_in_dataverse:,}"
-                )
+            if "extract" in arguments.parts:
+                _extract(arguments.rows, root, blob, servicebus)
+            org_url = f"https://127.0.0.1:{ports['sandbox']}"
+            if "load" in arguments.parts:
+                _load(arguments.load_records, blob, servicebus, org_url, certs.ca_bundle)
+            if "limits" in arguments.parts:
+                _limits(arguments.load_records, blob, servicebus, org_url, certs.ca_bundle)
         finally:
             for service in reversed(running):
                 service.stop()
     return 0
+
+
+def _extract(sizes: list[int], root: Path, blob: str, servicebus: str) -> None:
+    print("Extract → validate → stage (synthetic SQL source, one process per size)")
+    for rows in sizes:
+        source = root / f"payroll-{rows}.sqlite"
+        make_source(source, rows)
+        runs = 2 if rows == sizes[-1] else 1
+        child = subprocess.run(  # noqa: S603 - our own module
+            [
+                sys.executable,
+                "-m",
+                "localdev.bench.extract",
+                "--source",
+                f"sqlite:///{source}",
+                "--blob",
+                blob,
+                "--servicebus",
+                servicebus,
+                "--runs",
+                str(runs),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        for run in result["runs"]:
+            if run["error"]:
+                print(f"  {rows:>9,} rows  {run['run']} FAILED: {run['error']}")
+                continue
+            print(
+                f"  {rows:>9,} rows  {run['run']:<22} {run['seconds']:>7.2f} s  "
+                f"{run['rows_per_second'] or 0:>8,} rows/s  staged {run['staged']:>9,} in {run['batches']:>4} batches  "
+                f"source queries {run['source_queries']}"
+            )
+        print(f"  {'':>9}      peak RSS {result['peak_rss_mb']:.0f} MB")
+        source.unlink()
+
+
+def _load(records: int, blob: str, servicebus: str, org_url: str, ca_bundle: Path) -> None:
+    print(f"Load {records:,} records into the sandbox Dataverse")
+    for throttled in (0.0, 0.3):
+        throttle = {"fraction": throttled, "retry_after": 1, "seed": 5}
+        outcome = measure_load(records, blob, servicebus, org_url, ca_bundle, throttle)
+        print(
+            f"  throttled {throttled:>4.0%}  {outcome.seconds:>7.2f} s  {outcome.records_per_second:>7,.0f} records/s  "
+            f"$batch requests {outcome.batch_requests} (ceil(n/1000) = {outcome.minimum_batches}, "
+            f"{outcome.extra_percent:.1f}% over)  throttled answers {outcome.throttled}  in Dataverse {outcome.rows_in_dataverse:,}"
+        )
+
+
+def _limits(records: int, blob: str, servicebus: str, org_url: str, ca_bundle: Path) -> None:
+    limits = SCALED_LIMITS
+    print(
+        f"Load {records:,} records under all three service protection limits, per {limits['window_seconds']} s: "
+        f"{limits['limit']} requests, {limits['execution_ms_limit']:,} ms of execution at "
+        f"{limits['cost_ms_per_operation']} ms an operation, {limits['concurrent_limit']} concurrent"
+    )
+    outcome = measure_load(records, blob, servicebus, org_url, ca_bundle, limits)
+    allowed = ceiling(**limits)
+    documented = documented_ceiling(limits["cost_ms_per_operation"])
+    by_code = ", ".join(f"{code} x{count}" for code, count in outcome.throttled_by_code.items()) or "none"
+    print(
+        f"  {outcome.seconds:>7.2f} s  {outcome.records_per_second:>7,.0f} records/s sustained  "
+        f"= {outcome.records_per_second / allowed:.0%} of the {allowed:,.0f} records/s these limits allow  "
+        f"(Dataverse's documented limits: {documented:,.0f} records/s at this cost)"
+    )
+    print(
+        f"  throttled answers {outcome.throttled} ({by_code})  $batch requests {outcome.batch_requests}  "
+        f"batches retried later {outcome.retried_later}  dead-lettered {outcome.dead_lettered}  "
+        f"in Dataverse {outcome.rows_in_dataverse:,}"
+    )
 
 
 if __name__ == "__main__":

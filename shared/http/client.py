@@ -103,12 +103,14 @@ class ResilientClient:
         content: bytes | None = None,
         params: Mapping[str, str] | None = None,
         auth: Callable[[], Mapping[str, str]] | None = None,
+        observe: Callable[[httpx.Response], None] | None = None,
     ) -> httpx.Response:
         """Send the request, retrying as the policy and the error table allow.
 
         ``idempotent`` defaults to the method's own semantics; pass True for a
         POST or PATCH that is safe to repeat (an upsert by key), False for a PUT
-        or DELETE that is not.
+        or DELETE that is not. ``observe`` sees every attempt's response, the
+        ones retried here included (a caller adapting its pace to throttling).
         """
         method = method.upper()
         repeatable = method in _IDEMPOTENT_METHODS if idempotent is None else idempotent
@@ -140,6 +142,8 @@ class ResilientClient:
             hint = self._retry_after(response)
             if hint is not None and response.status_code in (429, 503):
                 self._guard.gate.pause(hint)
+            if observe is not None:
+                observe(response)
             return response
 
         retrying = tenacity.Retrying(

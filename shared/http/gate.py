@@ -3,6 +3,12 @@
 Dataverse lengthens the wait for a client that keeps sending after a 429, so
 one thread honouring the hint while its siblings carry on would make things
 worse. The gate remembers the latest moment any caller was told to wait until.
+
+It agrees with the retry schedule of queued work (``shared.pipeline.delivery``):
+a call the gate would hold past its time budget or the work's deadline is not
+sent but raised as a ``ThrottledError`` whose ``retry_after`` is the gate's
+``remaining()``, and ``Redeliveries.decide`` schedules the message no sooner
+than that, so a ``Retry-After`` of minutes delays the work instead of failing it.
 """
 
 from __future__ import annotations

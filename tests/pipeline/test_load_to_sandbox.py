@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,9 +19,10 @@ from pydantic import BaseModel
 
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink, DataverseTarget
+from shared.errors import ErrorClass, ThrottledError
 from shared.http.hosts import HostRegistry
 from shared.http.policy import HttpPolicy
-from shared.pipeline.delivery import RetrySchedule
+from shared.pipeline.delivery import Delivery, RetryLater, RetrySchedule
 from shared.pipeline.handlers import BatchLoads, SyncRequests
 from shared.pipeline.load import BatchLoader
 from shared.pipeline.requests import SyncRequest
@@ -229,3 +230,77 @@ def test_dataverse_down_for_two_minutes_mid_run_is_waited_out_and_the_run_succee
     assert final.load.upserted == RECORDS and final.dead_lettered_batches == []
     assert redeliveries.shelf.page(LOAD_QUEUE, 50, 0)[0] == []
     assert len(rows_in_dataverse(dataverse_sandbox)) == RECORDS
+
+
+def test_a_retry_after_longer_than_the_sinks_budget_is_a_retry_later_no_sooner_than_dataverse_allows(
+    world: tuple[World, ListSource], dataverse_sandbox: DataverseSandbox
+) -> None:
+    hub, _ = world
+    sandbox = dataverse_sandbox
+    hosts = HostRegistry(HttpPolicy(budget_seconds=3), verify=sandbox.ca_bundle)
+    dataverse = DataverseClient(hosts.client(web_api_root(sandbox.url)), sandbox.hub_token())
+    sink = DataverseSink(dataverse, retry_budget_seconds=3, cap_seconds=1)
+    rows = [{"bs_sitenumber": "0001", "bs_jobcode": f"J{n}", "bs_averagehourlyrate": 15.0} for n in range(10)]
+    sink.upsert(TARGET, rows)
+    sandbox.throttle(limit=1, window_seconds=60)  # Retry-After: the minute until the window has room
+    sink.upsert(TARGET, rows)
+
+    started = time.monotonic()
+    with pytest.raises(ThrottledError) as refused:
+        sink.upsert(TARGET, rows)
+    assert time.monotonic() - started < 10  # it did not sit out the minute in-process
+    assert refused.value.error_class is ErrorClass.THROTTLED
+    retry_after = refused.value.retry_after
+    assert retry_after is not None and 50 <= retry_after <= 60
+    seen = sandbox.stats()["total"]
+    with pytest.raises(ThrottledError) as held:  # the next load is held at the gate: nothing is sent
+        sink.upsert(TARGET, rows)
+    assert sandbox.stats()["total"] == seen
+    assert held.value.retry_after is not None and 45 <= held.value.retry_after <= retry_after
+
+    delivery = Delivery(LOAD_QUEUE, "batch-1", b"{}", enqueued_at=datetime.now(UTC))
+    schedule = RetrySchedule(timedelta(seconds=2), timedelta(seconds=10), budget=timedelta(minutes=10))
+    decided = hub.redeliveries(schedule).decide(
+        delivery, ErrorClass.THROTTLED, str(held.value), held.value.retry_after
+    )
+    assert isinstance(decided, RetryLater)
+    assert decided.at - datetime.now(UTC) >= timedelta(seconds=held.value.retry_after - 1)
+    hosts.close()
+
+
+@pytest.mark.slow(40)
+def test_batches_throttled_for_longer_than_the_sink_waits_load_later_with_no_dead_letter(
+    world: tuple[World, ListSource], dataverse_sandbox: DataverseSandbox
+) -> None:
+    hub, _ = world
+    sandbox = dataverse_sandbox
+    hosts = HostRegistry(HttpPolicy(budget_seconds=2), verify=sandbox.ca_bundle)
+    dataverse = DataverseClient(hosts.client(web_api_root(sandbox.url)), sandbox.hub_token())
+    impatient = DataverseSink(dataverse, retry_budget_seconds=2, cap_seconds=1)
+    hub.loader = BatchLoader(hub.engine.catalog, hub.staging, hub.state, impatient, hub.engine.now)
+    redeliveries = hub.redeliveries(
+        RetrySchedule(timedelta(seconds=1), timedelta(seconds=2), budget=timedelta(minutes=10))
+    )
+    loads = BatchLoads(hub.loader, redeliveries)
+    sandbox.throttle(limit=1, window_seconds=8)  # three staged batches, one $batch each, one per 8 s
+
+    started = time.monotonic()
+    record = hub.engine.run(SyncRequest("job_rates"))
+    while time.monotonic() - started < 60:
+        hub.pump(LOAD_QUEUE, loads.handle, 3)
+        current = hub.engine.runs.get(record.id)
+        assert current is not None and current.status in (RunStatus.LOADING, RunStatus.SUCCEEDED), current
+        if current.status is RunStatus.SUCCEEDED:
+            break
+
+    final = hub.engine.runs.get(record.id)
+    assert final is not None and final.status is RunStatus.SUCCEEDED, final
+    assert time.monotonic() - started >= 16  # batches two and three each waited for the window
+    assert final.load.upserted == RECORDS and final.dead_lettered_batches == []
+    assert redeliveries.shelf.page(LOAD_QUEUE, 50, 0)[0] == []
+    stats = sandbox.stats()
+    # Each retry came when Dataverse said it could: a few refusals, not one per poll of the queue.
+    assert 0 < stats["throttled_by_code"]["0x80072322"] <= 4
+    sandbox.throttle(0.0)
+    assert len(rows_in_dataverse(sandbox)) == RECORDS
+    hosts.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -91,6 +92,65 @@ def test_a_batch_is_one_request_towards_the_limit(dataverse_sandbox: DataverseSa
         assert post_batch(api, [*ops]).status_code == 429
 
 
+def test_execution_time_is_charged_per_operation_and_a_batch_adds_its_operations(
+    dataverse_sandbox: DataverseSandbox,
+) -> None:
+    dataverse_sandbox.throttle(execution_ms_limit=1000, cost_ms_per_operation=100, window_seconds=60)
+    ops: list[Op] = [Op("PATCH", f"bs_jobcodes(bs_jobcode='J{n}')", {"bs_jobtitle": "x"}) for n in range(6)]
+    with dataverse_sandbox.client() as api:
+        started = time.monotonic()
+        assert post_batch(api, ops).status_code == 200  # one request, 600 ms of execution
+        held = time.monotonic() - started
+        statuses = [api.get(JOBS).status_code for _ in range(4)]  # 100 ms each: 1000 ms spent
+        throttled = api.get(JOBS)
+
+    assert held >= 0.6
+    assert statuses == [200, 200, 200, 200]
+    assert throttled.status_code == 429
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+    assert throttled.json()["error"] == {
+        "code": "0x80072321",
+        "message": (
+            "Combined execution time of incoming requests exceeded limit of 1,000 milliseconds over "
+            "time window of 60 seconds. Decrease number of concurrent requests or reduce the duration "
+            "of requests and try again later."
+        ),
+    }
+    assert dataverse_sandbox.stats()["throttled_by_code"] == {"0x80072321": 1}
+
+
+def test_execution_time_leaves_the_window_as_it_slides(dataverse_sandbox: DataverseSandbox) -> None:
+    dataverse_sandbox.throttle(execution_ms_limit=100, cost_ms_per_operation=100, window_seconds=2)
+    with dataverse_sandbox.client() as api:
+        assert api.get(JOBS).status_code == 200
+        throttled = api.get(JOBS)
+        assert throttled.status_code == 429
+        time.sleep(int(throttled.headers["Retry-After"]))
+        assert api.get(JOBS).status_code == 200
+
+
+def test_concurrent_requests_past_the_limit_answer_429(dataverse_sandbox: DataverseSandbox) -> None:
+    dataverse_sandbox.throttle(concurrent_limit=2, cost_ms_per_operation=1500)
+    token = dataverse_sandbox.access_token()
+
+    def one_request(_: int) -> httpx.Response:
+        with dataverse_sandbox.client(token) as api:
+            return api.get(JOBS)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(pool.map(one_request, range(3)))
+
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 429]
+    refused = next(answer for answer in answers if answer.status_code == 429)
+    assert refused.headers["Retry-After"] == "1"
+    assert refused.json()["error"] == {
+        "code": "0x80072326",
+        "message": "Number of concurrent requests exceeded the limit of 2.",
+    }
+    with dataverse_sandbox.client(token) as api:  # the two in flight were answered: a slot is free
+        assert api.get(JOBS).status_code == 200
+
+
 def test_a_seeded_fraction_throttles_the_same_requests_every_time(
     dataverse_sandbox: DataverseSandbox,
 ) -> None:
@@ -125,6 +185,7 @@ def test_stats_count_requests_and_reset_forgets_everything(dataverse_sandbox: Da
             "batches": 1,
             "batch_requests": 2,
             "throttled": 1,
+            "throttled_by_code": {"0x80072322": 1},
         }
 
         dataverse_sandbox.reset()
@@ -136,3 +197,7 @@ def test_stats_count_requests_and_reset_forgets_everything(dataverse_sandbox: Da
 def test_throttle_settings_are_checked(dataverse_sandbox: DataverseSandbox) -> None:
     with pytest.raises(httpx.HTTPStatusError):
         dataverse_sandbox.throttle(1.5)
+    with pytest.raises(httpx.HTTPStatusError):
+        dataverse_sandbox.throttle(concurrent_limit=-1)
+    with pytest.raises(httpx.HTTPStatusError):
+        dataverse_sandbox.throttle(cost_ms_per_operation=-5)

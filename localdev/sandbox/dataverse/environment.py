@@ -9,7 +9,8 @@ the body of that 401, so its code is left empty.
 
 Test controls live outside ``/api/data`` and need no token:
 ``POST /sandbox/throttle`` (``{"limit", "window_seconds", "retry_after",
-"fraction", "seed"}``), ``POST /sandbox/outage`` (``{"seconds": 120}`` down for
+"fraction", "seed", "execution_ms_limit", "cost_ms_per_operation",
+"concurrent_limit"}``, see ``protection``), ``POST /sandbox/outage`` (``{"seconds": 120}`` down for
 two minutes, ``{"seconds": null}`` down until switched back, ``{"seconds": 0}``
 back up), ``POST /sandbox/faults`` (``{"fault", "count", "fraction", "seed"}``,
 plus ``"seconds"`` for ``late_answer``; ``GET`` shows what is armed),
@@ -110,6 +111,7 @@ class DataverseEnvironment:
             target += "?" + query
         body = await request.body()
         batch_requests: int | None = None
+        throttle_code: str | None = None
         if self.outage.down:
             reply = error_reply(unavailable())
         elif (broken := self._broken()) is not None:
@@ -122,19 +124,27 @@ class DataverseEnvironment:
             except ThrottledError as throttled:
                 reply = error_reply(throttled)
                 reply.headers["Retry-After"] = str(throttled.retry_after)
+                throttle_code = throttled.code
             else:
-                if target == "$batch" and request.method == "POST":
-                    reply, batch_requests = self._batch.run(
-                        request.headers.get("content-type", ""), body, request.headers.get("prefer", "")
-                    )
-                else:
-                    headers = {name.lower(): value for name, value in request.headers.items()}
-                    headers["prefer"] = ", ".join(request.headers.getlist("prefer"))
-                    reply = self.api.handle(ApiRequest(request.method, target, headers, body))
+                try:
+                    reply, batch_requests = self._serve(request, target, body)
+                    await asyncio.sleep(self.protection.cost_seconds(batch_requests or 1))
+                finally:
+                    self.protection.served(batch_requests or 1)
         if self.faults.strikes(LATE):
             await asyncio.sleep(self.late_seconds)
-        self.stats.record(request.method, reply.status, batch_requests)
+        self.stats.record(request.method, reply.status, batch_requests, throttle_code)
         return Response(reply.body, status_code=reply.status, headers=reply.headers)
+
+    def _serve(self, request: Request, target: str, body: bytes) -> tuple[ApiReply, int | None]:
+        """The Web API's or ``$batch``'s answer, and how many requests a batch carried."""
+        if target == "$batch" and request.method == "POST":
+            return self._batch.run(
+                request.headers.get("content-type", ""), body, request.headers.get("prefer", "")
+            )
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        headers["prefer"] = ", ".join(request.headers.getlist("prefer"))
+        return self.api.handle(ApiRequest(request.method, target, headers, body)), None
 
     def _broken(self) -> ApiReply | None:
         """A failure switched on with ``/sandbox/faults`` that answers before the token is looked at."""
@@ -153,7 +163,7 @@ class DataverseEnvironment:
         """One operation inside a ``$batch`` refused by service protection, the others served."""
         if not self.faults.strikes(BATCH_OPERATION_429):
             return None
-        reply = error_reply(ThrottledError(ThrottleSettings(), 1))
+        reply = error_reply(ThrottledError.requests(ThrottleSettings(), 1))
         reply.headers["Retry-After"] = "1"
         return reply
 

@@ -2,8 +2,9 @@
 
 Where each code comes from:
 
-* Documented by Microsoft: ``0x80072322`` (service protection, number of
-  requests; "Service protection API limits", with its message text). The
+* Documented by Microsoft: ``0x80072322``, ``0x80072321`` and ``0x80072326``
+  (service protection: number of requests, execution time, concurrent requests;
+  "Service protection API limits", with their message texts). The
   messages "A record with matching key values already exists.", "The version of
   the existing record doesn't match the RowVersion property provided.",
   "<table> With Id = <id> Does Not Exist" and the invalid-key message are
@@ -31,6 +32,8 @@ UNKNOWN_SEGMENT = "0x8006088a"
 BAD_QUERY = "0x80060888"
 BAD_PAYLOAD = "0x80048d19"
 TOO_MANY_REQUESTS = "0x80072322"
+EXECUTION_TIME_LIMIT = "0x80072321"
+CONCURRENCY_LIMIT = "0x80072326"
 SANDBOX_LIMITATION = "sandbox-not-implemented"
 
 

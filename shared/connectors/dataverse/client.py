@@ -200,14 +200,24 @@ class DataverseClient:
         return BatchOperation("DELETE", self.root + entity_path(entity_set, list(key), key))
 
     def execute_batch(
-        self, operations: Sequence[BatchOperation], *, idempotent: bool
+        self,
+        operations: Sequence[BatchOperation],
+        *,
+        idempotent: bool,
+        on_throttled: Callable[[str], None] | None = None,
     ) -> list[BatchPartResponse]:
         """Send ``operations`` as one ``$batch`` that carries on past failures; one answer per operation.
 
         Fewer answers than operations means Dataverse stopped early; the caller
         resends the rest. ``idempotent`` says whether the whole batch may be
-        sent again after its answer was lost.
+        sent again after its answer was lost. ``on_throttled`` hears the error
+        code of each 429 the whole batch met, retried or not.
         """
+
+        def observe(response: httpx.Response) -> None:
+            if on_throttled is not None and response.status_code == 429:
+                on_throttled(parse_odata_error(response.content, 429).code)
+
         content_type, body = build_batch(operations)
         response = self._send(
             "POST",
@@ -215,6 +225,7 @@ class DataverseClient:
             headers={**ODATA_HEADERS, "Content-Type": content_type, "Prefer": "odata.continue-on-error"},
             content=body,
             idempotent=idempotent,
+            observe=observe,
         )
         answer_type = response.headers.get("Content-Type")
         if not is_multipart(answer_type):
@@ -249,22 +260,31 @@ class DataverseClient:
         headers: Mapping[str, str],
         content: bytes | None = None,
         idempotent: bool | None = None,
+        observe: Callable[[httpx.Response], None] | None = None,
     ) -> httpx.Response:
         """One call through the resilient client; a 401 renews the token and goes once more.
 
         Dataverse answers 401 before it acts on a request, so sending it again is
         safe whatever the method; a second 401 is the answer (an auth failure).
         """
-        response = self._http.send(
-            method, url, headers=headers, content=content, idempotent=idempotent, auth=self._auth
-        )
+
+        def attempt() -> httpx.Response:
+            return self._http.send(
+                method,
+                url,
+                headers=headers,
+                content=content,
+                idempotent=idempotent,
+                auth=self._auth,
+                observe=observe,
+            )
+
+        response = attempt()
         if response.status_code != 401 or not isinstance(self._token, RenewableToken):
             return response
         log.warning("Dataverse refused the hub's token (HTTP 401); signing in again and retrying once")
         self._token.renew()
-        return self._http.send(
-            method, url, headers=headers, content=content, idempotent=idempotent, auth=self._auth
-        )
+        return attempt()
 
     def _raise_for(
         self, response: httpx.Response, *, operation: str, entity: str | None, create_only: bool = False

@@ -1,7 +1,8 @@
 """Loading records into a Dataverse table by alternate key, with one result per record.
 
 ``source_wins``: one upsert (``PATCH`` by key) per record, sent in ``$batch``
-requests of up to 1000, several batches at once. ``skip_if_changed``: the rows
+requests of up to 1000, several batches at once; how big and how many follows
+the service protection limits Dataverse says it met (``LoadPace``). ``skip_if_changed``: the rows
 already there are read first (by key, in bulk); new rows are created with
 ``If-None-Match: *`` and existing ones updated with ``If-Match: <etag>`` and
 without the columns Dataverse owns, so an edit made in Dataverse between the
@@ -13,8 +14,10 @@ A record Dataverse refuses (400, 404 on an update, 412) becomes a ``rejected``,
 failed-for-now (5xx) operations are sent again, only those, after the wait
 Dataverse asks for, within a total time budget and the work's deadline
 (``shared.deadline``); past either the sink raises a ``HubError`` of the right
-class so the Service Bus message is delivered again (every write is keyed, so
-loading a batch twice changes nothing).
+class, with the wait still owed as ``retry_after``, so the Service Bus message
+is delivered again no sooner than Dataverse allows (every write is keyed, so
+loading a batch twice changes nothing). A ``Retry-After`` of minutes thus
+delays the batch instead of failing it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from shared.connectors.dataverse.client import DataverseClient
 from shared.connectors.dataverse.collation import KeyCollation
 from shared.connectors.dataverse.keys import UnusableKeyError, entity_path, key_filter, key_of
 from shared.connectors.dataverse.odata_errors import classify_dataverse, dataverse_error, parse_odata_error
+from shared.connectors.dataverse.pace import LoadPace
 from shared.errors import ERROR_ACTIONS, ErrorClass, HubError, ThrottledError
 from shared.http.backoff import full_jitter, parse_retry_after
 from shared.pipeline.target import Outcome, RecordResult
@@ -127,8 +131,7 @@ class DataverseSink:
         if max_parallel_batches < 1 or max_rounds < 1 or lookup_keys_per_query < 1:
             raise ValueError("max_parallel_batches, max_rounds and lookup_keys_per_query must be positive")
         self._client = client
-        self._parallel = max_parallel_batches
-        self._batch_size = batch_size
+        self.pace = LoadPace(batch_size, max_parallel_batches)
         self._budget = retry_budget_seconds
         self._max_rounds = max_rounds
         self._base = base_seconds
@@ -287,12 +290,9 @@ class DataverseSink:
         throttled = False
         wait = 0.0
         for round_number in range(self._max_rounds):
-            batches = [pending[i : i + self._batch_size] for i in range(0, len(pending), self._batch_size)]
-            if not batches:
+            if not pending:
                 return
-            with ThreadPoolExecutor(max_workers=min(self._parallel, len(batches))) as pool:
-                send = deadline.carried(functools.partial(self._send, idempotent=idempotent))
-                answered = list(pool.map(send, batches))
+            batches, answered = self._send_all(pending, idempotent)
             retry: list[_Write] = []
             hints: list[float] = []
             throttled = False
@@ -305,7 +305,9 @@ class DataverseSink:
                         self._settle(target, write, answer, results)
                         continue
                     retry.append(write)
-                    throttled = throttled or error_class is ErrorClass.THROTTLED
+                    if error_class is ErrorClass.THROTTLED and answer is not None:
+                        self.pace.throttled(parse_odata_error(answer.body, answer.status).code)
+                        throttled = True
                     hint = parse_retry_after(answer.header("Retry-After"), self._now()) if answer else None
                     if hint is not None:
                         hints.append(hint)
@@ -327,8 +329,34 @@ class DataverseSink:
             raise ThrottledError(message, context=context, retry_after=wait)
         raise HubError(message, error_class=ErrorClass.TRANSIENT, context=context, retry_after=wait)
 
+    def _send_all(
+        self, writes: list[_Write], idempotent: bool
+    ) -> tuple[list[list[_Write]], list[list[BatchPartResponse]]]:
+        """Every write sent once: in waves of ``pace.parallel`` batches of ``pace.batch_size``.
+
+        Each wave is cut at the pace the previous one left, so a load slows
+        down within one call, not only from the next.
+        """
+        batches: list[list[_Write]] = []
+        answered: list[list[BatchPartResponse]] = []
+        send = deadline.carried(functools.partial(self._send, idempotent=idempotent))
+        start = 0
+        with ThreadPoolExecutor(max_workers=self.pace.max_parallel) as pool:
+            while start < len(writes):
+                size, parallel = self.pace.batch_size, self.pace.parallel
+                end = min(start + size * parallel, len(writes))
+                wave = [writes[i : min(i + size, end)] for i in range(start, end, size)]
+                batches.extend(wave)
+                answered.extend(pool.map(send, wave))
+                start = end
+        return batches, answered
+
     def _send(self, batch: list[_Write], idempotent: bool) -> list[BatchPartResponse]:
-        return self._client.execute_batch([write.operation for write in batch], idempotent=idempotent)
+        answers = self._client.execute_batch(
+            [write.operation for write in batch], idempotent=idempotent, on_throttled=self.pace.throttled
+        )
+        self.pace.answered()
+        return answers
 
     def _settle(
         self,
