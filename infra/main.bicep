@@ -198,6 +198,7 @@ module api 'app/api.bicep' = {
       GP_POSTINGS_QUEUE: queues[2].name
       RUN_EVENTS_TOPIC: runEventsTopic
       DATAVERSE_URL: dataverseUrl
+      DATAVERSE_COLLATION: 'CI_AI'
       DATAVERSE_TENANT_ID: dataverseTenantId
       DATAVERSE_CLIENT_ID: dataverseClientId
       // The SQL login's password is the Key Vault secret edw-sql-password, read through the SecretStore.
