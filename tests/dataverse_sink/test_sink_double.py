@@ -188,9 +188,17 @@ def test_skip_if_changed_sends_conditions_and_only_the_changed_columns(
     update_headers, update_body = writes["bs_jobcodes(bs_jobcode='VALET-01')"]
     assert update_headers["if-match"] == etag
     assert update_body == {"bs_rate": 19.0}
-    create_headers, create_body = writes["bs_jobcodes(bs_jobcode='CASH-01')"]
-    assert create_headers["if-none-match"] == "*"
-    assert create_body == {"bs_jobtitle": "Cashier", "bs_name": "Cashier", "bs_rate": 17.0}
+    assert "bs_jobcodes(bs_jobcode='CASH-01')" not in writes
+    [(create_headers, create_body)] = [
+        (headers, body) for method, resource, headers, body in double.writes if method == "POST"
+    ]
+    assert "if-none-match" not in create_headers and "if-match" not in create_headers
+    assert create_body == {
+        "bs_jobcode": "CASH-01",
+        "bs_jobtitle": "Cashier",
+        "bs_name": "Cashier",
+        "bs_rate": 17.0,
+    }
 
 
 def test_composite_keys_and_quotes_are_escaped_as_odata_literals(

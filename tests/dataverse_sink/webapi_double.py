@@ -10,6 +10,9 @@ It answers the calls the hub makes the way learn.microsoft.com shows them:
   error bodies are ``{"error": {"code": "", "message": ...}}``.
 * "Use Upsert to Create or Update a record": key columns belong in the URL, not
   the body; ``OData-EntityId`` names the row by its alternate key.
+* "Create a table row using the Web API": ``POST set`` creates, its key
+  columns in the body; a row already holding them answers 412 with
+  DuplicateRecordEntityKey ``0x80060892`` ("Web service error codes").
 * "Execute batch operations using the Web API": multipart/mixed with parts of
   ``Content-Type: application/http`` and ``Content-Transfer-Encoding: binary``,
   at most 1000 requests, answers in request order under a ``batchresponse_``
@@ -270,6 +273,9 @@ class WebApiDouble:
         headers = {name.lower(): value for name, value in headers.items()}
         if method == "GET":
             return self._get(resource, url, headers)
+        if method == "POST" and resource in self.tables:
+            self.writes.append((method, resource, dict(headers), json.loads(body) if body else None))
+            return self._post(self.tables[resource], body)
         match = re.fullmatch(r"(\w+)\((.*)\)", resource)
         if not match or match.group(1) not in self.tables:
             return self._violation(f"{method} {resource}: not a known table row")
@@ -353,6 +359,26 @@ class WebApiDouble:
         self.executed[f"{table.entity_set}{key}"] += 1
         entity_id = self._entity_id(table, key)
         return Answer(204, {"OData-Version": "4.0", "Location": entity_id, "OData-EntityId": entity_id})
+
+    def _post(self, table: Table, body: bytes) -> Answer:
+        data = json.loads(body)
+        missing = set(table.alternate_key) - set(data)
+        if missing:
+            return self._violation(f"POST {table.entity_set} without key columns {sorted(missing)}")
+        key = tuple(data[name] for name in table.alternate_key)
+        if _normal(key) in table.rows:
+            return _error(
+                412,
+                f"Entity Key {table.logical_name}_key violated. A record with the same value for "
+                f"{', '.join(table.alternate_key)} already exists. A duplicate record cannot be created. "
+                "Select one or more unique values and try again.",
+                "0x80060892",
+            )
+        row = {**data, table.primary_id: str(uuid.uuid4()), "_version": self._next_version()}
+        table.rows[_normal(key)] = row
+        self.executed[f"{table.entity_set}{key}"] += 1
+        entity_id = f"{self.root}{table.entity_set}({row[table.primary_id]})"
+        return Answer(204, {"OData-Version": "4.0", "OData-EntityId": entity_id})
 
     def _delete(self, table: Table, key: tuple[Any, ...]) -> Answer:
         row = table.rows.pop(_normal(key), None)

@@ -67,13 +67,67 @@ def test_if_match_star_only_updates(api: httpx.Client) -> None:
     assert api.patch(SITE, json={"bs_sitename": "y"}, headers={"If-Match": "*"}).status_code == 204
 
 
-def test_if_none_match_star_only_creates(api: httpx.Client) -> None:
-    assert api.patch(SITE, json={"bs_sitename": "first"}, headers={"If-None-Match": "*"}).status_code == 204
-    again = api.patch(SITE, json={"bs_sitename": "second"}, headers={"If-None-Match": "*"})
+def test_if_none_match_star_by_primary_key_only_creates(api: httpx.Client) -> None:
+    row = "bs_mastercustomersites(6f2c1a4e-0b7d-4c1e-9a3f-2d5e8b7c9a01)"
+    created = api.patch(
+        row, json={"bs_sitenumber": "0170", "bs_sitename": "first"}, headers={"If-None-Match": "*"}
+    )
+    assert created.status_code == 204
+    again = api.patch(row, json={"bs_sitename": "second"}, headers={"If-None-Match": "*"})
 
     assert again.status_code == 412
-    assert _error(again)[1] == "A record with matching key values already exists."
+    assert _error(again) == ("", "A record with matching key values already exists.")  # Microsoft's example
     assert api.get(SITE).json()["bs_sitename"] == "first"
+
+
+def test_if_none_match_star_by_alternate_key_creates_nothing(api: httpx.Client) -> None:
+    missing = api.patch(SITE, json={"bs_sitename": "first"}, headers={"If-None-Match": "*"})
+
+    assert missing.status_code == 404 and _error(missing)[0] == "0x80060891"
+    assert api.get(SITE).status_code == 404
+    api.patch(SITE, json={"bs_sitename": "there"})
+    present = api.patch(SITE, json={"bs_sitename": "second"}, headers={"If-None-Match": "*"})
+    assert present.status_code == 412 and api.get(SITE).json()["bs_sitename"] == "there"
+
+
+def test_post_with_key_columns_never_overwrites(api: httpx.Client) -> None:
+    first = api.post("bs_mastercustomersites", json={"bs_sitenumber": "0170", "bs_sitename": "first"})
+    assert first.status_code == 204
+
+    again = api.post("bs_mastercustomersites", json={"bs_sitenumber": "0170", "bs_sitename": "second"})
+    assert again.status_code == 412
+    assert _error(again) == (
+        "0x80060892",
+        "Entity Key bs_sitenumber_key violated. A record with the same value for bs_sitenumber already "
+        "exists. A duplicate record cannot be created. Select one or more unique values and try again.",
+    )
+    assert api.get(SITE).json()["bs_sitename"] == "first"
+
+
+def test_an_unknown_column_is_refused_in_a_write_and_in_select(api: httpx.Client) -> None:
+    written = api.patch(SITE, json={"bs_sitename": "Garage", "bs_sitenmae": "typo"})
+    assert written.status_code == 400
+    code, message = _error(written)
+    assert code == "0x0" and "Invalid property 'bs_sitenmae' was found in entity" in message
+    assert "'Microsoft.Dynamics.CRM.bs_mastercustomersite'" in message
+    assert api.get(SITE).status_code == 404  # nothing was stored
+
+    created = api.post("bs_mastercustomersites", json={"bs_sitenumber": "0170", "bs_sitenmae": "typo"})
+    assert created.status_code == 400 and api.get(SITE).status_code == 404
+
+    api.patch(SITE, json={"bs_sitename": "Garage"})
+    for path in (f"{SITE}?$select=bs_sitenmae", "bs_mastercustomersites?$select=bs_sitename,bs_sitenmae"):
+        selected = api.get(path)
+        assert selected.status_code == 400
+        assert _error(selected) == (
+            "0x0",
+            "Could not find a property named 'bs_sitenmae' on type 'Microsoft.Dynamics.CRM.bs_mastercustomersite'.",
+        )
+
+    bound = api.post(
+        "bs_contracts", json={"bs_nosuchlookup@odata.bind": "/bs_customersites(bs_sitenumber='1')"}
+    )
+    assert bound.status_code == 400 and "An undeclared property 'bs_nosuchlookup'" in _error(bound)[1]
 
 
 def test_if_match_etag_is_optimistic_concurrency(api: httpx.Client) -> None:
@@ -84,7 +138,7 @@ def test_if_match_etag_is_optimistic_concurrency(api: httpx.Client) -> None:
     stale = api.patch(SITE, json={"bs_sitename": "hub's write"}, headers={"If-Match": etag})
     assert stale.status_code == 412
     assert _error(stale) == (
-        "0x80060882",
+        "",  # as Microsoft's example shows
         "The version of the existing record doesn't match the RowVersion property provided.",
     )
     current = api.get(SITE).json()["@odata.etag"]
@@ -162,7 +216,7 @@ def test_post_creates_and_a_duplicate_key_is_412(api: httpx.Client) -> None:
     duplicate = api.post(
         "bs_jobcodes", json={"bs_jobcode": "cash-01"}
     )  # keys ignore case, as SQL collation does
-    assert duplicate.status_code == 412 and _error(duplicate)[0] == "0x80040237"
+    assert duplicate.status_code == 412 and _error(duplicate)[0] == "0x80060892"
 
 
 def test_post_with_return_representation_is_201(api: httpx.Client) -> None:
@@ -196,7 +250,7 @@ def test_delete_then_delete_again_is_404(api: httpx.Client) -> None:
     assert again.status_code == 404 and _error(again)[0] == "0x80060891"
     by_id = api.get(f"bs_mastercustomersites({row_id})")
     assert by_id.status_code == 404
-    assert _error(by_id) == ("0x80040217", f"bs_mastercustomersite With Id = {row_id} Does Not Exist")
+    assert _error(by_id) == ("", f"bs_mastercustomersite With Id = {row_id} Does Not Exist")
 
 
 def test_lookups_bind_by_alternate_key_and_key_the_contract(api: httpx.Client) -> None:

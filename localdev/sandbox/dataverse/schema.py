@@ -1,8 +1,11 @@
-"""The sandbox environment's tables: entity set names, primary ids and alternate keys, from ``tables.json``.
+"""The sandbox environment's tables: entity set names, primary ids, columns and alternate keys, from ``tables.json``.
 
-Column metadata is deliberately absent: the sandbox stores whatever columns a
-request writes, where real Dataverse answers 400 for a property its table does
-not define. Tests of column names belong against a real environment.
+Each table declares its columns (``columns``, and ``test_columns`` that only
+the sandbox's own tests write), so a write or ``$select`` naming any other
+property is refused as Dataverse refuses it. Only names are declared, not
+types or lengths. The primary id, the columns Dataverse maintains itself
+(``versionnumber``, ``createdon``, ``modifiedon``) and every key column are
+always known.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_TABLES = Path(__file__).with_name("tables.json")
+SYSTEM_COLUMNS = frozenset({"versionnumber", "createdon", "modifiedon"})
 
 
 class SchemaError(ValueError):
@@ -33,10 +37,17 @@ class Table:
     primary_id: str
     change_tracking: bool
     alternate_keys: tuple[AlternateKey, ...]
+    columns: frozenset[str] = frozenset()
 
     @property
     def odata_type(self) -> str:
         return f"Microsoft.Dynamics.CRM.{self.logical_name}"
+
+    def has_column(self, name: str) -> bool:
+        """Whether ``name`` is a property of this table (declared, the primary id, a system or key column)."""
+        if name in self.columns or name in SYSTEM_COLUMNS or name == self.primary_id:
+            return True
+        return any(name in key.columns for key in self.alternate_keys)
 
     def key_named_by(self, columns: frozenset[str]) -> AlternateKey | None:
         """The alternate key with exactly ``columns``: Dataverse matches the set, not the order."""
@@ -80,12 +91,16 @@ def _table(entry: Any, path: Path) -> Table:
         if not isinstance(columns, list) or not columns or not all(isinstance(c, str) for c in columns):
             raise SchemaError(f"{path}: table {logical} has an alternate key without columns")
         keys.append(AlternateKey(_name(key, "name", path), tuple(columns)))
+    declared = [*entry.get("columns", []), *entry.get("test_columns", [])]
+    if not all(isinstance(column, str) and column for column in declared):
+        raise SchemaError(f"{path}: table {logical} has a column that is not a non-empty string")
     return Table(
         logical_name=logical,
         entity_set=_name(entry, "entity_set", path),
         primary_id=str(entry.get("primary_id") or f"{logical}id"),
         change_tracking=bool(entry.get("change_tracking", False)),
         alternate_keys=tuple(keys),
+        columns=frozenset(declared),
     )
 
 

@@ -10,7 +10,17 @@ Each behaviour follows a Microsoft page, named where it is implemented:
 * "Perform conditional operations": ``If-Match: *`` = update only (404),
   ``If-None-Match: *`` = create only (412), ``If-Match: W/"<etag>"`` =
   optimistic concurrency on PATCH and DELETE (412); ``If-None-Match: <etag>``
-  on a GET of an unchanged row answers 304.
+  on a GET of an unchanged row answers 304. Microsoft documents
+  ``If-None-Match: *`` with a primary key only; addressed by alternate key the
+  sandbox answers a missing row 404 ``0x80060891`` and creates nothing, as a
+  public (not Microsoft's) test suite reports of the real service.
+* "Create a table row": ``POST set`` creates; with the key columns in the
+  body, a row already holding those values is refused with Microsoft's
+  DuplicateRecordEntityKey (``0x80060892``, 412 as its clients report).
+* Unknown columns: a write or ``$select`` naming a property the table does not
+  declare (``tables.json``) is 400 with Microsoft's message and code ``0x0``
+  ("Troubleshoot Dataverse Web API client errors"); so is an ``@odata.bind``
+  on an undeclared lookup (``0x80048d19``).
 * "Use an alternate key to reference a record": ``set(<guid>)``,
   ``set(<primary id>=<guid>)`` or ``set(k1='a',k2=2)`` naming exactly the
   columns of one alternate key; anything else is 400 with Microsoft's message.
@@ -234,6 +244,7 @@ class WebApi:
     # -- reading ----------------------------------------------------------------------------------
 
     def _present(self, table: Table, row: StoredRow, select: list[str] | None) -> dict[str, Any]:
+        """The row as an answer shows it; ``select`` is already checked against the table's columns."""
         shown: dict[str, Any] = {"@odata.etag": etag(row.version)}
         if select is None:
             shown.update(row.data)
@@ -249,7 +260,7 @@ class WebApi:
 
     def _retrieve(self, target: _Target, predicate: KeyPredicate, request: ApiRequest) -> ApiReply:
         _refuse_options(target.options, allowed={"$select"})
-        select = _select(target.options)
+        select = _select(target.options, target.table)
         address = self._locate(target.table, predicate)
         if address.row is None:
             raise self._not_found(target.table, address)
@@ -270,7 +281,7 @@ class WebApi:
     def _query(self, target: _Target, prefer: Mapping[str, str | None]) -> ApiReply:
         options = target.options
         _refuse_options(options, allowed=_KNOWN_OPTIONS)
-        select = _select(options)
+        select = _select(options, target.table)
         page_size = _page_size(prefer)
         applied = [] if page_size is None else [f"odata.maxpagesize={page_size}"]
         tracking = "odata.track-changes" in prefer and target.table.change_tracking
@@ -375,8 +386,12 @@ class WebApi:
 
     # -- writing ----------------------------------------------------------------------------------
 
-    def _payload(self, request: ApiRequest, references: Mapping[str, str]) -> dict[str, Any]:
-        """The row values a write carries: scalars as given, ``@odata.bind`` lookups as ids."""
+    def _payload(self, table: Table, request: ApiRequest, references: Mapping[str, str]) -> dict[str, Any]:
+        """The row values a write carries: scalars as given, ``@odata.bind`` lookups as ids.
+
+        A column the table does not declare is refused with Microsoft's answer
+        (learn.microsoft.com/troubleshoot/power-platform/power-apps/dataverse/web-api-client-errors).
+        """
         if not request.body.strip():
             return {}
         try:
@@ -389,11 +404,16 @@ class WebApi:
         for name, value in document.items():
             if name.endswith(_BIND):
                 navigation = name[: -len(_BIND)]
-                values[f"_{navigation.lower()}_value"] = self._bound_id(value, references)
+                column = f"_{navigation.lower()}_value"
+                if not table.has_column(column):
+                    raise errors.undeclared_navigation(table.entity_set, navigation)
+                values[column] = self._bound_id(value, references)
             elif "@" in name:
                 continue  # instance annotations such as @odata.type carry no column value
             elif isinstance(value, dict | list):
                 raise errors.not_implemented("deep insert or collection-valued properties")
+            elif not table.has_column(name):
+                raise errors.invalid_property(table.odata_type, name)
             else:
                 values[name] = value
         return values
@@ -427,8 +447,9 @@ class WebApi:
         keys = {key.name: tuple(data.get(column) for column in key.columns) for key in table.alternate_keys}
         try:
             self.store.put(table.entity_set, row_id, version, data, keys)
-        except DuplicateKeyError:
-            raise errors.duplicate_key() from None
+        except DuplicateKeyError as clash:
+            key = next(key for key in table.alternate_keys if key.name == str(clash))
+            raise errors.duplicate_entity_key(key.name, key.columns) from None
         return StoredRow(row_id, version, data)
 
     def _written(
@@ -442,7 +463,7 @@ class WebApi:
         headers = {"OData-Version": "4.0", "OData-EntityId": entity_id}
         if prefer.get("return") != "representation":
             return ApiReply(204, headers)
-        select = _select(target.options)
+        select = _select(target.options, target.table)
         body = {
             "@odata.context": self._context(target.table, select, "/$entity"),
             **self._present(target.table, row, select),
@@ -465,13 +486,13 @@ class WebApi:
     ) -> ApiReply:
         table = target.table
         _refuse_options(target.options, allowed={"$select"})
-        values = self._payload(request, references)
+        values = self._payload(table, request, references)
         given_id = values.pop(table.primary_id, None)
         if given_id is not None and (not isinstance(given_id, str) or not _GUID.fullmatch(given_id)):
             raise bad_request(f"{table.primary_id} must be a GUID.", errors.BAD_PAYLOAD)
         row_id = given_id.lower() if given_id else str(uuid.uuid4())
         if self.store.get(table.entity_set, row_id) is not None:
-            raise errors.duplicate_key()
+            raise errors.duplicate_record()
         row = self._save(table, row_id, values, created=True)
         return self._written(target, row, f"{self.root}{table.entity_set}({row_id})", True, prefer)
 
@@ -485,11 +506,17 @@ class WebApi:
     ) -> ApiReply:
         table = target.table
         _refuse_options(target.options, allowed={"$select"})
-        values = self._payload(request, references)
+        values = self._payload(table, request, references)
         address = self._locate(table, predicate)
         existing = address.row
-        if request.headers.get("if-none-match", "").strip() == "*" and existing is not None:
-            raise errors.duplicate_key()
+        if request.headers.get("if-none-match", "").strip() == "*":
+            # learn.microsoft.com/power-apps/developer/data-platform/webapi/perform-conditional-operations-using-web-api
+            # documents this create-only form with a primary key; by alternate key a missing row is
+            # 404 0x80060891 and nothing is created, as a public test suite reports of the real service.
+            if existing is not None:
+                raise errors.duplicate_key()
+            if address.key is not None:
+                raise self._not_found(table, address)
         if_match = request.headers.get("if-match")
         if if_match is not None:
             if existing is None:
@@ -567,8 +594,18 @@ def _refuse_options(options: Mapping[str, str], allowed: set[str] | frozenset[st
         raise bad_request(f"The query parameter {name} is not supported.")
 
 
-def _select(options: Mapping[str, str]) -> list[str] | None:
-    return split_names(options["$select"], "$select") if "$select" in options else None
+def _select(options: Mapping[str, str], table: Table) -> list[str] | None:
+    """The ``$select`` columns; one the table does not have is refused, as Dataverse refuses it.
+
+    learn.microsoft.com/troubleshoot/power-platform/power-apps/dataverse/web-api-client-errors
+    """
+    if "$select" not in options:
+        return None
+    columns = split_names(options["$select"], "$select")
+    for column in columns:
+        if not table.has_column(column):
+            raise errors.unknown_property(table.odata_type, column)
+    return columns
 
 
 def _top(options: Mapping[str, str]) -> int | None:

@@ -196,6 +196,17 @@ class DataverseClient:
         url = self.root + entity_path(entity_set, list(key), key)
         return BatchOperation("PATCH", url, headers, json_body(body))
 
+    def create_operation(self, entity_set: str, body: Mapping[str, Any]) -> BatchOperation:
+        """The POST that creates one row, its key columns in ``body``: never an update.
+
+        Microsoft documents this create ("Create a table row using the Web API",
+        learn.microsoft.com/power-apps/developer/data-platform/webapi/create-entity-web-api);
+        a row already holding the key values refuses it with DuplicateRecordEntityKey
+        (``0x80060892``, learn.microsoft.com/power-apps/developer/data-platform/reference/web-service-error-codes).
+        ``If-None-Match: *`` is documented for the primary key only, so it is not used here.
+        """
+        return BatchOperation("POST", self.root + entity_set, {}, json_body(body))
+
     def delete_operation(self, entity_set: str, key: Mapping[str, Any]) -> BatchOperation:
         return BatchOperation("DELETE", self.root + entity_path(entity_set, list(key), key))
 

@@ -3,14 +3,20 @@
 ``source_wins``: one upsert (``PATCH`` by key) per record, sent in ``$batch``
 requests of up to 1000, several batches at once; how big and how many follows
 the service protection limits Dataverse says it met (``LoadPace``). ``skip_if_changed``: the rows
-already there are read first (by key, in bulk); new rows are created with
-``If-None-Match: *`` and existing ones updated with ``If-Match: <etag>`` and
+already there are read first (by key, in bulk); new rows are created with a
+``POST`` carrying their key columns, which never overwrites a row (one that
+appeared since the read refuses it with a duplicate-key error), and existing
+ones updated with ``If-Match: <etag>`` and
 without the columns Dataverse owns, so an edit made in Dataverse between the
 read and the write is reported as a ``conflict`` instead of being overwritten,
 and a column people maintain in Dataverse is kept, and reported as kept.
 
-A record Dataverse refuses (400, 404 on an update, 412) becomes a ``rejected``,
-``not_found`` or ``conflict`` result and the rest load. Throttled (429) and
+A record Dataverse refuses (400, 404 on an update, 412 or a duplicate key on a
+create) becomes a ``rejected``, ``not_found`` or ``conflict`` result and the
+rest load; the HTTP status decides, since Microsoft's 404 and 412 bodies carry
+an empty code. A refusal that names a column the table does not have is a
+config error of the whole batch, raised as one ``HubError``: every record would
+fail the same way. Throttled (429) and
 failed-for-now (5xx) operations are sent again, only those, after the wait
 Dataverse asks for, within a total time budget and the work's deadline
 (``shared.deadline``); past either the sink raises a ``HubError`` of the right
@@ -37,7 +43,12 @@ from shared.connectors.dataverse.batch import MAX_OPERATIONS, BatchOperation, Ba
 from shared.connectors.dataverse.client import DataverseClient
 from shared.connectors.dataverse.collation import KeyCollation
 from shared.connectors.dataverse.keys import UnusableKeyError, entity_path, key_filter, key_of
-from shared.connectors.dataverse.odata_errors import classify_dataverse, dataverse_error, parse_odata_error
+from shared.connectors.dataverse.odata_errors import (
+    classify_dataverse,
+    dataverse_error,
+    is_duplicate_key,
+    parse_odata_error,
+)
 from shared.connectors.dataverse.pace import LoadPace
 from shared.errors import ERROR_ACTIONS, ErrorClass, HubError, ThrottledError
 from shared.http.backoff import full_jitter, parse_retry_after
@@ -200,17 +211,18 @@ class DataverseSink:
         *,
         success: Outcome = Outcome.UPSERTED,
         if_match: str | None = None,
-        if_none_match: bool = False,
         kept: tuple[str, ...] = (),
     ) -> _Write:
         # Key columns stay out of the body: Dataverse takes them from the URL
         # ("Use Upsert to Create or Update a record").
         body = {name: value for name, value in record.items() if name not in target.alternate_key}
         values = dict(zip(target.alternate_key, group.key, strict=True))
-        operation = self._client.upsert_operation(
-            target.entity_set, values, body, if_match=if_match, if_none_match=if_none_match
-        )
+        operation = self._client.upsert_operation(target.entity_set, values, body, if_match=if_match)
         return _Write(group, success, operation, kept)
+
+    def _create(self, target: DataverseTarget, group: _Group, record: Mapping[str, Any]) -> _Write:
+        body = {**record, **dict(zip(target.alternate_key, group.key, strict=True))}
+        return _Write(group, Outcome.CREATED, self._client.create_operation(target.entity_set, body))
 
     def _guarded_writes(
         self,
@@ -225,9 +237,7 @@ class DataverseSink:
             record = records[group.last]
             row = existing.get(self._match_key(group.key))
             if row is None:
-                writes.append(
-                    self._upsert(target, group, record, success=Outcome.CREATED, if_none_match=True)
-                )
+                writes.append(self._create(target, group, record))
                 continue
             kept = tuple(
                 name
@@ -372,14 +382,17 @@ class DataverseSink:
             )
         else:
             error = parse_odata_error(answer.body, answer.status)
-            if classify_dataverse(answer.status, error.code) in (ErrorClass.AUTH, ErrorClass.CONFIG):
+            if classify_dataverse(answer.status, error.code, error.message) in (
+                ErrorClass.AUTH,
+                ErrorClass.CONFIG,
+            ):
                 context = {
                     "system": "dataverse",
                     "operation": write.success.value,
                     "entity": target.entity_set,
                 }
                 raise dataverse_error(answer.status, error, context=context)
-            outcome = _refusal(write.success, answer.status)
+            outcome = _refusal(write.success, answer.status, error.code)
             result = RecordResult(write.group.key, outcome, answer.status, error.code or None, error.message)
         _record(results, write.group, result)
 
@@ -390,12 +403,17 @@ def _failure_class(answer: BatchPartResponse | None) -> ErrorClass | None:
         return ErrorClass.TRANSIENT
     if answer.status < 400:
         return None
-    return classify_dataverse(answer.status, parse_odata_error(answer.body, answer.status).code)
+    error = parse_odata_error(answer.body, answer.status)
+    return classify_dataverse(answer.status, error.code, error.message)
 
 
-def _refusal(success: Outcome, status: int) -> Outcome:
-    """The outcome for a refused write, by what it tried to do and what Dataverse said."""
-    if status == 412:
+def _refusal(success: Outcome, status: int, error_code: str) -> Outcome:
+    """The outcome for a refused write, by what it tried to do and the HTTP status Dataverse answered.
+
+    A create refused because the key is taken (whatever the status: Microsoft documents the
+    duplicate-key code, not its status) is a conflict: someone created the row since it was read.
+    """
+    if status == 412 or (success is Outcome.CREATED and is_duplicate_key(error_code)):
         return Outcome.CONFLICT
     if status == 404 and success in (Outcome.UPDATED, Outcome.DELETED):
         return Outcome.NOT_FOUND
