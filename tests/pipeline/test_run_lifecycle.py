@@ -243,12 +243,7 @@ def test_a_failure_that_outlasts_the_retry_budget_ends_dead_lettered_not_retryin
 def test_the_watchdog_republishes_a_lost_request_and_counts_a_loaded_batch_whose_count_was_lost(
     blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator
 ) -> None:
-    world = world_with(blob_service, servicebus_emulator, ListSource(rows(days=4)))
-    requests, loads = handlers(world)
-    clock = [world.engine.now()]
-    world.engine.now = lambda: clock[0]  # type: ignore[method-assign]
-    queued = world.run_queue().queue(SyncRequest("site_days"))
-    world.pump(SYNC_REQUESTS, lambda delivery: None, 2)  # the request is lost: received, never run
+    world, requests, loads, clock, queued = a_lost_request(blob_service, servicebus_emulator)
 
     watchdog = Watchdog(world.engine, world.run_queue(), world.loader, lambda: clock[0], lambda: None)
     assert watchdog.sweep().republished == []  # not overdue yet
@@ -276,12 +271,7 @@ def test_the_watchdog_republishes_a_lost_request_and_counts_a_loaded_batch_whose
 def test_the_watchdog_resumes_a_run_whose_worker_died_mid_extraction(
     blob_service: BlobServiceClient, servicebus_emulator: ServiceBusEmulator
 ) -> None:
-    world = world_with(blob_service, servicebus_emulator, ListSource(rows(days=4)))
-    requests, loads = handlers(world)
-    clock = [world.engine.now()]
-    world.engine.now = lambda: clock[0]  # type: ignore[method-assign]
-    queued = world.run_queue().queue(SyncRequest("site_days"))
-    world.pump(SYNC_REQUESTS, lambda delivery: None, 2)  # its worker took the request and died
+    world, requests, loads, clock, queued = a_lost_request(blob_service, servicebus_emulator)
     world.engine.runs.update(queued.id, lambda record: _claimed_by_a_dead_worker(record, clock[0]))
 
     watchdog = Watchdog(world.engine, world.run_queue(), world.loader, lambda: clock[0], lambda: None)
@@ -293,6 +283,19 @@ def test_the_watchdog_resumes_a_run_whose_worker_died_mid_extraction(
     final = stored(world, queued.id)
     assert final.status is RunStatus.SUCCEEDED and final.attempts == 2
     assert len(world.table.rows) == 12
+
+
+def a_lost_request(
+    blob_service: BlobServiceClient, emulator: ServiceBusEmulator
+) -> tuple[World, SyncRequests, BatchLoads, list[datetime], RunRecord]:
+    """A world on a clock the test moves, with a run whose request was taken off the queue and never run."""
+    world = world_with(blob_service, emulator, ListSource(rows(days=4)))
+    requests, loads = handlers(world)
+    clock = [world.engine.now()]
+    world.engine.now = lambda: clock[0]  # type: ignore[method-assign]
+    queued = world.run_queue().queue(SyncRequest("site_days"))
+    world.pump(SYNC_REQUESTS, lambda delivery: None, 2)
+    return world, requests, loads, clock, queued
 
 
 def _claimed_by_a_dead_worker(record: RunRecord, now: datetime) -> None:
