@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup run test lint bench bench-runs connector fuzz clean
+.PHONY: setup run test lint bench bench-runs bench-import connector fuzz clean
 
 setup: $(PIP_STAMP) $(NPM_STAMP)
 
@@ -35,6 +35,10 @@ bench: setup
 	$(PY) -m localdev.bench
 
 ## The API's run queries against 20,000 run records in Azurite's Table service (see README, "Benchmark").
+## How long a cold start spends importing function_app, against azure.functions alone.
+bench-import: setup
+	$(PY) -m localdev.bench.import_time
+
 bench-runs: setup
 	$(PY) -m localdev.bench.run_queries
 

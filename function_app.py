@@ -3,7 +3,7 @@
 import azure.functions as func
 
 from functions import api, gp, pipeline, syncs
-from shared.composition import hub_settings
+from shared.settings import hub_settings
 
 hub_settings()  # a missing or malformed setting stops the app here, naming the setting
 

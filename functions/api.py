@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 import azure.functions as func
 
+from functions.app_hub import hub_api
 from shared.api.http import ApiRequest, ApiResponse
 from shared.api.operations import SERVED_OPERATIONS, AuthLevel, Operation
-from shared.api.wiring import hub_api
 
 blueprint = func.Blueprint()
 _AUTH_LEVELS: dict[AuthLevel, func.AuthLevel] = {

@@ -9,13 +9,18 @@ which reads SQL rather than calling a service, has the function time-out's
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
-from shared.pipeline.delivery import Delivery
-from shared.platform.service_bus import PropertyValue
+if TYPE_CHECKING:
+    from shared.pipeline.delivery import Delivery
+    from shared.platform.service_bus import PropertyValue
 
 
 def delivery_of(message: func.ServiceBusMessage, queue: str) -> Delivery:
+    from shared.pipeline.delivery import Delivery  # with the hub, on first use (functions/app_hub.py)
+
     properties: dict[str, PropertyValue] = {}
     for name, value in (message.application_properties or {}).items():
         properties[str(name)] = value if isinstance(value, str | int | float | bool) else str(value)

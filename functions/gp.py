@@ -15,8 +15,8 @@ import logging
 
 import azure.functions as func
 
+from functions.app_hub import hub
 from functions.delivery import POSTING_SECONDS, delivery_of
-from shared.composition import hub
 from shared.deadline import deadline
 
 log = logging.getLogger(__name__)

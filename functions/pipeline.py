@@ -14,8 +14,8 @@ from dataclasses import asdict
 
 import azure.functions as func
 
+from functions.app_hub import hub
 from functions.delivery import EXTRACTION_SECONDS, LOAD_SECONDS, delivery_of
-from shared.composition import hub
 from shared.deadline import deadline
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import azure.functions as func
 
-from shared.composition import hub
+from functions.app_hub import hub
 from shared.connectors.syncs import SYNCS, ScheduledSync
 
 log = logging.getLogger(__name__)

@@ -52,7 +52,7 @@ from shared.platform.secrets import KeyVaultSecretStore, SecretStore, SettingsSe
 from shared.platform.service_bus import ServiceBus
 from shared.platform.table_service import table_service
 from shared.platform.table_store import TableStore
-from shared.settings import Settings, load_settings
+from shared.settings import Settings, hub_settings
 from shared.sql.engines import connect_sql
 from shared.workflows.gp_posting.audit import PostingAudit
 from shared.workflows.gp_posting.billing import BatchIdStyle
@@ -262,12 +262,6 @@ class GpCompanyDatabases:
                 engine = connect_sql(url, password, self._timeout_seconds, databases=())
                 self._engines[company] = engine
             return engine
-
-
-@functools.cache
-def hub_settings() -> Settings:
-    """The process's settings; raises ``SettingsError`` naming what is missing or malformed."""
-    return load_settings()
 
 
 @functools.cache

@@ -29,7 +29,7 @@ from azure.servicebus import exceptions as service_bus_errors
 from pydantic import ValidationError
 
 from shared.platform.blob_lock import LockHeldError
-from shared.platform.blob_store import StateConflictError
+from shared.platform.conflicts import StateConflictError
 from shared.platform.secrets import SecretNotFoundError
 from shared.redaction import REDACTED, is_sensitive_name, redact
 from shared.settings import SettingsError

@@ -20,6 +20,7 @@ their declarations name (``shared/connectors/syncs.py``), not a copy here.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from contextvars import ContextVar
@@ -408,3 +409,9 @@ def load_settings(local_file: Path | None = LOCAL_SETTINGS_FILE) -> Settings:
         raise SettingsError("The hub's settings are incomplete: " + "; ".join(problems)) from None
     finally:
         _local_settings_file.reset(chosen)
+
+
+@functools.cache
+def hub_settings() -> Settings:
+    """The process's settings, read once; raises ``SettingsError`` naming what is missing or malformed."""
+    return load_settings()

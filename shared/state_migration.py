@@ -29,7 +29,8 @@ from shared.pipeline.run_record import RunRecord
 from shared.pipeline.run_table import RunTable
 from shared.pipeline.stream_state import StreamState
 from shared.pipeline.stream_state_table import StreamStateTable
-from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.platform.blob_store import BlobStore
+from shared.platform.conflicts import StateConflictError
 from shared.platform.table_service import table_service
 from shared.platform.table_store import TableStore
 from shared.settings import Settings

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import ssl
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,37 +22,12 @@ import jwt
 
 from shared.api.http import ApiRequest
 from shared.api.problems import ProblemError
+from shared.api.roles import Caller, Role
 
 _ALGORITHMS = ["RS256"]
 _LEEWAY_SECONDS = 60
 _JWKS_CACHE_SECONDS = 3600
 _PUBLIC_AUTHORITY = "https://login.microsoftonline.com"
-
-
-class Role(StrEnum):
-    """The API's app roles; each includes the ones before it."""
-
-    READ = "Integration.Read"
-    RUN = "Integration.Run"
-    ADMIN = "Integration.Admin"
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
-
-
-@dataclass(frozen=True)
-class Caller:
-    """``who`` is what the audit log and the rate limiter key on; it never holds a secret."""
-
-    who: str
-    roles: frozenset[Role]
-
-    def may(self, needed: Role) -> bool:
-        return any(role.rank >= needed.rank for role in self.roles)
-
-
-ANONYMOUS = Caller("anonymous", frozenset())
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.api.callers import Caller
 from shared.api.http import ApiRequest, ApiResponse
-from shared.api.live_reads import LiveReads
-from shared.api.syncs import SyncDesk
-from shared.health import HealthReport
-from shared.pipeline.dead_letters import DeadLetters
-from shared.workflows.gp_posting.workflow import GpPostings
+
+if TYPE_CHECKING:  # types only: importing the services here would load every SDK when the app is indexed
+    from shared.api.live_reads import LiveReads
+    from shared.api.roles import Caller
+    from shared.api.syncs import SyncDesk
+    from shared.health import HealthReport
+    from shared.pipeline.dead_letters import DeadLetters
+    from shared.workflows.gp_posting.workflow import GpPostings
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, create_model
 
 from shared.api import models
-from shared.api.callers import Role
 from shared.api.calls import Handler
 from shared.api.handlers import dead_letters, gp_postings, health, live_reads, runs, syncs
-from shared.api.live_reads import LiveRead
+from shared.api.roles import Role
+
+if TYPE_CHECKING:
+    from shared.api.live_reads import LiveRead
 
 AuthLevel = Literal["anonymous", "function", "admin"]
 

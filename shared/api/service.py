@@ -19,12 +19,13 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from shared.api.audit import AuditEntry, AuditLog
-from shared.api.callers import ANONYMOUS, BearerTokens, Caller, identify, require
+from shared.api.callers import BearerTokens, identify, require
 from shared.api.calls import ApiServices, Call
 from shared.api.http import ApiRequest, ApiResponse
 from shared.api.operations import Operation
 from shared.api.problems import ProblemError, problem_response, validation_problem
 from shared.api.rate_limit import RateLimiter
+from shared.api.roles import ANONYMOUS, Caller
 from shared.errors import ErrorClass, classify_exception
 
 log = logging.getLogger(__name__)

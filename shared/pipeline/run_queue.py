@@ -24,7 +24,8 @@ from shared.errors import ErrorClass, HubError
 from shared.pipeline.requests import SyncRequest, SyncRequestMessage
 from shared.pipeline.run_record import RunMode, RunRecord, RunStatus, RunStore, new_run_id
 from shared.pipeline.stream import StreamCatalog
-from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.platform.blob_store import BlobStore
+from shared.platform.conflicts import StateConflictError
 from shared.platform.service_bus import OutgoingMessage, ServiceBus, model_message
 
 _SLOTS = "active-runs/"

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.platform.blob_store import BlobStore
+from shared.platform.conflicts import StateConflictError
 
 _UPDATE_ATTEMPTS = 20
 

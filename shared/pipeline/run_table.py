@@ -30,7 +30,8 @@ from datetime import datetime
 from typing import Any
 
 from shared.pipeline.run_record import RunRecord
-from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.platform.blob_store import BlobStore
+from shared.platform.conflicts import StateConflictError
 from shared.platform.indexed_table import KEY, FoundDocument, IndexedDocuments, inverted_time
 from shared.platform.table_documents import TableDocuments
 from shared.platform.table_store import (

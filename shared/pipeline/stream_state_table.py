@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 
 from shared.pipeline.stream_state import StreamState
-from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.platform.blob_store import BlobStore
+from shared.platform.conflicts import StateConflictError
 from shared.platform.table_documents import DOCUMENT, SPILL, SpillMovedError, TableDocuments
 from shared.platform.table_store import StoredEntity, TableStore, key_part
 

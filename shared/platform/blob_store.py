@@ -23,11 +23,9 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettings
 
+from shared.platform.conflicts import StateConflictError
+
 JSON = ContentSettings(content_type="application/json")
-
-
-class StateConflictError(Exception):
-    """A state document changed between read and write; re-read it and decide again."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from shared.platform.blob_store import StateConflictError
+from shared.platform.conflicts import StateConflictError
 from shared.platform.table_documents import SPILL, SpillMovedError, TableDocuments
 from shared.platform.table_store import (
     Delete,

@@ -39,7 +39,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
 
-from shared.platform.blob_store import StateConflictError
+from shared.platform.conflicts import StateConflictError
 
 MAX_TRANSACTION_OPERATIONS = 100
 MAX_STRING_UNITS = 32_767  # UTF-16 code units in one string property (64 KiB)

@@ -25,7 +25,7 @@ from shared.errors import (
     classify_status,
 )
 from shared.platform.blob_lock import LockHeldError
-from shared.platform.blob_store import StateConflictError
+from shared.platform.conflicts import StateConflictError
 from shared.platform.secrets import SecretNotFoundError
 from shared.settings import SettingsError
 

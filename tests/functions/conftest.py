@@ -18,6 +18,7 @@ from azure.servicebus import ServiceBusClient, ServiceBusReceiveMode
 
 from localdev.functions_host.servicebus_trigger import functions_message
 from shared import composition
+from shared import settings as app_settings
 from shared.api import wiring
 from shared.composition import Hub
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
@@ -55,7 +56,7 @@ def registered(blueprint: func.Blueprint, trigger: str) -> dict[str, Callable[..
 
 def _clear_caches() -> None:
     composition.hub.cache_clear()
-    composition.hub_settings.cache_clear()
+    app_settings.hub_settings.cache_clear()
     wiring.hub_api.cache_clear()
 
 

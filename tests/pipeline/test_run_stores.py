@@ -10,7 +10,7 @@ import pytest
 
 from shared.pipeline.run_record import RecordProblem, RunMode, RunRecord, RunRecords, RunStatus
 from shared.pipeline.run_table import RUNS_PARTITION, RunTable
-from shared.platform.blob_store import StateConflictError
+from shared.platform.conflicts import StateConflictError
 from shared.platform.table_documents import SPILL
 from tests.fixtures.state_tables import StateTables
 

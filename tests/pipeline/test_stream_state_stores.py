@@ -8,7 +8,7 @@ import pytest
 
 from shared.pipeline.stream_state import StreamState, StreamStates
 from shared.pipeline.stream_state_table import STREAMS_PARTITION, StreamStateTable
-from shared.platform.blob_store import StateConflictError
+from shared.platform.conflicts import StateConflictError
 from shared.platform.table_documents import SPILL
 from tests.fixtures.state_tables import StateTables
 

@@ -10,7 +10,8 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from shared.platform.blob_lock import BlobLocks, LockHeldError
-from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.platform.blob_store import BlobStore
+from shared.platform.conflicts import StateConflictError
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from azure.data.tables import TableServiceClient
 
-from shared.platform.blob_store import StateConflictError
+from shared.platform.conflicts import StateConflictError
 from shared.platform.table_store import (
     Delete,
     EntityTooLargeError,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from shared.api import models
 from shared.api.answers import ok
 from shared.api.calls import ApiServices, Call
 from shared.api.http import ApiResponse
 from shared.api.problems import ProblemError
-from shared.platform.service_bus import DeadLetter
+
+if TYPE_CHECKING:
+    from shared.platform.service_bus import DeadLetter
 
 
 def list_dead_letters(services: ApiServices, call: Call) -> ApiResponse:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared.api import models
 from shared.api.answers import accepted, ok
 from shared.api.calls import ApiServices, Call
 from shared.api.http import ApiResponse
 from shared.api.problems import ProblemError
-from shared.workflows.gp_posting.requests import PostingRequest, PostingSubject
-from shared.workflows.gp_posting.workflow import GpPostings
+from shared.workflows.gp_posting.requests import PostingSubject
+
+if TYPE_CHECKING:
+    from shared.workflows.gp_posting.requests import PostingRequest
+    from shared.workflows.gp_posting.workflow import GpPostings
 
 
 def start_gp_posting(services: ApiServices, call: Call) -> ApiResponse:

@@ -25,7 +25,8 @@ from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.smartconnect import PostingOutcomeUnknownError, SmartConnect, envelope
 from shared.errors import ErrorClass, HubError
 from shared.platform.blob_lock import BlobLocks, HeldLock, LockHeldError
-from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.platform.blob_store import BlobStore
+from shared.platform.conflicts import StateConflictError
 from shared.workflows.gp_posting.audit import PostingAudit
 
 SENDING = "sending"

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.platform.blob_store import BlobStore
+from shared.platform.conflicts import StateConflictError
 from shared.platform.indexed_table import KEY, IndexedDocuments, inverted_time
 from shared.platform.table_documents import TableDocuments
 from shared.platform.table_store import Insert, Operation, Replace, TableStore, key_part, rows_between

@@ -17,17 +17,18 @@ running gets that one back.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from azure.core.exceptions import ResourceNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from shared.platform.blob_store import BlobStore, StateConflictError
+from shared.platform.conflicts import StateConflictError
+
+if TYPE_CHECKING:
+    from shared.platform.blob_store import BlobStore
 
 RequestStatus = Literal[
     "queued", "running", "retrying", "succeeded", "partially_failed", "failed", "refused", "dead_lettered"
@@ -163,8 +164,7 @@ class PostingRequests:
                     _index(request.subject), {"requestId": request.id}, index.etag if index else None
                 )
             except StateConflictError:
-                with contextlib.suppress(ResourceNotFoundError):
-                    self._store.container.delete_blob(_path(request.id))
+                self._store.delete(_path(request.id))
                 continue
             self._store.create_marker(_active(request.id), {"requestId": request.id})
             return request, True
