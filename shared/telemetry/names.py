@@ -34,6 +34,9 @@ OPERATION = "hub.operation"
 HTTP_STATUS = "http.response.status_code"
 HTTP_METHOD = "http.request.method"
 URL_PATH = "url.path"
+FUNCTION_NAME = "faas.name"
+DB_SYSTEM = "db.system.name"
+PROCEDURE = "db.stored_procedure.name"
 RECORDS = "hub.records"
 ROWS = "hub.rows"
 THROTTLED = "hub.throttled"
@@ -41,6 +44,8 @@ ATTEMPTS = "hub.attempts"
 GP_MAP = "hub.gp_map"
 GP_COMPANY = "hub.gp_company"
 DOCUMENTS = "hub.documents"
+OUTCOMES = "hub.outcomes"  # a prefix: ``hub.outcomes.204`` counts the parts of a $batch answered 204
+ENTITY_SET = "hub.entity_set"
 
 # The values ``ROW_STAGE`` takes: a run's counts, as its record keeps them.
 ROW_STAGES = ("read", "valid", "quarantined", "skipped", "unchanged", "staged", "loaded", "rejected")
