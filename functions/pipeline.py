@@ -16,6 +16,7 @@ import azure.functions as func
 
 from functions.app_hub import hub
 from functions.delivery import EXTRACTION_SECONDS, LOAD_SECONDS, delivery_of
+from functions.invocation import invocation
 from shared.deadline import deadline
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,9 @@ blueprint = func.Blueprint()
 @blueprint.service_bus_queue_trigger(
     arg_name="message", queue_name="%SYNC_REQUESTS_QUEUE%", connection="ServiceBusConnection"
 )
-def run_requested_sync(message: func.ServiceBusMessage) -> None:
+def run_requested_sync(message: func.ServiceBusMessage, context: func.Context) -> None:
     built = hub()
-    with deadline(EXTRACTION_SECONDS):
+    with invocation(context), deadline(EXTRACTION_SECONDS):
         record = built.sync_requests.handle(delivery_of(message, built.settings.sync_requests_queue))
     if record is not None:
         log.info("Sync request %s: run %s is %s", message.message_id, record.id, record.status.value)
@@ -36,9 +37,9 @@ def run_requested_sync(message: func.ServiceBusMessage) -> None:
 @blueprint.service_bus_queue_trigger(
     arg_name="message", queue_name="%BATCH_LOADS_QUEUE%", connection="ServiceBusConnection"
 )
-def load_staged_batch(message: func.ServiceBusMessage) -> None:
+def load_staged_batch(message: func.ServiceBusMessage, context: func.Context) -> None:
     built = hub()
-    with deadline(LOAD_SECONDS):
+    with invocation(context), deadline(LOAD_SECONDS):
         result = built.batch_loads.handle(delivery_of(message, built.settings.batch_loads_queue))
     if result is not None:
         log.info(
@@ -50,9 +51,10 @@ def load_staged_batch(message: func.ServiceBusMessage) -> None:
 
 
 @blueprint.timer_trigger(schedule="%WATCHDOG_SCHEDULE%", arg_name="timer")
-def watch_runs(timer: func.TimerRequest) -> None:
-    """Resume or settle the runs and GP postings whose worker or message was lost."""
-    report = hub().watchdog.sweep()
+def watch_runs(timer: func.TimerRequest, context: func.Context) -> None:
+    """Resume or settle the runs and GP postings whose worker or message was lost; record each stream's lag."""
+    with invocation(context):
+        report = hub().watchdog.sweep()
     acted = {name: ids for name, ids in asdict(report).items() if ids}
     if acted:
         log.warning("Watchdog: %s", acted)

@@ -156,7 +156,8 @@ async def serve(loaded: LoadedApp, listener: socket.socket, log: logging.Logger)
 
     thread_count = os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT")
     executor = ThreadPoolExecutor(max_workers=int(thread_count) if thread_count else None)
-    invoker = Invoker(executor, loaded.app_dir, log)
+    continues_traces = os.environ.get("PYTHON_ENABLE_OPENTELEMETRY", "").lower() == "true"
+    invoker = Invoker(executor, loaded.app_dir, log, continues_traces)
     server = _HttpServer(
         uvicorn.Config(
             HttpTriggers(loaded.endpoints, loaded.keys, invoker, log),
