@@ -270,163 +270,165 @@ var queryItems = [
   }
 ]
 
-var content = {
-  version: 'Notebook/1.0'
-  items: concat(
-    [
-      {
-        type: 1
-        name: 'title'
-        content: {
-          json: '# Towne Park Integration Hub\nRuns, rows and lag per stream, failures by error class, GP postings and API latency. A run id or correlation id from the tables finds its log lines in Logs; an `operation_Id` opens the whole trace (HTTP, Service Bus, extraction, loads) in Transaction search.'
-        }
-      }
-      {
-        type: 9
-        name: 'parameters'
-        content: {
+var headerItems = [
+  {
+    type: 1
+    name: 'title'
+    content: {
+      json: '# Towne Park Integration Hub\nRuns, rows and lag per stream, failures by error class, GP postings and API latency. A run id or correlation id from the tables finds its log lines in Logs; an `operation_Id` opens the whole trace (HTTP, Service Bus, extraction, loads) in Transaction search.'
+    }
+  }
+  {
+    type: 9
+    name: 'parameters'
+    content: {
+      version: 'KqlParameterItem/1.0'
+      style: 'pills'
+      queryType: 0
+      resourceType: 'microsoft.insights/components'
+      parameters: [
+        {
+          id: guid('hub-workbook', 'TimeRange')
           version: 'KqlParameterItem/1.0'
-          style: 'pills'
-          queryType: 0
-          resourceType: 'microsoft.insights/components'
-          parameters: [
-            {
-              id: guid('hub-workbook', 'TimeRange')
-              version: 'KqlParameterItem/1.0'
-              name: 'TimeRange'
-              label: 'Time range'
-              type: 4
-              isRequired: true
-              value: {
+          name: 'TimeRange'
+          label: 'Time range'
+          type: 4
+          isRequired: true
+          value: {
+            durationMs: day
+          }
+          typeSettings: {
+            selectableValues: [
+              {
+                durationMs: 3600000
+              }
+              {
                 durationMs: day
               }
-              typeSettings: {
-                selectableValues: [
-                  {
-                    durationMs: 3600000
-                  }
-                  {
-                    durationMs: day
-                  }
-                  {
-                    durationMs: 7 * day
-                  }
-                  {
-                    durationMs: 30 * day
-                  }
-                ]
+              {
+                durationMs: 7 * day
               }
-            }
-            {
-              id: guid('hub-workbook', 'Stream')
-              version: 'KqlParameterItem/1.0'
-              name: 'Stream'
-              label: 'Stream'
-              type: 2 // drop-down, filled by the query
-              multiSelect: true
-              quote: '\''
-              delimiter: ','
-              query: streamChoices
-              queryType: 0
-              resourceType: 'microsoft.insights/components'
-              timeContextFromParameter: 'TimeRange'
-              value: [
-                'value::all'
-              ]
-              typeSettings: {
-                additionalResourceOptions: [
-                  'value::all'
-                ]
-                selectAllValue: '*'
-                showDefault: false
+              {
+                durationMs: 30 * day
               }
-            }
-          ]
+            ]
+          }
         }
-      }
-    ],
-    [
-      for item in queryItems: {
-        type: 3
-        name: item.name
-        customWidth: item.width
-        content: {
-          version: 'KqlItem/1.0'
-          title: item.title
-          query: item.query
-          size: 0
+        {
+          id: guid('hub-workbook', 'Stream')
+          version: 'KqlParameterItem/1.0'
+          name: 'Stream'
+          label: 'Stream'
+          type: 2 // drop-down, filled by the query
+          multiSelect: true
+          quote: '\''
+          delimiter: ','
+          query: streamChoices
           queryType: 0
           resourceType: 'microsoft.insights/components'
           timeContextFromParameter: 'TimeRange'
-          visualization: item.visualization
-        }
-      }
-    ],
-    [
-      {
-        type: 10
-        name: 'dead-letters'
-        customWidth: '50'
-        content: {
-          chartId: guid('hub-workbook', 'dead-letters')
-          version: 'MetricsItem/2.0'
-          title: 'Messages waiting in each dead-letter queue (Service Bus)'
-          size: 0
-          chartType: 2
-          resourceType: 'microsoft.servicebus/namespaces'
-          metricScope: 0
-          resourceIds: [
-            serviceBus.id
+          value: [
+            'value::all'
           ]
-          timeContextFromParameter: 'TimeRange'
-          timeContext: {
-            durationMs: day
+          typeSettings: {
+            additionalResourceOptions: [
+              'value::all'
+            ]
+            selectAllValue: '*'
+            showDefault: false
           }
-          metrics: [
-            {
-              namespace: 'microsoft.servicebus/namespaces'
-              metric: 'microsoft.servicebus/namespaces--DeadletteredMessages'
-              aggregation: 3 // maximum: the metric is a count of messages waiting, not of events
-              splitBy: [
-                'EntityName'
-              ]
-            }
+        }
+      ]
+    }
+  }
+]
+
+var chartItems = [
+  for item in queryItems: {
+    type: 3
+    name: item.name
+    customWidth: item.width
+    content: {
+      version: 'KqlItem/1.0'
+      title: item.title
+      query: item.query
+      size: 0
+      queryType: 0
+      resourceType: 'microsoft.insights/components'
+      timeContextFromParameter: 'TimeRange'
+      visualization: item.visualization
+    }
+  }
+]
+
+var serviceBusItems = [
+  {
+    type: 10
+    name: 'dead-letters'
+    customWidth: '50'
+    content: {
+      chartId: guid('hub-workbook', 'dead-letters')
+      version: 'MetricsItem/2.0'
+      title: 'Messages waiting in each dead-letter queue (Service Bus)'
+      size: 0
+      chartType: 2
+      resourceType: 'microsoft.servicebus/namespaces'
+      metricScope: 0
+      resourceIds: [
+        serviceBus.id
+      ]
+      timeContextFromParameter: 'TimeRange'
+      timeContext: {
+        durationMs: day
+      }
+      metrics: [
+        {
+          namespace: 'microsoft.servicebus/namespaces'
+          metric: 'microsoft.servicebus/namespaces--DeadletteredMessages'
+          aggregation: 3 // maximum: the metric is a count of messages waiting, not of events
+          splitBy: [
+            'EntityName'
           ]
         }
+      ]
+    }
+  }
+  {
+    type: 10
+    name: 'service-bus-throttling'
+    customWidth: '50'
+    content: {
+      chartId: guid('hub-workbook', 'service-bus-throttling')
+      version: 'MetricsItem/2.0'
+      title: 'Service Bus requests throttled'
+      size: 0
+      chartType: 2
+      resourceType: 'microsoft.servicebus/namespaces'
+      metricScope: 0
+      resourceIds: [
+        serviceBus.id
+      ]
+      timeContextFromParameter: 'TimeRange'
+      timeContext: {
+        durationMs: day
       }
-      {
-        type: 10
-        name: 'service-bus-throttling'
-        customWidth: '50'
-        content: {
-          chartId: guid('hub-workbook', 'service-bus-throttling')
-          version: 'MetricsItem/2.0'
-          title: 'Service Bus requests throttled'
-          size: 0
-          chartType: 2
-          resourceType: 'microsoft.servicebus/namespaces'
-          metricScope: 0
-          resourceIds: [
-            serviceBus.id
-          ]
-          timeContextFromParameter: 'TimeRange'
-          timeContext: {
-            durationMs: day
-          }
-          metrics: [
-            {
-              namespace: 'microsoft.servicebus/namespaces'
-              metric: 'microsoft.servicebus/namespaces--ThrottledRequests'
-              aggregation: 1 // total
-              splitBy: [
-                'EntityName'
-              ]
-            }
+      metrics: [
+        {
+          namespace: 'microsoft.servicebus/namespaces'
+          metric: 'microsoft.servicebus/namespaces--ThrottledRequests'
+          aggregation: 1 // total
+          splitBy: [
+            'EntityName'
           ]
         }
-      }
-    ]
-  )
+      ]
+    }
+  }
+]
+
+var content = {
+  version: 'Notebook/1.0'
+  items: concat(headerItems, chartItems, serviceBusItems)
   fallbackResourceIds: [
     applicationInsights.id
   ]
