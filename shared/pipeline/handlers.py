@@ -27,7 +27,7 @@ from shared.pipeline.sync import SyncEngine
 from shared.redaction import redact
 from shared.telemetry import dimensions, meters, names
 from shared.telemetry.dimensions import Dimension
-from shared.telemetry.spans import continued, span
+from shared.telemetry.spans import continued, failed, span
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ class SyncRequests:
                 record = self._run(delivery, message)
             if record is not None:
                 current.set_attribute(names.OUTCOME, record.status.value)
+                if record.error is not None:
+                    failed(current, record.error.error_class, record.error.message)
             return record
 
     def _run(self, delivery: Delivery, message: SyncRequestMessage) -> RunRecord | None:
@@ -174,7 +176,7 @@ class BatchLoads:
             return self._loader.load(message)
         except Exception as error:  # noqa: BLE001 - settled below as the error table says
             error_class = classify_exception(error)
-            trace.get_current_span().set_attribute(names.ERROR_CLASS, error_class.value)
+            failed(trace.get_current_span(), error_class.value, redact(str(error)))
             decision = self._redeliveries.decide(
                 delivery, error_class, str(error), getattr(error, "retry_after", None)
             )

@@ -19,9 +19,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from opentelemetry import context, propagate, trace
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from shared.telemetry import dimensions
+from shared.telemetry import dimensions, names
 from shared.telemetry.dimensions import Dimension
 
 TRACEPARENT = "traceparent"
@@ -47,6 +47,12 @@ def span(
         _tracer.start_as_current_span(name, kind=kind, attributes={**dimensions.current(), **own}) as current,
     ):
         yield current
+
+
+def failed(current: Span, error_class: str, description: str) -> None:
+    """Mark a span failed with the error table's class, for work that settled its failure and returned."""
+    current.set_attribute(names.ERROR_CLASS, error_class)
+    current.set_status(Status(StatusCode.ERROR, description))
 
 
 def started(name: str, attributes: Mapping[str, Dimension | None] | None = None) -> Span:
@@ -97,4 +103,4 @@ def continued(properties: Mapping[str, object] | None) -> Iterator[None]:
         context.detach(token)
 
 
-__all__ = ["SpanKind", "continued", "span", "started", "trace_properties"]
+__all__ = ["SpanKind", "continued", "failed", "span", "started", "trace_properties"]

@@ -15,7 +15,9 @@ import sys
 
 import pytest
 
+from localdev.trace_tree import SpanLine
 from shared.telemetry import names
+from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.hub_host import HubHost
 from tests.telemetry.telemetry_world import (
     finished,
@@ -141,3 +143,28 @@ def test_a_timer_started_sync_is_one_trace_from_the_timer_to_its_loads(hub_host:
         request.attributes[names.RUN_ID] == queued.attributes[names.RUN_ID] == load.attributes[names.RUN_ID]
     )
     assert named(in_trace, names.SPAN_EXTRACTION) and named(in_trace, names.SPAN_DATAVERSE_BATCH)
+
+
+@pytest.mark.slow(60)
+def test_a_load_that_fails_for_now_shows_as_a_failed_span_with_its_error_class_then_the_run_settles(
+    hub_host: HubHost, dataverse_sandbox: DataverseSandbox
+) -> None:
+    folder = hub_host.telemetry
+    dataverse_sandbox.outage(None)
+    try:
+        with hub_host.client() as client:
+            answer = client.post(f"/api/v1/syncs/{STREAM}", json={"mode": "full"})
+            assert answer.status_code == 202, answer.text
+
+            def failed_load(found: list[SpanLine]) -> bool:
+                return any(span.status == "ERROR" for span in named(found, names.SPAN_BATCH_LOAD))
+
+            spans = spans_when(folder, failed_load, seconds=120)
+            dataverse_sandbox.outage(0)
+            run = finished(client, answer, hub_host, seconds=120)
+    finally:
+        dataverse_sandbox.outage(0)
+    failed = [span for span in named(spans, names.SPAN_BATCH_LOAD) if span.status == "ERROR"]
+    assert {span.attributes[names.ERROR_CLASS] for span in failed} <= {"transient", "throttled"}
+    assert {span.attributes[names.RUN_ID] for span in failed} == {run["id"]}
+    assert run["status"] in ("succeeded", "partially_failed"), run

@@ -28,6 +28,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 
+from opentelemetry.trace import Status, StatusCode
 from pydantic import ValidationError
 
 from shared.connectors.dataverse.client import DataverseClient
@@ -196,7 +197,17 @@ class GpPostings:
             current.set_attribute(names.GP_REQUEST_ID, message.request_id)
             with dimensions.bound({names.GP_REQUEST_ID: message.request_id}):
                 settled = self._settle(delivery, message)
-            current.set_attribute(names.OUTCOME, settled.status)
+            current.set_attributes(
+                {
+                    names.OUTCOME: settled.status,
+                    names.DOCUMENTS: len(settled.documents),
+                    names.GP_COMPANY: ",".join(sorted({d.company for d in settled.documents})),
+                }
+            )
+            if settled.status in ("failed", "dead_lettered", "refused", "partially_failed"):
+                current.set_status(
+                    Status(StatusCode.ERROR, settled.last_error or "; ".join(settled.refusals))
+                )
             return settled
 
     def _settle(self, delivery: Delivery, message: PostingRequestMessage) -> PostingRequest:
