@@ -32,7 +32,7 @@ def seconds(module: str) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev.bench.import_time", description=__doc__)
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=15, help="fresh interpreters per import (default 15)")
     arguments = parser.parse_args()
     medians = {}
     for module in ("azure.functions", "function_app"):
