@@ -61,14 +61,14 @@ class Supervisor:
         dead = self._watch()
         if dead is not None:
             print(
-                f"{dead.spec.name} exited with code {dead.process.returncode}; stopping everything. "
+                f"{dead.spec.name} exited with {_exit_status(dead.process.returncode)}; stopping everything. "
                 f"The end of its log:\n{services.log_tail(dead.spec.log_file)}",
                 file=sys.stderr,
                 flush=True,
             )
         self._stopping.set()
         print("Stopping...", flush=True)
-        failed = self._stop_all()
+        failed = self._stop_all(already_reported=dead)
         return 1 if dead is not None or failed else 0
 
     def _listen_for_stop(self, stopping: bool) -> None:
@@ -93,13 +93,23 @@ class Supervisor:
             if child.process.poll() is None:
                 child.process.kill()
 
-    def _stop_all(self) -> list[services.RunningService]:
+    def _stop_all(
+        self, already_reported: services.RunningService | None = None
+    ) -> list[services.RunningService]:
         """Stop each child once, newest first; the ones that did not exit cleanly (SIGTERM'd is clean)."""
         failed = []
         for child in reversed(self._children):
             child.stop()
-            if child.process.returncode not in (0, -signal.SIGTERM):
-                print(f"  {child.spec.name} exited with code {child.process.returncode}", file=sys.stderr)
+            code = child.process.returncode
+            if code not in (0, -signal.SIGTERM) and child is not already_reported:
+                print(f"  {child.spec.name} exited with {_exit_status(code)}", file=sys.stderr)
                 failed.append(child)
         print("Stopped.", flush=True)
         return failed
+
+
+def _exit_status(code: int | None) -> str:
+    """``code 1``, or ``code -9 (SIGKILL)`` for a child a signal ended."""
+    if code is not None and code < 0:
+        return f"code {code} ({signal.Signals(-code).name})"
+    return f"code {code}"

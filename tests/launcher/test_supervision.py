@@ -185,7 +185,7 @@ def test_a_child_that_dies_is_reported_and_the_launcher_stops_the_rest_and_exits
     os.kill(children["localdev.sandbox_gp"], signal.SIGKILL)
 
     assert launcher.process.wait(30) == 1
-    assert "sandbox-gp exited with code -9; stopping everything" in launcher.text()
+    assert "sandbox-gp exited with code -9 (SIGKILL); stopping everything" in launcher.text()
     assert "Stopped." in launcher.text()
     assert not _alive(children["localdev.servicebus_emulator"])
     assert not services.accepts_connections(emulator.port)
