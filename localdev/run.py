@@ -90,7 +90,13 @@ def functions_host(core_tools: bool) -> services.ServiceSpec:
         if func is None:
             raise services.ServiceFailedError("--core-tools asked for, but `func` is not on PATH")
         command = [func, "start", "--port", str(HOST_PORT)]
-        return services.ServiceSpec("functions-host", command, HOST_PORT, log_file=None)
+        return services.ServiceSpec(
+            "functions-host",
+            command,
+            HOST_PORT,
+            log_file=None,
+            stop_seconds=DRAIN_SECONDS + HOST_EXIT_SECONDS,
+        )
     spec = services.python_module(
         "functions-host",
         "localdev.functions_host",
