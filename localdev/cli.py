@@ -48,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     sync = commands.add_parser("sync", help="run one stream's sync and print a summary")
     sync.add_argument("stream", help="the stream's name (see `python -m localdev streams`)")
-    sync.add_argument("--mode", choices=[mode.value for mode in RunMode], default=RunMode.INCREMENTAL.value)
+    sync.add_argument(
+        "--mode",
+        choices=[mode.value for mode in RunMode],
+        default=RunMode.INCREMENTAL.value,
+        help="how to read the source (default incremental)",
+    )
     sync.add_argument("--start", type=date.fromisoformat, help="backfill window start (inclusive)")
     sync.add_argument("--end", type=date.fromisoformat, help="backfill window end (exclusive)")
     sync.add_argument("--replay-of", help="for --mode replay: the run to replay")

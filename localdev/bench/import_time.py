@@ -47,7 +47,7 @@ def seconds(module: str, settings: dict[str, str]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev.bench.import_time", description=__doc__)
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=15, help="fresh interpreters per import (default 15)")
     arguments = parser.parse_args()
     medians = {}
     with tempfile.TemporaryDirectory() as folder:

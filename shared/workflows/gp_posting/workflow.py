@@ -357,13 +357,21 @@ def _noted(request: PostingRequest, document: GpDocument, result: PostingResult)
 def _settled(
     request: PostingRequest, outcomes: list[tuple[GpDocument, PostingResult]], refusals: list[str]
 ) -> PostingRequest:
-    """The request's final status; each document's outcome is on the record already (``_post`` noted it)."""
-    failed = [result for _, result in outcomes if result.status not in _ACCEPTED]
-    accepted = len(outcomes) - len(failed)
-    if not failed and not refusals:
-        status: RequestStatus = "succeeded"
-    elif accepted:
+    """The request's final status; each document's outcome is on the record already (``_post`` noted it).
+
+    A document refused before GP or rejected by it is a refusal with GP's or
+    the hub's reason: nothing accepted and something refused is ``refused``.
+    """
+    failed = [(document, result) for document, result in outcomes if result.status not in _ACCEPTED]
+    reasons = [
+        *refusals,
+        *(f"{doc.company} {result.document_number}: {result.message}" for doc, result in failed),
+    ]
+    status: RequestStatus
+    if not reasons:
+        status = "succeeded"
+    elif len(failed) < len(outcomes):
         status = "partially_failed"
     else:
-        status = "failed"
-    return request.model_copy(update={"status": status, "refusals": refusals, "last_error": None})
+        status = "refused"
+    return request.model_copy(update={"status": status, "refusals": reasons, "last_error": None})
