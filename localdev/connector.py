@@ -28,6 +28,7 @@ API_PROPERTIES = "apiProperties.json"
 BRAND_COLOR = "#00539B"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost")
 _PAGED_OPERATIONS = ["ListRuns", "ListDeadLetters"]
+REDIRECT_URL = "https://global.consent.azure-apim.net/redirect"  # Power Platform's consent page
 
 
 def audience(settings: ConnectorSettings) -> EntraAudience | None:
@@ -101,13 +102,13 @@ def _entra_sign_in(entra: EntraAudience, client_id: str) -> dict[str, Any]:
             "identityProvider": "aad",
             "clientId": client_id,
             "scopes": [],
-            "redirectMode": "GlobalPerConnector",
+            "redirectMode": "Global",
+            "redirectUrl": REDIRECT_URL,
             "properties": {"IsFirstParty": "False", "AzureActiveDirectoryResourceId": resource},
             "customParameters": {
                 "loginUri": {"value": entra.authority_host},
                 "tenantId": {"value": entra.tenant_id},
                 "resourceUri": {"value": resource},
-                "enableOnbehalfOfLogin": {"value": "false"},
             },
         },
         "uiDefinition": {

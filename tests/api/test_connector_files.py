@@ -68,6 +68,7 @@ def test_with_the_apis_entra_registration_the_connection_signs_in_for_its_audien
     settings = token["oAuthSettings"]
     assert token["type"] == "oauthSetting" and settings["identityProvider"] == "aad"
     assert settings["clientId"] == CLIENT_ID
+    assert settings["redirectUrl"] == "https://global.consent.azure-apim.net/redirect"
     assert settings["customParameters"]["resourceUri"] == {
         "value": f"api://{CLIENT_ID}"
     }  # an audience the API takes
