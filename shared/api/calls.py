@@ -44,9 +44,9 @@ class ApiServices:
     live_reads: LiveReads
     health: Callable[[], HealthReport]
     readiness: Callable[[], tuple[HealthReport, dict[str, str]]]
-    # The OpenAPI document for a host name (None: without ``host``). Given, not imported: the document
-    # is built from the operations table, which names the handlers.
-    description: Callable[[str | None], dict[str, Any]]
+    # The OpenAPI document for a host name (None: without ``host``) and scheme. Given, not imported: the
+    # document is built from the operations table, which names the handlers.
+    description: Callable[[str | None, str], dict[str, Any]]
     gp: GpPostings | None = None
 
 

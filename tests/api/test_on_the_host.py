@@ -20,6 +20,9 @@ def test_keys_guard_the_api_but_not_its_document_or_health(hub_host: HubHost) ->
         document = anonymous.get("/api/v1/openapi.json")
         assert document.status_code == 200
         validate(document.json())
+        # Imported from its URL, the document needs no edit: it names the host and scheme it came from.
+        assert document.json()["host"] == f"127.0.0.1:{hub_host.port}"
+        assert document.json()["schemes"] == ["http"]
         assert anonymous.get("/api/health/ready").status_code in (200, 503)
     with hub_host.client() as keyed:
         assert keyed.get("/api/v1/syncs").status_code == 200
