@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import types
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -19,6 +20,7 @@ import pytest
 from azure.functions.timer import TimerRequest
 
 import functions.syncs as syncs
+from localdev.functions_host.invocation import InvocationContext
 from localdev.functions_host.schedules import parse_schedule
 from shared.connectors.syncs import SYNCS, Source
 from shared.pipeline.run_queue import RunQueue
@@ -93,7 +95,8 @@ def test_each_generated_timer_queues_its_own_sync(timers: Hub) -> None:
     app = func.FunctionApp()
     app.register_functions(syncs.blueprint)
     for function in app.get_functions():
-        function.get_user_function()(timer=TimerRequest())
+        context = InvocationContext(str(uuid.uuid4()), function.get_function_name(), ".")
+        function.get_user_function()(timer=TimerRequest(), context=context)
 
     assert _runs(timers) == sorted(
         (sync.streams[0], "timer", RunStatus.QUEUED, list(sync.streams[1:]))
