@@ -168,6 +168,20 @@ class ExtractCountsView(ApiModel):
     deletes_staged: int
 
 
+class ChangeTrackingView(ApiModel):
+    """How a change-tracked stream read SQL Server: from which change version to which, and whether in full."""
+
+    version_before: int | None = Field(None, description="The change version the run read from.")
+    version_after: int | None = Field(
+        None, description="The version it read up to: the next run starts here."
+    )
+    changes_read: int = Field(description="Changed rows the change table reported.")
+    fell_back_to_full_read: bool = Field(description="True when the run read the whole table instead.")
+    reason: str | None = Field(
+        None, description="Why it read in full: no version yet, the version expired, or a full read was due."
+    )
+
+
 class LoadCountsView(ApiModel):
     batches_loaded: int
     upserted: int
@@ -212,6 +226,9 @@ class Run(ApiModel):
     watermark_before: Any = None
     watermark_after: Any = None
     extract: ExtractCountsView | None = None
+    change_tracking: ChangeTrackingView | None = Field(
+        None, description="Only for a stream that reads SQL Server change tracking."
+    )
     load: LoadCountsView | None = None
     batches: BatchesView | None = None
     quarantined_rows: int = Field(
