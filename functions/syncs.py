@@ -8,7 +8,9 @@ sync-requests queue, the same way the API does: the first free stream now,
 each later one once the one before it is staged. A stream still queued or
 running from an earlier occurrence (a slow wage-rate run) is skipped with a
 warning: runs never overlap. The run itself, its retries and its failures are
-the sync-requests trigger's (``functions/pipeline.py``).
+the sync-requests trigger's (``functions/pipeline.py``). A change sync's timer
+(``CHANGE_SYNCS``) does nothing while its streams do not read changes (its
+table's ``CHANGE_TRACKING_<table>`` setting is off).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import azure.functions as func
 
 from functions.app_hub import hub
 from functions.invocation import invocation
-from shared.connectors.syncs import SYNCS, ScheduledSync
+from shared.connectors.syncs import TIMED_SYNCS, ScheduledSync
 
 log = logging.getLogger(__name__)
 blueprint = func.Blueprint()
@@ -30,9 +32,12 @@ def run_scheduled_sync(sync: ScheduledSync, timer: func.TimerRequest) -> None:
     """Queue the sync's streams, in order, on the sync-requests queue; a stream still busy is skipped."""
     if timer.past_due:
         log.warning("Scheduled sync %s is running late (past due)", sync.name)
-    known = {stream.name for stream in hub().engine.catalog}
-    if not set(sync.streams) <= known:
+    known = {stream.name: stream for stream in hub().engine.catalog}
+    if not set(sync.streams) <= set(known):
         log.info("Scheduled sync %s skipped: its source is not configured (%s)", sync.name, sync.source)
+        return
+    if sync.tracked_table is not None and any(known[name].changes is None for name in sync.streams):
+        log.debug("Scheduled sync %s skipped: change tracking on %s is off", sync.name, sync.tracked_table)
         return
     queued, busy = hub().run_queue.queue_in_order(sync.streams, "timer")
     for running in busy:
@@ -51,5 +56,5 @@ def _timer(sync: ScheduledSync) -> Callable[[func.TimerRequest, func.Context], N
     return scheduled
 
 
-for _sync in SYNCS:
+for _sync in TIMED_SYNCS:
     blueprint.timer_trigger(schedule=f"%{_sync.schedule_setting}%", arg_name="timer")(_timer(_sync))

@@ -210,6 +210,13 @@ module api 'app/api.bicep' = {
       JOB_CODES_SCHEDULE: '0 30 7 * * *'
       WAGE_RATES_SCHEDULE: '0 0 */4 * * *'
       BILLABLE_EXPENSE_BUDGETS_SCHEDULE: '0 0 8 * * *'
+      SHIFT_CHANGES_SCHEDULE: '0 */5 * * * *'
+      USER_ACCESS_CHANGES_SCHEDULE: '0 */2 * * * *'
+      MASTER_SITE_CHANGES_SCHEDULE: '0 */5 * * * *'
+      // Off until Towne Park's DBAs enable change tracking (and snapshot isolation) on each table.
+      CHANGE_TRACKING_SHIFT_ENTITY: 'false'
+      CHANGE_TRACKING_WORKDAY_RLS_BISECURITY: 'false'
+      CHANGE_TRACKING_MASTER_NON_FINANCIAL: 'false'
       GP_SMARTCONNECT_PATH: '/SmartConnect.asmx'
       GP_BATCH_ID_STYLE: 'today'
       GP_SERIALISE_PER_COMPANY: 'true'

@@ -300,6 +300,7 @@ def build_hub(settings: Settings) -> Hub:
         gp_company_engine=gp_databases.engine if gp_databases is not None else None,
         gp_companies=settings.gp_companies.split(","),
         batch_rows=settings.sync_batch_rows,
+        change_tracked=settings.change_tracked_tables,
     )
     engine = SyncEngine(
         catalog,

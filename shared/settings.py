@@ -39,7 +39,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from shared.connectors.syncs import SYNCS, ScheduledSync
+from shared.connectors.syncs import TIMED_SYNCS, ScheduledSync
 from shared.ncrontab import ncrontab_problem
 
 APP_ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +165,8 @@ class _SyncSchedules(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         merged = {**self._local_file(), **os.environ}
         schedules = {
-            sync.schedule_setting: merged.get(sync.schedule_setting, sync.default_schedule) for sync in SYNCS
+            sync.schedule_setting: merged.get(sync.schedule_setting, sync.default_schedule)
+            for sync in TIMED_SYNCS
         }
         return {_SYNC_SCHEDULES: schedules}
 
@@ -214,6 +215,14 @@ class Settings(BaseSettings):
     wage_rate_differential_pay: Literal["dollars_only", "excluded"] = Field(
         "dollars_only", alias="WAGE_RATE_DIFFERENTIAL_PAY"
     )
+
+    # Whether the hub reads each table's changes (SQL Server change tracking, enabled on the table by
+    # Towne Park's DBAs) on its short timer; off, the streams read the table in full, as before.
+    change_tracking_shift_entity: bool = Field(False, alias="CHANGE_TRACKING_SHIFT_ENTITY")
+    change_tracking_workday_rls_bisecurity: bool = Field(
+        False, alias="CHANGE_TRACKING_WORKDAY_RLS_BISECURITY"
+    )
+    change_tracking_master_non_financial: bool = Field(False, alias="CHANGE_TRACKING_MASTER_NON_FINANCIAL")
 
     gp_smartconnect_url: AnyHttpUrl | None = Field(
         None,
@@ -391,6 +400,16 @@ class Settings(BaseSettings):
             fully_qualified_namespace=self.service_bus_namespace,
             client_id=self.service_bus_client_id or self.managed_identity_client_id,
         )
+
+    @property
+    def change_tracked_tables(self) -> frozenset[str]:
+        """The tables whose changes the hub reads, by name: ``SHIFT_ENTITY`` ..."""
+        switches = {
+            "SHIFT_ENTITY": self.change_tracking_shift_entity,
+            "WORKDAY_RLS_BISECURITY": self.change_tracking_workday_rls_bisecurity,
+            "MASTER_NON_FINANCIAL": self.change_tracking_master_non_financial,
+        }
+        return frozenset(table for table, on in switches.items() if on)
 
     def schedule(self, sync: ScheduledSync) -> str:
         """The NCRONTAB ``sync``'s timer runs on: its app setting's value, or the declared default when unset."""

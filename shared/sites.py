@@ -8,6 +8,7 @@ some sites as '170' (a number that lost its leading zero). Cost centers
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -26,6 +27,11 @@ def site_number(value: str | None) -> str | None:
 def site_key(value: str | None) -> str:
     """The site number when ``value`` is one, else the value as stored: a join key that pads sites only."""
     return site_number(value) or (value or "").strip()
+
+
+def spellings(sites: Iterable[str]) -> set[str]:
+    """Each four-digit site as a source may store it ('0170' and '170'): what a filter by site must match."""
+    return {spelling for site in sites for spelling in (site, site.lstrip("0") or "0")}
 
 
 def _require_site(value: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import Table
 
+from localdev.sandbox_sql.change_tracking import enable_change_tracking
 from localdev.sandbox_sql.finance import write_finance
 from localdev.sandbox_sql.gp_statistics import write_gp_statistics
 from localdev.sandbox_sql.legion import write_legion
@@ -188,10 +189,12 @@ def _fill_edw(plan: _Plan) -> None:
 
 
 def _finish(connection: sqlite3.Connection, database: str) -> None:
-    """Index the database's tables for the syncs, commit, and gather the statistics SQLite plans with."""
+    """Index the database's tables for the syncs, track changes from here on, commit, and gather the
+    statistics SQLite plans with."""
     for table, columns in _INDEXES:
         if table.schema == f"{database}.dbo":
             create_index(connection, table, *columns)
+    enable_change_tracking(connection, database)
     connection.execute("COMMIT")
     connection.execute("PRAGMA analysis_limit = 1000")
     connection.execute(f"ANALYZE {database}")

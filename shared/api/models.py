@@ -186,6 +186,20 @@ class ExtractCountsView(ApiModel):
     deletes_staged: int = Field(description="Deletions staged for rows gone from the source.")
 
 
+class ChangeTrackingView(ApiModel):
+    """How a change-tracked stream read SQL Server: from which change version to which, and whether in full."""
+
+    version_before: int | None = Field(None, description="The change version the run read from.")
+    version_after: int | None = Field(
+        None, description="The version it read up to: the next run starts here."
+    )
+    changes_read: int = Field(description="Changed rows the change table reported.")
+    fell_back_to_full_read: bool = Field(description="True when the run read the whole table instead.")
+    reason: str | None = Field(
+        None, description="Why it read in full: no version yet, the version expired, or a full read was due."
+    )
+
+
 class LoadCountsView(ApiModel):
     batches_loaded: int = Field(description="Staged batches written to the target.")
     upserted: int = Field(
@@ -251,6 +265,11 @@ class Run(ApiModel):
         None, description="The stream's watermark once the run loaded.", json_schema_extra=ADVANCED
     )
     extract: ExtractCountsView | None = Field(None, description="What reading the source found, row by row.")
+    change_tracking: ChangeTrackingView | None = Field(
+        None,
+        description="How a stream that reads SQL Server change tracking read this time.",
+        json_schema_extra=ADVANCED,
+    )
     load: LoadCountsView | None = Field(None, description="What writing to the target did, row by row.")
     batches: BatchesView | None = Field(
         None,

@@ -42,6 +42,11 @@ def view_of_record(record: RunRecord) -> models.Run:
         watermark_before=record.watermark_before,
         watermark_after=record.watermark_after,
         extract=models.ExtractCountsView(**asdict(record.extract)),
+        change_tracking=(
+            None
+            if record.change_tracking is None
+            else models.ChangeTrackingView(**record.change_tracking.model_dump())
+        ),
         load=models.LoadCountsView(**asdict(record.load)),
         batches=models.BatchesView(
             staged=len(record.batches), loaded=len(record.loaded_batches), expected=record.batches_expected

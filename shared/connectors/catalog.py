@@ -7,7 +7,7 @@ Which timer runs which streams is declared in ``syncs.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from sqlalchemy import Engine
@@ -33,21 +33,27 @@ def hub_streams(
     gp_company_engine: Callable[[str], Engine] | None = None,
     gp_companies: Sequence[str] = (),
     batch_rows: int | None = None,
+    change_tracked: Collection[str] = (),
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
     ``today`` anchors Legion's rolling windows (tests and the sandbox pin it);
     ``batch_rows`` caps every stream's rows per staged batch (``SYNC_BATCH_ROWS``).
+    ``change_tracked`` names the tables (``SHIFT_ENTITY``, ``WORKDAY_RLS_BISECURITY``,
+    ``MASTER_NON_FINANCIAL``) whose streams read their changes on incremental runs.
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
     streams; without ``gp_company_engine`` it holds no GP stream.
     """
     catalog = StreamCatalog()
     if edw is not None:
-        codes, use = job_code_streams(edw, days=LastDays(SCHEDULE_DAYS, today), page_rows=page_rows)
+        shifts, access = "SHIFT_ENTITY" in change_tracked, "WORKDAY_RLS_BISECURITY" in change_tracked
+        codes, use = job_code_streams(
+            edw, days=LastDays(SCHEDULE_DAYS, today), page_rows=page_rows, track_changes=shifts
+        )
         for stream in (
-            master_sites_stream(edw, page_rows),
-            users_stream(edw, page_rows),
-            user_sites_stream(edw, page_rows),
+            master_sites_stream(edw, page_rows, track_changes="MASTER_NON_FINANCIAL" in change_tracked),
+            users_stream(edw, page_rows, track_changes=access),
+            user_sites_stream(edw, page_rows, track_changes=access),
             codes,
             use,
             wage_rates_stream(

@@ -10,6 +10,11 @@ Defaults are 6-field NCRONTAB in UTC, from DOMAIN.md §1, §2, §4: master sites
 daily at 03:00 as today; user roles nightly after Workday's overnight export;
 job codes and budgets daily after it; wage rates every 4 hours from 00:00; GP
 payment status hourly (no flow does it today).
+
+``CHANGE_SYNCS`` are the short timers of the change-tracked streams: each
+reads only what changed in its table since the last run (README, "Change
+tracking on the SQL Server side"), and does nothing while the table's change
+tracking setting is off. Their streams also run on their daily sync above.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ class ScheduledSync:
     schedule_setting: str
     default_schedule: str
     source: Source = Source.EDW
+    tracked_table: str | None = (
+        None  # a change sync's table, whose CHANGE_TRACKING_<table> setting turns it on
+    )
 
 
 SYNCS: tuple[ScheduledSync, ...] = (
@@ -59,3 +67,30 @@ SYNCS: tuple[ScheduledSync, ...] = (
         Source.GP,
     ),
 )
+
+# Every few minutes: a changed schedule, role or site reaches Dataverse within minutes, and a quiet
+# read is one query.
+CHANGE_SYNCS: tuple[ScheduledSync, ...] = (
+    ScheduledSync(
+        "shift_changes",
+        ("job_codes_by_site",),
+        "SHIFT_CHANGES_SCHEDULE",
+        "0 */5 * * * *",
+        tracked_table="SHIFT_ENTITY",
+    ),
+    ScheduledSync(
+        "user_access_changes",
+        ("user_roles", "user_sites"),
+        "USER_ACCESS_CHANGES_SCHEDULE",
+        "0 */2 * * * *",
+        tracked_table="WORKDAY_RLS_BISECURITY",
+    ),
+    ScheduledSync(
+        "master_site_changes",
+        ("master_customer_sites",),
+        "MASTER_SITE_CHANGES_SCHEDULE",
+        "0 */5 * * * *",
+        tracked_table="MASTER_NON_FINANCIAL",
+    ),
+)
+TIMED_SYNCS = SYNCS + CHANGE_SYNCS

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from shared.pipeline.changes import ChangeRead
 from shared.platform.blob_store import BlobStore
 from shared.platform.conflicts import StateConflictError
 
@@ -132,6 +133,7 @@ class RunRecord(BaseModel):
     watermark_before: Any = None
     watermark_after: Any = None
     extract: ExtractCounts = Field(default_factory=ExtractCounts)
+    change_tracking: ChangeRead | None = None  # how a change-tracked stream read its source
     load: LoadCounts = Field(default_factory=LoadCounts)
     batches: list[StagedBatch] = Field(default_factory=list)
     batches_expected: int | None = None

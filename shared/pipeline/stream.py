@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from shared.pipeline.changes import ChangeSource
 from shared.pipeline.target import Target
 
 Row = Mapping[str, Any]
@@ -42,7 +43,9 @@ class Stream(Generic[Model]):
     ``cursor``) must yield them in ascending cursor order: the engine advances
     the watermark batch by batch and refuses a stream that goes backwards.
     ``transform`` returns the target record, or None to leave a valid row out
-    on purpose (it is counted, not quarantined).
+    on purpose (it is counted, not quarantined). A stream with ``changes``
+    reads only what changed at its source on incremental runs
+    (``shared.pipeline.changes``); it has no cursor.
     """
 
     name: str
@@ -57,10 +60,13 @@ class Stream(Generic[Model]):
     max_delete_fraction: float = 0.5
     batch_rows: int = 5000
     batch_bytes: int = 4 * 1024 * 1024
+    changes: ChangeSource | None = None
 
     def __post_init__(self) -> None:
         if self.deletes and self.cursor is not None:
             raise ValueError(f"stream '{self.name}': deletes need a full read, so no cursor")
+        if self.changes is not None and self.cursor is not None:
+            raise ValueError(f"stream '{self.name}': a change-tracked stream reads by version, so no cursor")
         if not 1 <= self.batch_rows <= 100_000:
             raise ValueError(f"stream '{self.name}': batch_rows must be 1..100000")
 

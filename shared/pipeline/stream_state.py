@@ -4,7 +4,9 @@ The watermark is the highest cursor value whose rows are staged and published.
 Fingerprints map each recently sent record's key to a digest of its content, so
 the next run can re-read its boundary (and look-back window) without sending
 unchanged records again, and a full-read stream can tell which records vanished
-from the source and must be deleted from the target.
+from the source and must be deleted from the target. A change-tracked stream
+also keeps the source's change version it has read up to and when it last
+read in full (``shared.pipeline.changes``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ class StreamState(BaseModel):
     watermark: Any = None
     fingerprints: dict[str, str] = Field(default_factory=dict)
     last_run_id: str | None = None
+    change_version: int | None = None
+    full_read_at: datetime | None = None
     updated_at: datetime | None = None
 
 

@@ -35,6 +35,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from shared.errors import classify_exception
+from shared.pipeline.changes import ReadPlan, plan_read
 from shared.pipeline.load import LoadBatchMessage, settle_if_complete
 from shared.pipeline.quarantine import Quarantine, reasons
 from shared.pipeline.requests import SyncRequest
@@ -237,6 +238,7 @@ class SyncEngine:
     def _finish_extraction(self, extracted: RunRecord) -> RunRecord:
         def finish(latest: RunRecord) -> None:
             latest.extract = extracted.extract
+            latest.change_tracking = extracted.change_tracking
             latest.batches = extracted.batches
             latest.window_start, latest.window_end = extracted.window_start, extracted.window_end
             latest.watermark_before = extracted.watermark_before
@@ -300,6 +302,8 @@ class _Extraction:
         self.stager = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stage-{stream.name}")
         self.quarantine = Quarantine(stream.name, stream.max_bad_rows)
         self.last_cursor: Any = None
+        self.plan: ReadPlan | None = None
+        self.kept: dict[str, str] = {}  # a change read's fingerprints of records it does not touch
 
     def _typed(self, value: Any) -> Any:
         return value if value is None or self.cursor_type is None else self.cursor_type.validate_python(value)
@@ -319,6 +323,18 @@ class _Extraction:
         record.watermark_before = self.state.watermark
         previous = {key_from_text(text): digest for text, digest in self.state.fingerprints.items()}
         compare = previous if self.mode is RunMode.INCREMENTAL else {}
+        if self.stream.changes is not None and self.mode is not RunMode.BACKFILL:
+            self.plan = plan_read(
+                self.stream.changes,
+                self.state.change_version,
+                self.state.full_read_at,
+                self.engine.now(),
+                incremental=self.mode is RunMode.INCREMENTAL,
+            )
+            record.change_tracking = self.plan.read
+            if (affects := self.plan.affects) is not None:
+                fingerprints = self.state.fingerprints.items()
+                self.kept = {text: d for text, d in fingerprints if not affects(key_from_text(text))}
         try:
             self._read_and_stage(previous, compare)
         finally:
@@ -335,7 +351,7 @@ class _Extraction:
         saw, add = self.sent.saw, self.writer.add
         read = 0
         try:
-            for page in stream.read(self.window):
+            for page in self._pages():
                 for row in page:
                     read += 1
                     try:
@@ -369,6 +385,12 @@ class _Extraction:
         while self.in_flight:
             self.in_flight.popleft().result()
 
+    def _pages(self) -> Any:
+        """The stream's own read, or the affected rows a change read found."""
+        if self.plan is None or self.plan.pages is None:
+            return self.stream.read(self.window)
+        return self.plan.pages
+
     def _out_of_order(self, cursor: Any, last_cursor: Any, row_number: int) -> None:
         name, field = self.stream.name, self.stream.cursor
         if cursor is None:
@@ -381,7 +403,9 @@ class _Extraction:
     def _stage_deletes(self, previous: dict[Key, str]) -> None:
         if not self.stream.deletes or self.mode is RunMode.BACKFILL:
             return
-        vanished = sorted(previous.keys() - self.sent.keys())
+        affects = None if self.plan is None else self.plan.affects
+        in_question = previous.keys() if affects is None else {key for key in previous if affects(key)}
+        vanished = sorted(in_question - self.sent.keys())
         if previous and len(vanished) > len(previous) * self.stream.max_delete_fraction:
             raise TooManyDeletesError(
                 f"stream '{self.stream.name}': {len(vanished)} of {len(previous)} records vanished from the "
@@ -446,11 +470,20 @@ class _Extraction:
         watermark = self.last_cursor if self.last_cursor is not None else self.watermark
         state = StreamState(
             watermark=_json(watermark),
-            fingerprints=self.sent.snapshot(),
+            fingerprints=self.kept | self.sent.snapshot(),
             last_run_id=self.record.id,
             updated_at=self.engine.now(),
         )
-        if state.watermark == self.state.watermark and state.fingerprints == self.state.fingerprints:
+        if self.plan is not None:
+            read = self.plan.read
+            state.change_version = read.version_after
+            state.full_read_at = self.engine.now() if read.fell_back_to_full_read else self.state.full_read_at
+        if (state.watermark, state.fingerprints, state.change_version, state.full_read_at) == (
+            self.state.watermark,
+            self.state.fingerprints,
+            self.state.change_version,
+            self.state.full_read_at,
+        ):
             return None
         self.state = state
         return state

@@ -22,7 +22,7 @@ from azure.functions.timer import TimerRequest
 import functions.syncs as syncs
 from localdev.functions_host.invocation import InvocationContext
 from localdev.functions_host.schedules import parse_schedule
-from shared.connectors.syncs import SYNCS, Source
+from shared.connectors.syncs import SYNCS, TIMED_SYNCS, Source
 from shared.pipeline.run_queue import RunQueue
 from shared.pipeline.run_record import RunStatus
 from shared.platform.service_bus import ServiceBus
@@ -81,7 +81,7 @@ def test_one_timer_per_declared_sync_with_its_schedule_setting() -> None:
         trigger = function.get_trigger()
         assert trigger is not None
         schedules[function.get_function_name()] = trigger.get_dict_repr()["schedule"]
-    assert schedules == {sync.name: f"%{sync.schedule_setting}%" for sync in SYNCS}
+    assert schedules == {sync.name: f"%{sync.schedule_setting}%" for sync in TIMED_SYNCS}
     midnight = datetime(2026, 11, 28)
     fires = {sync.name: parse_schedule(sync.default_schedule).next_after(midnight) for sync in SYNCS}
     assert fires["master_customer_sites"] == datetime(2026, 11, 28, 3, 0)

@@ -15,9 +15,10 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from shared.connectors.catalog import hub_streams
-from shared.connectors.syncs import SYNCS
+from shared.connectors.syncs import CHANGE_SYNCS, SYNCS, TIMED_SYNCS
 from shared.ncrontab import ncrontab_problem
 from shared.settings import APP_ROOT, Settings
+from shared.sql.change_tracking import TRACKED_TABLES
 
 # Timers that are not syncs (the GP sweep, the watchdog): their defaults are the typed settings' own.
 OTHER_TIMERS = {
@@ -30,7 +31,7 @@ _BICEP_SETTING = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]*)\s*:\s*'([^']*)'\s*$", 
 
 
 def declared_schedules() -> dict[str, str]:
-    return {sync.schedule_setting: sync.default_schedule for sync in SYNCS} | OTHER_TIMERS
+    return {sync.schedule_setting: sync.default_schedule for sync in TIMED_SYNCS} | OTHER_TIMERS
 
 
 def schedules_in(settings: dict[str, str]) -> dict[str, str]:
@@ -72,3 +73,14 @@ def test_the_bicep_app_settings_set_each_schedule_to_its_declared_default() -> N
     settings = bicep_hub_settings(APP_ROOT / "infra" / "main.bicep")
     assert settings["WAGE_RATE_DIFFERENTIAL_PAY"] == "dollars_only"  # the parse reads the settings object
     assert schedules_in(settings) == declared_schedules()
+
+
+def test_each_change_sync_runs_daily_declared_streams_of_a_tracked_table_behind_its_setting() -> None:
+    daily = {stream for sync in SYNCS for stream in sync.streams}
+    switches = {field.alias for field in Settings.model_fields.values() if field.alias}
+    tracked = {table.table.name for table in TRACKED_TABLES}
+    for sync in CHANGE_SYNCS:
+        assert set(sync.streams) <= daily, sync.name
+        assert sync.tracked_table in tracked, sync.name
+        assert f"CHANGE_TRACKING_{sync.tracked_table}" in switches, sync.name
+    assert {sync.tracked_table for sync in CHANGE_SYNCS} == tracked

@@ -12,20 +12,27 @@ Replaces the "UserRolesAndSites" dataflow (DOMAIN.md §2). Two streams:
 Emails are the users' sign-in names and are compared case-insensitively, so
 they are written in lower case. Users and names are grouped here in Python:
 the tables hold a few thousand rows.
+
+With change tracking on ``WORKDAY_RLS_BISECURITY`` both streams read only the
+users whose access rows changed, each user whole (all their rows: roles and
+sites are the user's together), so a role change reaches Dataverse on the next
+short timer, and a site a user lost is deleted then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, func, select
 
 from shared.connectors.dataverse.sink import DataverseTarget
+from shared.connectors.tracked_changes import TrackedChanges
 from shared.connectors.workday.roles import Role, role_of, site_column
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream
 from shared.sites import site_number
+from shared.sql.change_tracking import SITE_ACCESS, Change
 from shared.sql.engines import stream_rows
 from shared.sql.tables import workday_rls_bisecurity, workday_site_salaries
 
@@ -78,7 +85,14 @@ class SiteAccessRow(BaseModel):
         return site_number(self.site if role is Role.DISTRICT_MANAGER else self.cost_center)
 
 
-def _access_rows(edw: Engine, page_rows: int) -> Iterator[Sequence[Row]]:
+def _email(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """An email column as the hub compares it: trimmed, lower case."""
+    return func.lower(func.ltrim(func.rtrim(column)))
+
+
+def _access_rows(
+    edw: Engine, page_rows: int, emails: Collection[str] | None = None
+) -> Iterator[Sequence[Row]]:
     table = workday_rls_bisecurity
     statement = (
         select(
@@ -90,20 +104,25 @@ def _access_rows(edw: Engine, page_rows: int) -> Iterator[Sequence[Row]]:
         .distinct()
         .order_by("user_id", "cost_center", "site")  # labels: SQL Server orders DISTINCT by selected items
     )
+    if emails is not None:
+        statement = statement.where(_email(table.c.USER_ID).in_(sorted(emails)))
     return stream_rows(edw, statement, page_rows)
 
 
-def read_users(edw: Engine, page_rows: int) -> Iterator[Sequence[Row]]:
-    """Each Workday user once, with every job profile the access table holds for them."""
+def read_users(edw: Engine, page_rows: int, emails: Collection[str] | None = None) -> Iterator[Sequence[Row]]:
+    """Each Workday user once (each of ``emails`` when given), with every job profile the access table holds
+    for them."""
     names: dict[str, str] = {}
     salaries = select(workday_site_salaries.c.EMAIL_PRIMARY_WORK, workday_site_salaries.c.FULL_LEGAL_NAME)
+    if emails is not None:
+        salaries = salaries.where(_email(workday_site_salaries.c.EMAIL_PRIMARY_WORK).in_(sorted(emails)))
     for page in stream_rows(edw, salaries, page_rows):
         for row in page:
             email, name = (row["EMAIL_PRIMARY_WORK"] or "").strip().lower(), row["FULL_LEGAL_NAME"]
             if email and name and name.strip():
                 names.setdefault(email, name.strip())
     users: dict[str, dict[str, Any]] = {}
-    for access in _access_rows(edw, page_rows):
+    for access in _access_rows(edw, page_rows, emails):
         for granted in access:
             email = (granted["user_id"] or "").strip().lower()
             user = users.setdefault(
@@ -137,20 +156,46 @@ def to_site_access(row: SiteAccessRow) -> Record | None:
     return {"bs_email": row.user_id, "bs_sitenumber": site}
 
 
-def users_stream(edw: Engine, page_rows: int = 5000) -> Stream[WorkdayUser]:
-    """The ``user_roles`` stream: every Workday user with their roles."""
+def _changed_users(change: Change) -> set[str]:
+    return {(change.key["USER_ID"] or "").strip().lower()}
+
+
+def _user_changes(edw: Engine, re_read: Any) -> TrackedChanges:
+    """A stream's read of the changed users: both streams' records are keyed by the email first."""
+    return TrackedChanges(edw, SITE_ACCESS, _changed_users, re_read, key_of=lambda key: key[0])
+
+
+def users_stream(edw: Engine, page_rows: int = 5000, track_changes: bool = False) -> Stream[WorkdayUser]:
+    """The ``user_roles`` stream: every Workday user with their roles (with ``track_changes``, on an
+    incremental run, the users whose access rows changed)."""
 
     def read(_: ReadWindow) -> Iterator[Sequence[Row]]:
         return read_users(edw, page_rows)
 
-    return Stream(name=USERS_STREAM, model=WorkdayUser, read=read, transform=to_user, target=USERS_TARGET)
+    def re_read(emails: set[str]) -> Iterator[Sequence[Row]]:
+        return read_users(edw, page_rows, emails)
+
+    return Stream(
+        name=USERS_STREAM,
+        model=WorkdayUser,
+        read=read,
+        transform=to_user,
+        target=USERS_TARGET,
+        changes=_user_changes(edw, re_read) if track_changes else None,
+    )
 
 
-def user_sites_stream(edw: Engine, page_rows: int = 5000) -> Stream[SiteAccessRow]:
-    """The ``user_sites`` stream: access rows, deleted in Dataverse when gone from Workday."""
+def user_sites_stream(
+    edw: Engine, page_rows: int = 5000, track_changes: bool = False
+) -> Stream[SiteAccessRow]:
+    """The ``user_sites`` stream: access rows, deleted in Dataverse when gone from Workday (with
+    ``track_changes``, on an incremental run, the rows of the users whose access rows changed)."""
 
     def read(_: ReadWindow) -> Iterator[Sequence[Row]]:
         return _access_rows(edw, page_rows)
+
+    def re_read(emails: set[str]) -> Iterator[Sequence[Row]]:
+        return _access_rows(edw, page_rows, emails)
 
     return Stream(
         name=SITES_STREAM,
@@ -159,4 +204,5 @@ def user_sites_stream(edw: Engine, page_rows: int = 5000) -> Stream[SiteAccessRo
         transform=to_site_access,
         target=SITES_TARGET,
         deletes=True,
+        changes=_user_changes(edw, re_read) if track_changes else None,
     )
