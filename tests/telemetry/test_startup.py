@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import certifi
+
 from localdev import services
 
 _PROBE = (
@@ -21,13 +23,23 @@ _OFF = {
     "LOCAL_TELEMETRY_FOLDER": "",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "",
 }
+# The settings the app needs to index, so the probe does not depend on a local.settings.json.
+_APP = {
+    "StagingStorage": "UseDevelopmentStorage=true",
+    "ServiceBusConnection": "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=RootManageSharedAccessKey;"
+    "SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;",
+    "DATAVERSE_URL": "https://127.0.0.1:7081",
+    "DATAVERSE_TENANT_ID": "7a0c0d6e-5d1f-4c52-9a6e-0000000000tp",
+    "DATAVERSE_CLIENT_ID": "5f3e2b1a-hub0-4d6c-8e9f-000000000001",
+    "LOCAL_CA_BUNDLE": certifi.where(),
+}
 
 
 def _import_app(settings: dict[str, str]) -> tuple[list[str], str]:
     done = subprocess.run(
         [sys.executable, "-c", _PROBE],
         cwd=services.REPO,
-        env={**os.environ, **_OFF, **settings},
+        env={**os.environ, **_APP, **_OFF, **settings},
         capture_output=True,
         text=True,
         timeout=60,
