@@ -34,6 +34,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from shared.errors import classify_exception
+from shared.pipeline import progress as told
 from shared.pipeline.load import LoadBatchMessage, settle_if_complete
 from shared.pipeline.quarantine import Quarantine, reasons
 from shared.pipeline.requests import SyncRequest
@@ -79,7 +80,6 @@ class TooManyDeletesError(Exception):
     """A full read would delete more of the target than the stream allows: the source looks broken."""
 
 
-Progress = Callable[[RunRecord], None]
 # What a failed run becomes: a run started by hand just fails; a queued one is retried or set aside.
 FailureStatus = Callable[[RunError], tuple[RunEvent, RunStatus]]
 # How often a long run rewrites its stored record with its batches so far (and its heartbeat).
@@ -128,7 +128,6 @@ class SyncEngine:
     def run(
         self,
         request: SyncRequest,
-        progress: Progress | None = None,
         failure_status: FailureStatus = fail_outright,
     ) -> RunRecord:
         """Claim the run and extract it; loading continues on the load queue.
@@ -139,8 +138,8 @@ class SyncEngine:
         a duplicate delivery does nothing. Without it a new run is made.
 
         Returns the run record, failed or not; ``failure_status`` says what a
-        failure makes of the run. ``progress`` is called with the record as each
-        batch is staged (the CLI prints it).
+        failure makes of the run. Each stage and batch is told in the log
+        (``shared.pipeline.progress``).
         """
         stream = self.catalog.get(request.stream)
         run_id = request.run_id or new_run_id(stream.name, self.now())
@@ -159,7 +158,7 @@ class SyncEngine:
                 if request.mode is RunMode.REPLAY:
                     self._replay(stream, record, request.replay_of)
                 else:
-                    _Extraction(self, stream, record, request, progress).run()
+                    _Extraction(self, stream, record, request).run()
             except Exception as error:  # noqa: BLE001 - every failure is recorded with its class
                 failure = RunError(
                     error_class=classify_exception(error).value,
@@ -172,6 +171,7 @@ class SyncEngine:
                 )
                 if failed.status.finished:
                     self.slots.release(failed.stream, failed.id)
+                    told.run_finished(failed)
                 return failed
         return self._finish_extraction(record)
 
@@ -244,6 +244,7 @@ class SyncEngine:
         finished = self.runs.update(extracted.id, finish)
         if finished.status.finished:
             self.slots.release(finished.stream, finished.id)
+            told.run_finished(finished)
         return finished
 
 
@@ -273,9 +274,7 @@ class _Extraction:
         stream: Stream[Any],
         record: RunRecord,
         request: SyncRequest,
-        progress: Progress | None = None,
     ) -> None:
-        self.progress = progress
         self._next_progress = 0.0
         self._next_checkpoint = 0.0
         self.engine = engine
@@ -294,6 +293,7 @@ class _Extraction:
         self.stager = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stage-{stream.name}")
         self.quarantine = Quarantine(stream.name, stream.max_bad_rows)
         self.last_cursor: Any = None
+        self.told = told.ExtractionProgress(record, self.window)
 
     def _typed(self, value: Any) -> Any:
         return value if value is None or self.cursor_type is None else self.cursor_type.validate_python(value)
@@ -313,10 +313,12 @@ class _Extraction:
         record.watermark_before = self.state.watermark
         previous = {key_from_text(text): digest for text, digest in self.state.fingerprints.items()}
         compare = previous if self.mode is RunMode.INCREMENTAL else {}
+        self.told.started()
         try:
             self._read_and_stage(previous, compare)
         finally:
             self.stager.shutdown(wait=True, cancel_futures=False)
+        self.told.finished()
         record.quarantine_path = self.quarantine.write(self.engine.staging, record.id)
         record.watermark_after = self.state.watermark
 
@@ -409,20 +411,19 @@ class _Extraction:
             self._next_checkpoint = time.monotonic() + _CHECKPOINT_EVERY_SECONDS
         if pending is None and state is None:
             return
-        self.in_flight.append(self.stager.submit(self._stage, pending, state))
+        self.in_flight.append(self.stager.submit(self._stage, pending, state, replace(self.record.extract)))
         while len(self.in_flight) > _IN_FLIGHT or (self.in_flight and self.in_flight[0].done()):
             self.in_flight.popleft().result()
 
-    def _stage(self, pending: PendingBatch | None, state: StreamState | None) -> None:
+    def _stage(self, pending: PendingBatch | None, state: StreamState | None, counts: ExtractCounts) -> None:
         if pending is not None:
             batch = stage_batch(self.engine.staging, self.stream.name, self.record.id, pending)
             self.engine.publish(self.record, batch)
             self.record.batches.append(batch)
+            self.told.batch_published(len(self.record.batches), counts, pending.cursor_max)
             if time.monotonic() >= self._next_progress:
                 self.engine.runs.update(self.record.id, self._progress)
                 self._next_progress = time.monotonic() + _PROGRESS_EVERY_SECONDS
-            if self.progress is not None:
-                self.progress(self.record)
         if state is not None:
             self.etag = self.engine.states.write(self.stream.name, state, self.etag)
 
