@@ -319,10 +319,14 @@ class DeadLetterPage(ApiModel):
     next_link: str | None = None
 
 
+class Liveness(ApiModel):
+    status: Literal["ok"] = Field(description="Always ok: an answer at all means the app is up.")
+
+
 class DependencyView(ApiModel):
     status: Literal["ok", "down"]
-    detail: str
-    ms: int
+    detail: str = Field(description="ok, or why the check failed (the error's first line, or no answer).")
+    ms: int = Field(description="How long this dependency's own check took, in milliseconds.")
 
 
 class Readiness(ApiModel):
