@@ -159,25 +159,52 @@ class DeadLetterQuery(ApiInput):
 
 
 class ExtractCountsView(ApiModel):
-    read: int
-    valid: int
-    quarantined: int
-    skipped: int
-    unchanged: int
-    staged: int
-    deletes_staged: int
+    """What extraction did with the source's rows; ``read = valid + quarantined``, and
+    ``staged = valid - skipped - unchanged``."""
+
+    read: int = Field(description="Rows read from the source.")
+    valid: int = Field(description="Rows that passed the stream's validation.")
+    quarantined: int = Field(
+        description="Rows refused by validation, kept aside with their reasons (quarantinePath); never loaded."
+    )
+    skipped: int = Field(
+        description="Valid rows the stream's own rule leaves out (its transform drops them); never loaded."
+    )
+    unchanged: int = Field(
+        description="Valid rows whose content matches what an earlier run already sent (incremental runs "
+        "only); not sent again."
+    )
+    staged: int = Field(description="Records staged for loading as upserts.")
+    deletes_staged: int = Field(
+        description="Records staged for deletion: keys an earlier full read sent that the source no longer has."
+    )
 
 
 class LoadCountsView(ApiModel):
-    batches_loaded: int
-    upserted: int
-    created: int
-    updated: int
-    unchanged: int
-    deleted: int
-    rejected: int
-    conflicts: int
-    not_found: int
+    """What the target did with the staged records; each record is counted once, under one outcome."""
+
+    batches_loaded: int = Field(description="Staged batches loaded so far.")
+    upserted: int = Field(
+        description="Records written by one upsert by alternate key (conflict policy source_wins): created "
+        "or updated, Dataverse does not say which."
+    )
+    created: int = Field(description="Records that had no row, created (conflict policy skip_if_changed).")
+    updated: int = Field(
+        description="Records whose row was changed, guarded by its ETag (conflict policy skip_if_changed)."
+    )
+    unchanged: int = Field(
+        description="Records whose row already held these values; no write was sent. Not the same as "
+        "extract.unchanged, which never reached the target."
+    )
+    deleted: int = Field(description="Rows deleted by key.")
+    rejected: int = Field(
+        description="Records the target refused (a 400: a value it does not accept); see problems."
+    )
+    conflicts: int = Field(
+        description="Records not written because the row changed in Dataverse since it was read, or appeared "
+        "meanwhile; see problems."
+    )
+    not_found: int = Field(description="Updates or deletes whose row no longer exists; see problems.")
 
 
 class BatchesView(ApiModel):
