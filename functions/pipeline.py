@@ -47,6 +47,6 @@ def load_staged_batch(message: func.ServiceBusMessage) -> None:
 @blueprint.timer_trigger(schedule="%WATCHDOG_SCHEDULE%", arg_name="timer")
 def watch_runs(timer: func.TimerRequest) -> None:
     """Resume or settle the runs and GP postings whose worker or message was lost."""
-    done = hub().watchdog.sweep().told()
+    done = hub().watchdog.sweep().in_words()
     if done:
         log.warning("Watchdog: %s", done)

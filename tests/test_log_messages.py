@@ -41,7 +41,7 @@ def test_no_log_call_formats_a_structure() -> None:
 
 def test_the_watchdog_tells_what_it_did_in_words() -> None:
     report = WatchReport(republished=["r1", "r2"], slots_released=["r3"])
-    assert report.told() == (
+    assert report.in_words() == (
         "2 run request(s) published again (r1, r2); 1 finished run(s) gave back their stream's slot (r3)"
     )
-    assert WatchReport().told() == ""
+    assert WatchReport().in_words() == ""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -60,13 +59,10 @@ def refused(counts: LoadCounts) -> int:
 class ExtractionProgress:
     """One extraction's lines: when reading starts, after each batch is published, and when it ends."""
 
-    def __init__(
-        self, record: RunRecord, window: ReadWindow, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, record: RunRecord, window: ReadWindow) -> None:
         self._record = record
         self._window = window
-        self._clock = clock
-        self._started = clock()
+        self._started = time.monotonic()
         self._first_cursor: Any = window.start
 
     def started(self) -> None:
@@ -87,7 +83,7 @@ class ExtractionProgress:
         record = self._record
         if self._first_cursor is None:
             self._first_cursor = cursor
-        seconds = max(self._clock() - self._started, 1e-6)
+        seconds = max(time.monotonic() - self._started, 1e-6)
         left = _time_left(seconds, _share_read(self._first_cursor, cursor, self._window.end))
         log.info(
             "Run %s: batch %d published; %s read, %s valid, %s quarantined, %s staged; %s rows/s%s%s",
@@ -108,7 +104,7 @@ class ExtractionProgress:
             "Run %s: read done in %.1f s; %s read, %s valid, %s quarantined, %s skipped, %s unchanged, "
             "%s staged and %s deletes in %d batches",
             record.id,
-            self._clock() - self._started,
+            time.monotonic() - self._started,
             f"{counts.read:,}",
             f"{counts.valid:,}",
             f"{counts.quarantined:,}",
@@ -180,7 +176,7 @@ def _share_read(first: Any, current: Any, end: Any) -> float | None:
     """
     if end is None:
         if isinstance(current, datetime):
-            end = datetime.now(current.tzinfo or UTC).replace(tzinfo=current.tzinfo)
+            end = datetime.now(UTC)
         elif isinstance(current, date):
             end = date.today()
     start, now, stop = _position(first), _position(current), _position(end)

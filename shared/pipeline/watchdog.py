@@ -54,8 +54,8 @@ class WatchReport:
     slots_released: list[str] = field(default_factory=list)
     postings_republished: list[str] = field(default_factory=list)
 
-    def told(self) -> str:
-        """What the pass did in words, with the ids: ``2 runs' requests published again (a, b); ...``.
+    def in_words(self) -> str:
+        """What the pass did in words, with the ids: ``2 run request(s) published again (a, b); ...``.
 
         Empty when it did nothing, so a quiet pass writes no line.
         """
