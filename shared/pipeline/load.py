@@ -221,9 +221,7 @@ def settle_if_complete(record: RunRecord, now: datetime) -> None:
             move(record, RunEvent.DEAD_LETTERED, RunStatus.DEAD_LETTERED)
             record.finished_at = now
         return
-    load = record.load
-    written = load.upserted + load.created + load.updated + load.unchanged + load.deleted
-    refused = load.rejected + load.conflicts + load.not_found
+    written, refused = told.written(record.load), told.refused(record.load)
     if record.error is not None or (refused and not written):
         status = RunStatus.FAILED
     elif refused or record.extract.quarantined:
