@@ -16,6 +16,7 @@ from collections.abc import Callable
 import azure.functions as func
 
 from functions.app_hub import hub_api
+from functions.invocation import invocation
 from shared.api.http import ApiRequest, ApiResponse
 from shared.api.operations import SERVED_OPERATIONS, AuthLevel, Operation
 
@@ -60,9 +61,10 @@ def _response(answer: ApiResponse) -> func.HttpResponse:
     )
 
 
-def _trigger(operation: Operation) -> Callable[[func.HttpRequest], func.HttpResponse]:
-    def trigger(req: func.HttpRequest) -> func.HttpResponse:
-        return serve(operation, req)
+def _trigger(operation: Operation) -> Callable[[func.HttpRequest, func.Context], func.HttpResponse]:
+    def trigger(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+        with invocation(context):
+            return serve(operation, req)
 
     trigger.__name__ = trigger.__qualname__ = function_name(operation)
     trigger.__doc__ = f"{operation.method} /api/{operation.route}: {operation.summary}."

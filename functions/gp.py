@@ -18,6 +18,7 @@ import azure.functions as func
 
 from functions.app_hub import hub
 from functions.delivery import POSTING_SECONDS, delivery_of
+from functions.invocation import invocation
 from shared.deadline import deadline
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,9 @@ blueprint = func.Blueprint()
 @blueprint.service_bus_queue_trigger(
     arg_name="message", queue_name="%GP_POSTINGS_QUEUE%", connection="ServiceBusConnection"
 )
-def post_to_gp(message: func.ServiceBusMessage) -> None:
+def post_to_gp(message: func.ServiceBusMessage, context: func.Context) -> None:
     built = hub()
-    with deadline(POSTING_SECONDS):
+    with invocation(context), deadline(POSTING_SECONDS):
         record = built.gp_postings.handle(delivery_of(message, built.settings.gp_postings_queue))
     if record is None:
         return
@@ -43,7 +44,12 @@ def post_to_gp(message: func.ServiceBusMessage) -> None:
 
 
 @blueprint.timer_trigger(schedule="%GP_SWEEP_SCHEDULE%", arg_name="timer")
-def sweep_gp_postings(timer: func.TimerRequest) -> None:
+def sweep_gp_postings(timer: func.TimerRequest, context: func.Context) -> None:
+    with invocation(context):
+        _sweep_gp_postings()
+
+
+def _sweep_gp_postings() -> None:
     if not hub().gp_configured:
         log.info("GP sweep skipped: GP posting is not configured (GP_SMARTCONNECT_URL)")
         return

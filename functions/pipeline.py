@@ -15,6 +15,7 @@ import azure.functions as func
 
 from functions.app_hub import hub
 from functions.delivery import EXTRACTION_SECONDS, LOAD_SECONDS, delivery_of
+from functions.invocation import invocation
 from shared.deadline import deadline
 from shared.pipeline.progress import load_counts
 
@@ -25,9 +26,9 @@ blueprint = func.Blueprint()
 @blueprint.service_bus_queue_trigger(
     arg_name="message", queue_name="%SYNC_REQUESTS_QUEUE%", connection="ServiceBusConnection"
 )
-def run_requested_sync(message: func.ServiceBusMessage) -> None:
+def run_requested_sync(message: func.ServiceBusMessage, context: func.Context) -> None:
     built = hub()
-    with deadline(EXTRACTION_SECONDS):
+    with invocation(context), deadline(EXTRACTION_SECONDS):
         record = built.sync_requests.handle(delivery_of(message, built.settings.sync_requests_queue))
     if record is not None:
         log.info("Sync request %s: run %s is %s", message.message_id, record.id, record.status.value)
@@ -36,17 +37,18 @@ def run_requested_sync(message: func.ServiceBusMessage) -> None:
 @blueprint.service_bus_queue_trigger(
     arg_name="message", queue_name="%BATCH_LOADS_QUEUE%", connection="ServiceBusConnection"
 )
-def load_staged_batch(message: func.ServiceBusMessage) -> None:
+def load_staged_batch(message: func.ServiceBusMessage, context: func.Context) -> None:
     built = hub()
-    with deadline(LOAD_SECONDS):
+    with invocation(context), deadline(LOAD_SECONDS):
         result = built.batch_loads.handle(delivery_of(message, built.settings.batch_loads_queue))
     if result is not None:
         log.info("Message %s loaded: %s", message.message_id, load_counts(result.counts))
 
 
 @blueprint.timer_trigger(schedule="%WATCHDOG_SCHEDULE%", arg_name="timer")
-def watch_runs(timer: func.TimerRequest) -> None:
-    """Resume or settle the runs and GP postings whose worker or message was lost."""
-    done = hub().watchdog.sweep().in_words()
+def watch_runs(timer: func.TimerRequest, context: func.Context) -> None:
+    """Resume or settle the runs and GP postings whose worker or message was lost; record each stream's lag."""
+    with invocation(context):
+        done = hub().watchdog.sweep().in_words()
     if done:
         log.warning("Watchdog: %s", done)

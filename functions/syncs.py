@@ -19,6 +19,7 @@ from collections.abc import Callable
 import azure.functions as func
 
 from functions.app_hub import hub
+from functions.invocation import invocation
 from shared.connectors.syncs import SYNCS, ScheduledSync
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,10 @@ def run_scheduled_sync(sync: ScheduledSync, timer: func.TimerRequest) -> None:
         log.info("Scheduled sync %s queued run %s of %s", sync.name, queued.id, queued.stream)
 
 
-def _timer(sync: ScheduledSync) -> Callable[[func.TimerRequest], None]:
-    def scheduled(timer: func.TimerRequest) -> None:
-        run_scheduled_sync(sync, timer)
+def _timer(sync: ScheduledSync) -> Callable[[func.TimerRequest, func.Context], None]:
+    def scheduled(timer: func.TimerRequest, context: func.Context) -> None:
+        with invocation(context):
+            run_scheduled_sync(sync, timer)
 
     scheduled.__name__ = scheduled.__qualname__ = sync.name
     scheduled.__doc__ = f"Queues {', '.join(sync.streams)} on %{sync.schedule_setting}%."

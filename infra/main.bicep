@@ -249,6 +249,17 @@ module alerts 'app/alerts.bicep' = {
     queueNames: [for queue in queues: queue.name]
     applicationInsightsName: monitor.outputs.applicationInsightsName
     operationsEmail: operationsEmail
+    healthUrl: '${api.outputs.uri}/api/health'
+  }
+}
+
+module diagnostics 'app/diagnostics.bicep' = {
+  name: 'diagnostics'
+  scope: rg
+  params: {
+    workspaceId: monitor.outputs.workspaceId
+    serviceBusNamespaceName: serviceBus.outputs.name
+    functionAppName: api.outputs.name
   }
 }
 

@@ -11,6 +11,9 @@ calls. Batches loaded here are marked, so the hub skips their messages later.
 local Dataverse and prints, for each, the curl that posts it to sandbox GP
 through the running hub (see ``localdev/billing_statements.py``).
 
+``python -m localdev trace <run id>`` draws the run's spans as a tree, from the
+telemetry ``make run`` writes to ``LOCAL_TELEMETRY_FOLDER`` (``localdev/trace_tree.py``).
+
 ``python -m localdev migrate-state`` moves the run records, GP posting requests
 and stream states of the state container into their tables, once; with a
 deployment's settings in the environment (``StagingStorage__blobServiceUri``,
@@ -29,6 +32,7 @@ from datetime import date, datetime
 
 from localdev.billing_statements import DEFAULT_COUNT, describe, posting_command, seed_billing_statements
 from localdev.run import HOST_PORT
+from localdev.trace_tree import print_run
 from shared.composition import Hub, build_hub
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.pipeline import progress
@@ -48,7 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     sync = commands.add_parser("sync", help="run one stream's sync and print a summary")
     sync.add_argument("stream", help="the stream's name (see `python -m localdev streams`)")
-    sync.add_argument("--mode", choices=[mode.value for mode in RunMode], default=RunMode.INCREMENTAL.value)
+    sync.add_argument(
+        "--mode",
+        choices=[mode.value for mode in RunMode],
+        default=RunMode.INCREMENTAL.value,
+        help="how to read the source (default incremental)",
+    )
     sync.add_argument("--start", type=date.fromisoformat, help="backfill window start (inclusive)")
     sync.add_argument("--end", type=date.fromisoformat, help="backfill window end (exclusive)")
     sync.add_argument("--replay-of", help="for --mode replay: the run to replay")
@@ -65,11 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "migrate-state", help="move run records, GP requests and stream states from blobs into tables"
     )
+    trace = commands.add_parser("trace", help="draw a run's spans as a tree, from the local telemetry files")
+    trace.add_argument("run_id", help="the run's id (the API's runs/{id}, or the sync's summary)")
     arguments = parser.parse_args(argv)
     try:
         settings = load_settings()
         if arguments.command == "migrate-state":
             return migrate(settings)
+        if arguments.command == "trace":
+            return trace_run(settings, arguments.run_id)
         hub = build_hub(settings)
     except SettingsError as error:
         print(error, file=sys.stderr)
@@ -81,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.command == "statements":
         return seed_statements(hub, arguments.count, arguments.month)
     return run_sync(hub, arguments)
+
+
+def trace_run(settings: Settings, run_id: str) -> int:
+    if settings.local_telemetry_folder is None:
+        print("LOCAL_TELEMETRY_FOLDER is not set: the hub writes no telemetry files to read", file=sys.stderr)
+        return 2
+    return print_run(settings.local_telemetry_folder, run_id)
 
 
 def migrate(settings: Settings) -> int:

@@ -6,7 +6,7 @@ The same document the app serves at ``GET /api/v1/openapi.json``, without a
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import orjson
@@ -15,12 +15,21 @@ from shared.api.openapi import openapi_document
 from shared.live_reads.reads import LIVE_READS
 
 
-def main(path: str) -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localdev.connector", description=__doc__)
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        default=Path("hub-connector.swagger.json"),
+        help="where to write the document (default hub-connector.swagger.json)",
+    )
+    path = parser.parse_args(argv).path
     document = orjson.dumps(openapi_document(LIVE_READS), option=orjson.OPT_INDENT_2)
-    Path(path).write_bytes(document)
+    path.write_bytes(document)
     print(f"Wrote {path} ({len(document) / 1024:.0f} KiB; custom connectors take up to 1 MB)")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1] if len(sys.argv) > 1 else "hub-connector.swagger.json"))
+    raise SystemExit(main())

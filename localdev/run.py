@@ -1,4 +1,4 @@
-"""``make run``: the whole hub on one machine, every dependency local, stopped together on Ctrl-C.
+"""``make run``: the whole hub on one machine, every dependency local, watched, stopped together on Ctrl-C.
 
 Starts Azurite (Blob and Table), the Service Bus emulator and the sandbox systems (identity and
 Dataverse; GP's SmartConnect with the company databases TOWNE, ENC, UPP and
@@ -6,25 +6,28 @@ TEST, their charts seeded for the sandbox world's sites), prepares what
 Bicep would have created in Azure (blob containers, tables), then runs the Functions
 app on the local host (or under Core Tools with ``--core-tools``). Ports and
 data folders are fixed so a developer's tools and ``local.settings.json`` can
-point at them; the data survives a restart.
+point at them; the data survives a restart. ``localdev/supervisor.py`` watches
+the children: one that dies stops the rest, and Ctrl-C lets the host finish its
+running invocations (up to the host's ``DRAIN_SECONDS``) before everything stops.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
-import signal
-import sys
-import threading
+from dataclasses import replace
 
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from localdev import services
+from localdev.functions_host.host import DRAIN_SECONDS
 from localdev.local_ca import server_certificate
 from localdev.sandbox_gp.world_chart import COMPANIES as GP_COMPANIES
 from localdev.sandbox_gp.world_chart import seed_world_chart
 from localdev.sandbox_sql import build_sandbox
+from localdev.supervisor import Supervisor
 from shared.platform.blob_store import BlobStore
 from shared.settings import LOCAL_SETTINGS_FILE, load_settings
 
@@ -41,6 +44,7 @@ SERVICE_BUS_PORT = 5672
 SANDBOX_PORT = 7081
 GP_PORT = 7082
 HOST_PORT = 7071
+HOST_EXIT_SECONDS = 10  # after the drain: closing listeners and the thread pool, before SIGKILL
 
 
 def local_world() -> list[services.ServiceSpec]:
@@ -86,14 +90,21 @@ def functions_host(core_tools: bool) -> services.ServiceSpec:
         if func is None:
             raise services.ServiceFailedError("--core-tools asked for, but `func` is not on PATH")
         command = [func, "start", "--port", str(HOST_PORT)]
-        return services.ServiceSpec("functions-host", command, HOST_PORT, log_file=None)
-    return services.python_module(
+        return services.ServiceSpec(
+            "functions-host",
+            command,
+            HOST_PORT,
+            log_file=None,
+            stop_seconds=DRAIN_SECONDS + HOST_EXIT_SECONDS,
+        )
+    spec = services.python_module(
         "functions-host",
         "localdev.functions_host",
         HOST_PORT,
-        ["--app-dir", str(services.REPO), "--port", str(HOST_PORT)],
+        ["--app-dir", str(services.REPO), "--port", str(HOST_PORT), "--drain-seconds", str(DRAIN_SECONDS)],
         log_file=None,
     )
+    return replace(spec, stop_seconds=DRAIN_SECONDS + HOST_EXIT_SECONDS)
 
 
 def ensure_local_settings() -> None:
@@ -139,35 +150,31 @@ def ensure_gp_chart() -> None:
     )
 
 
-def main(core_tools: bool = False) -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localdev.run", description=__doc__)
+    parser.add_argument(
+        "--core-tools",
+        action="store_true",
+        help="run the app under Azure Functions Core Tools (`func start`)",
+    )
+    arguments = parser.parse_args(argv)
     ensure_local_settings()
     server_certificate(CERTS)
     ensure_sql_sandbox()
     ensure_gp_chart()
-    running: list[services.RunningService] = []
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
+    supervisor = Supervisor()
+
+    def start_world() -> None:
         for spec in local_world():
-            running.append(services.start(spec))
+            supervisor.start(spec)
             print(f"  {spec.name:<20} listening on 127.0.0.1:{spec.port}   (log: {spec.log_file})")
         prepare_storage()
-        host = functions_host(core_tools)
-        running.append(services.start(host))
+        host = functions_host(arguments.core_tools)
+        supervisor.start(host)
         print(f"  {host.name:<20} http://127.0.0.1:{host.port}/api/health   (its log follows)")
-        print("The hub is running. Ctrl-C stops everything.")
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    except services.ServiceFailedError as error:
-        print(f"Could not start the local world: {error}", file=sys.stderr)
-        return 1
-    finally:
-        for service in reversed(running):
-            service.stop()
-        print("Stopped.")
-    return 0
+
+    return supervisor.run(start_world, "The hub is running. Ctrl-C stops everything.")
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(core_tools="--core-tools" in sys.argv[1:]))
+    raise SystemExit(main())

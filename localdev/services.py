@@ -3,6 +3,11 @@
 Each service is a child process on a loopback port. ``start`` returns once the
 port accepts connections (or raises with the end of the service's log when it
 exits or stays silent), so callers never race a service that is still booting.
+Each child runs in its own session: Ctrl-C in a terminal signals the whole
+foreground process group, and a child that got it too would then get its
+launcher's stop signal as a second one (the Functions host exits at once on a
+second signal). Only the launcher hears the terminal; children hear the
+launcher, once.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class ServiceSpec:
     log_file: Path | None  # None: the service writes to this terminal, as the Functions host should
     env: Mapping[str, str] = field(default_factory=dict)
     start_seconds: float = 60.0
+    stop_seconds: float = 10.0  # from SIGTERM to SIGKILL: how long the service may take to flush and exit
 
 
 @dataclass
@@ -41,13 +47,13 @@ class RunningService:
     spec: ServiceSpec
     process: subprocess.Popen[bytes]
 
-    def stop(self, grace_seconds: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after ``grace_seconds``: services get to flush their state first."""
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after the spec's ``stop_seconds``: services get to flush their state first."""
         if self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(grace_seconds)
+            self.process.wait(self.spec.stop_seconds)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -79,21 +85,24 @@ def start(spec: ServiceSpec) -> RunningService:
         stdin=subprocess.DEVNULL,
         cwd=REPO,
         env={**os.environ, **spec.env},
+        start_new_session=True,
     )
     if log is not None:
         log.close()
     deadline = time.monotonic() + spec.start_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServiceFailedError(f"{spec.name} exited with {process.returncode}:\n{_tail(spec.log_file)}")
+            raise ServiceFailedError(
+                f"{spec.name} exited with {process.returncode}:\n{log_tail(spec.log_file)}"
+            )
         if accepts_connections(spec.port):
             return RunningService(spec, process)
         time.sleep(0.1)
     RunningService(spec, process).stop()
-    raise ServiceFailedError(f"{spec.name} did not listen on {spec.port} in time:\n{_tail(spec.log_file)}")
+    raise ServiceFailedError(f"{spec.name} did not listen on {spec.port} in time:\n{log_tail(spec.log_file)}")
 
 
-def _tail(path: Path | None, lines: int = 30) -> str:
+def log_tail(path: Path | None, lines: int = 30) -> str:
     if path is None:
         return "(see its output above)"
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

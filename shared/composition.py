@@ -33,6 +33,7 @@ from shared.connectors.great_plains.chart import ChartCache, FiscalPeriods
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.smartconnect import SmartConnect
 from shared.connectors.legion.wage_rates import DifferentialPay
+from shared.connectors.syncs import SYNCS
 from shared.errors import ErrorClass, HubError
 from shared.http.hosts import HostRegistry
 from shared.pipeline.delivery import Redeliveries, RetrySchedule
@@ -145,7 +146,14 @@ class Hub:
             self.loader,
             self.engine.now,
             lambda: self.gp_postings if self.gp_configured else None,
+            lag_of=(self.patient.runs, self.scheduled_streams),
         )
+
+    @property
+    def scheduled_streams(self) -> tuple[str, ...]:
+        """The streams a timer runs, of those configured here: the ones whose lag an alert watches."""
+        configured = {stream.name for stream in self.engine.catalog}
+        return tuple(stream for sync in SYNCS for stream in sync.streams if stream in configured)
 
     @property
     def gp_configured(self) -> bool:
@@ -287,6 +295,7 @@ def build_hub(settings: Settings) -> Hub:
         differential_pay=DifferentialPay(settings.wage_rate_differential_pay),
         gp_company_engine=gp_databases.engine if gp_databases is not None else None,
         gp_companies=settings.gp_companies.split(","),
+        batch_rows=settings.sync_batch_rows,
     )
     engine = SyncEngine(
         catalog,

@@ -14,6 +14,7 @@ what a pool runs in ``carried`` so its threads keep the caller's deadline.
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,14 +57,11 @@ def remaining() -> float | None:
 
 
 def carried(work: Callable[Params, Result]) -> Callable[Params, Result]:
-    """``work`` bound to the caller's deadline, for running in another thread (``pool.map(carried(f), ...)``)."""
-    current = _current.get()
+    """``work`` run in the caller's context, for another thread (``pool.map(carried(f), ...)``): its
+    deadline, and with it the span and the log ids it works under (``shared.telemetry``)."""
+    snapshot = contextvars.copy_context()
 
     def run(*args: Params.args, **kwargs: Params.kwargs) -> Result:
-        token = _current.set(current)
-        try:
-            return work(*args, **kwargs)
-        finally:
-            _current.reset(token)
+        return snapshot.copy().run(work, *args, **kwargs)
 
     return run

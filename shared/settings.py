@@ -281,6 +281,32 @@ class Settings(BaseSettings):
         description="How long after its first try a message keeps being retried before it is dead-lettered: "
         "long enough to outlast a downstream outage of several minutes.",
     )
+    sync_batch_rows: int = Field(
+        5000,
+        alias="SYNC_BATCH_ROWS",
+        ge=1,
+        le=100_000,
+        description="Rows per staged batch at most, for every stream: each batch is one load message and a "
+        "few $batch requests, loaded well inside a message's lock.",
+    )
+    applicationinsights_connection_string: SecretStr | None = Field(
+        None,
+        alias="APPLICATIONINSIGHTS_CONNECTION_STRING",
+        description="Where the hub's spans, metrics and logs go in Azure (with the managed identity: local "
+        "auth is off). Unset, no exporter is even imported.",
+    )
+    local_telemetry_folder: Path | None = Field(
+        None,
+        alias="LOCAL_TELEMETRY_FOLDER",
+        description="Locally: write spans, metrics and logs as JSON lines here (what `python -m localdev "
+        "trace` reads). Ignored when APPLICATIONINSIGHTS_CONNECTION_STRING is set.",
+    )
+    otel_exporter_otlp_endpoint: AnyHttpUrl | None = Field(
+        None,
+        alias="OTEL_EXPORTER_OTLP_ENDPOINT",
+        description="An OTLP/HTTP collector to send telemetry to instead (the OpenTelemetry SDK reads its "
+        "other OTEL_* settings itself).",
+    )
     watchdog_schedule: Ncrontab = Field(
         "0 */5 * * * *",
         alias="WATCHDOG_SCHEDULE",
@@ -291,6 +317,17 @@ class Settings(BaseSettings):
     local_secret_values: dict[str, SecretStr] = Field(default_factory=dict, alias=_LOCAL_SECRETS)
     # Each scheduled sync's timer schedule, by its setting's name (``MASTER_CUSTOMER_SITES_SCHEDULE``).
     sync_schedules: dict[str, Ncrontab] = Field(default_factory=dict, alias=_SYNC_SCHEDULES)
+
+    @field_validator(
+        "applicationinsights_connection_string",
+        "local_telemetry_folder",
+        "otel_exporter_otlp_endpoint",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """An app setting left empty turns its exporter off, as if it were not there."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("local_ca_bundle")
     @classmethod

@@ -47,8 +47,12 @@ var platformSettings = {
   SCM_DO_BUILD_DURING_DEPLOYMENT: 'true'
   ENABLE_ORYX_BUILD: 'true'
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
-  // Application Insights has local auth off; telemetry is sent with the identity's Entra token.
+  // Application Insights has local auth off; telemetry is sent with the identity's Entra token
+  // (the identity holds Monitoring Metrics Publisher on the component, app/rbac.bicep).
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identityClientId}'
+  // The Python worker hands each invocation the host's trace context, so the hub's spans are
+  // children of the host's request (host.json sets "telemetryMode": "OpenTelemetry").
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
 }
 
 // The names shared/settings.py reads; AZURE_CLIENT_ID makes the identity the default for the
@@ -104,6 +108,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       ftpsState: 'Disabled'
       // On a Dedicated plan an idle host stops polling its Service Bus and timer triggers.
       alwaysOn: true
+      // App Service calls it every minute on each instance and, with more than one instance,
+      // stops routing to one that keeps failing it (anonymous; 503 names the dependency down).
+      healthCheckPath: '/api/health'
       appSettings: [
         for setting in items(union(platformSettings, connectionSettings, hubSettings)): {
           name: setting.key

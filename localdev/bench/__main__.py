@@ -48,10 +48,20 @@ BENCH_ENTITIES = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev.bench", description=__doc__)
-    parser.add_argument("--rows", type=int, nargs="+", default=[250_000, 1_000_000])
-    parser.add_argument("--load-records", type=int, default=100_000)
+    parser.add_argument(
+        "--rows", type=int, nargs="+", default=[250_000, 1_000_000], help="source sizes to extract (rows)"
+    )
+    parser.add_argument(
+        "--load-records", type=int, default=100_000, help="records to stage and load (default 100,000)"
+    )
     parts = ("extract", "load", "limits")
-    parser.add_argument("--parts", nargs="+", choices=parts, default=list(parts))
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=parts,
+        default=list(parts),
+        help="which measurements to run (default all)",
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
         root = Path(folder)

@@ -33,10 +33,12 @@ LOAD_QUEUE = "bench-extract-loads"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(prog="python -m localdev.bench.extract", description=__doc__)
     parser.add_argument("--source", required=True, help="sqlite URL of the synthetic source")
-    parser.add_argument("--blob", required=True)
-    parser.add_argument("--servicebus", required=True)
+    parser.add_argument("--blob", required=True, help="Azurite connection string for the staged batches")
+    parser.add_argument(
+        "--servicebus", required=True, help="Service Bus emulator connection string for the load messages"
+    )
     parser.add_argument("--runs", type=int, default=1, help="1 = one full run; 2 = then a no-change run")
     arguments = parser.parse_args()
 

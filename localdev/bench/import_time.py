@@ -5,24 +5,39 @@ Each import runs in a fresh interpreter (a cold start imports everything anew),
 alone, which every Python Function App pays. Triggers build the hub on first use
 (``functions/app_hub.py``), so the app's own share is its settings check and
 its operations table.
+
+``function_app`` is timed with telemetry off (the exporter settings emptied: in
+Azure without ``APPLICATIONINSIGHTS_CONNECTION_STRING`` nothing of OpenTelemetry
+is imported) and, for comparison, with the local file exporters ``make run``
+uses, which import the OpenTelemetry SDK at start-up.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 from localdev import services
 
 _TIMED = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
 
 
-def seconds(module: str) -> float:
+_TELEMETRY_OFF = {
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": "",
+    "LOCAL_TELEMETRY_FOLDER": "",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+}
+
+
+def seconds(module: str, settings: dict[str, str]) -> float:
     done = subprocess.run(  # noqa: S603 - this interpreter, a fixed statement
         [sys.executable, "-c", _TIMED.format(module=module)],
         cwd=services.REPO,
+        env={**os.environ, **settings},
         capture_output=True,
         text=True,
         check=True,
@@ -32,15 +47,28 @@ def seconds(module: str) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev.bench.import_time", description=__doc__)
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=15, help="fresh interpreters per import (default 15)")
     arguments = parser.parse_args()
     medians = {}
-    for module in ("azure.functions", "function_app"):
-        medians[module] = statistics.median(seconds(module) for _ in range(arguments.repeat))
-        print(
-            f"import {module:<16} median {medians[module] * 1000:7.1f} ms over {arguments.repeat} cold starts"
-        )
-    print(f"function_app / azure.functions: {medians['function_app'] / medians['azure.functions']:.1f}x")
+    with tempfile.TemporaryDirectory() as folder:
+        cases = {
+            "azure.functions": ("azure.functions", _TELEMETRY_OFF),
+            "function_app": ("function_app", _TELEMETRY_OFF),
+            "function_app, telemetry to files": (
+                "function_app",
+                {**_TELEMETRY_OFF, "LOCAL_TELEMETRY_FOLDER": folder},
+            ),
+        }
+        for label, (module, settings) in cases.items():
+            medians[label] = statistics.median(seconds(module, settings) for _ in range(arguments.repeat))
+            print(
+                f"import {label:<34} median {medians[label] * 1000:7.1f} ms over {arguments.repeat} cold starts"
+            )
+    bare = medians["azure.functions"]
+    print(f"function_app / azure.functions: {medians['function_app'] / bare:.1f}x (telemetry off)")
+    print(
+        f"function_app with telemetry files / azure.functions: {medians['function_app, telemetry to files'] / bare:.1f}x"
+    )
     return 0
 
 

@@ -123,9 +123,9 @@ def measure(name: str, call: Callable[[], int], counter: RequestCounter, repeat:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev.bench.run_queries", description=__doc__)
-    parser.add_argument("--runs", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=20_000, help="run records to seed (default 20,000)")
+    parser.add_argument("--repeat", type=int, default=20, help="calls timed per question (default 20)")
+    parser.add_argument("--workers", type=int, default=8, help="threads seeding the records (default 8)")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hub-bench-runs-") as folder:
         root = Path(folder)

@@ -64,7 +64,10 @@ def main() -> None:
         "--today", type=date.fromisoformat, help="default: the day after the last payroll day"
     )
     parser.add_argument(
-        "--differential-pay", choices=[kind.value for kind in DifferentialPay], default="dollars_only"
+        "--differential-pay",
+        choices=[kind.value for kind in DifferentialPay],
+        default="dollars_only",
+        help="how DIFFERENTIAL and MEAL PREMIUM rows count (default dollars_only, today's rule)",
     )
     parser.add_argument("--load", action="store_true", help="also load into a sandbox Dataverse")
     arguments = parser.parse_args()

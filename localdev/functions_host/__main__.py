@@ -1,11 +1,11 @@
-"""``python -m localdev.functions_host [--app-dir .] [--port 7071] [--settings local.settings.json]``."""
+"""``python -m localdev.functions_host [--app-dir .] [--port 7071] [--settings local.settings.json] [--drain-seconds 60]``."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from localdev.functions_host.host import HostOptions, run
+from localdev.functions_host.host import DRAIN_SECONDS, HostOptions, run
 
 
 def main() -> int:
@@ -21,9 +21,15 @@ def main() -> int:
         default=Path("local.settings.json"),
         help="local settings file; a relative path is read from the app folder",
     )
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=DRAIN_SECONDS,
+        help=f"on a stop signal, how long running invocations may finish (default {DRAIN_SECONDS:g})",
+    )
     arguments = parser.parse_args()
     app_dir = arguments.app_dir.resolve()
-    return run(HostOptions(app_dir, arguments.port, app_dir / arguments.settings))
+    return run(HostOptions(app_dir, arguments.port, app_dir / arguments.settings, arguments.drain_seconds))
 
 
 if __name__ == "__main__":

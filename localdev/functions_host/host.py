@@ -3,8 +3,10 @@
 Start-up follows Core Tools: local settings into the environment, the app
 folder as working directory and first on ``sys.path``, then index
 ``function_app.py`` and list each function with its URL, schedule or queue.
-On a stop signal the host takes no new work, lets running invocations finish,
-and exits; a second signal exits at once.
+On a stop signal the host takes no new work, lets running invocations finish
+for up to ``drain_seconds``, and exits; a second signal, or invocations still
+running at the limit, exit at once (their Service Bus messages stay locked
+until the lock lapses, then are delivered again).
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ from localdev.functions_host.timer_trigger import Timer, TimerSpec, timer_spec
 
 DEFAULT_ROUTE_PREFIX = "api"
 _FORCED_EXIT_CODE = 130
+# How long a stop waits for running invocations. A batch load or a GP posting takes seconds, so a
+# minute lets them finish and settle their messages, yet Ctrl-C still answers within a minute; the
+# rare longer run (a large extraction) is cut off and redelivered, which every hub trigger is safe to.
+DRAIN_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,7 @@ class HostOptions:
     app_dir: Path
     port: int
     settings_file: Path
+    drain_seconds: float = DRAIN_SECONDS
 
 
 @dataclass
@@ -139,7 +146,9 @@ def _listen(port: int) -> socket.socket:
     return listener
 
 
-async def serve(loaded: LoadedApp, listener: socket.socket, log: logging.Logger) -> int:
+async def serve(
+    loaded: LoadedApp, listener: socket.socket, log: logging.Logger, drain_seconds: float = DRAIN_SECONDS
+) -> int:
     """Run every trigger until a stop signal, then wait for running invocations; the process exit code."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
@@ -148,7 +157,7 @@ async def serve(loaded: LoadedApp, listener: socket.socket, log: logging.Logger)
         if stopping.is_set():
             log.warning("Second stop signal: exiting without waiting for running invocations")
             os._exit(_FORCED_EXIT_CODE)
-        log.info("Stopping host...")
+        log.info("Stopping host... (running invocations get up to %g s to finish)", drain_seconds)
         stopping.set()
 
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -156,7 +165,8 @@ async def serve(loaded: LoadedApp, listener: socket.socket, log: logging.Logger)
 
     thread_count = os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT")
     executor = ThreadPoolExecutor(max_workers=int(thread_count) if thread_count else None)
-    invoker = Invoker(executor, loaded.app_dir, log)
+    continues_traces = os.environ.get("PYTHON_ENABLE_OPENTELEMETRY", "").lower() == "true"
+    invoker = Invoker(executor, loaded.app_dir, log, continues_traces)
     server = _HttpServer(
         uvicorn.Config(
             HttpTriggers(loaded.endpoints, loaded.keys, invoker, log),
@@ -180,7 +190,16 @@ async def serve(loaded: LoadedApp, listener: socket.socket, log: logging.Logger)
     log.info("Host started")
     await stopping.wait()
     server.should_exit = True
-    await asyncio.gather(http_task, *triggers)
+    drained = asyncio.gather(http_task, *triggers)
+    _, running = await asyncio.wait({drained}, timeout=drain_seconds)
+    if running:
+        log.warning(
+            "Invocations still running after %g s: exiting without them; "
+            "their Service Bus messages are delivered again once their locks lapse",
+            drain_seconds,
+        )
+        os._exit(_FORCED_EXIT_CODE)  # a function running on a pool thread cannot be cancelled
+    await drained
     executor.shutdown(wait=True)
     log.info("Host shut down.")
     return 0
@@ -196,4 +215,4 @@ def run(options: HostOptions) -> int:
         log.error("The local Functions host cannot start: %s", error)
         return 1
     with listener:
-        return asyncio.run(serve(loaded, listener, log))
+        return asyncio.run(serve(loaded, listener, log, options.drain_seconds))

@@ -17,10 +17,13 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import azure.functions as func
+from opentelemetry.trace import SpanKind
 
 from localdev.functions_host.catalog import AppFunction
-from localdev.functions_host.invocation import Invoker
+from localdev.functions_host.invocation import Invoker, Outcome
 from localdev.functions_host.routes import RouteTemplate
+from localdev.functions_host.telemetry import invocation_span
+from shared.telemetry import names
 
 FUNCTION_KEY_SETTING = "LOCAL_FUNCTION_KEY"
 MASTER_KEY_SETTING = "LOCAL_MASTER_KEY"
@@ -181,7 +184,15 @@ class HttpTriggers:
             route_params=route_params,
             body=await _body(receive),
         )
-        outcome = await self._invoker.invoke(endpoint.function, request, HTTP_REASON)
+        with invocation_span(
+            names.SPAN_HTTP_REQUEST,
+            SpanKind.SERVER,
+            endpoint.function.name,
+            carrier=headers,
+            attributes={names.HTTP_METHOD: method, names.URL_PATH: path},
+        ) as span:
+            outcome = await self._invoker.invoke(endpoint.function, request, HTTP_REASON)
+            span.set_attribute(names.HTTP_STATUS, _status_of(outcome))
         if not outcome.succeeded:
             await _respond(send, 500, [])
             return
@@ -202,3 +213,12 @@ class HttpTriggers:
         path = scope.get("raw_path", b"").decode("latin-1") or quote(scope["path"])
         query = scope["query_string"].decode("latin-1")
         return f"{scope['scheme']}://{host}{path}" + (f"?{query}" if query else "")
+
+
+def _status_of(outcome: Outcome) -> int:
+    """The status the caller gets: the function's, or 500 when it failed or returned no response."""
+    if not outcome.succeeded:
+        return 500
+    if isinstance(outcome.value, func.HttpResponse):
+        return int(outcome.value.status_code)
+    return 200 if isinstance(outcome.value, str) else 500

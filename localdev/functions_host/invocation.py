@@ -26,8 +26,11 @@ from typing import Any
 
 import azure.functions as func
 from azure.functions import _abc as functions_abc
+from opentelemetry import trace
 
 from localdev.functions_host.catalog import AppFunction
+from localdev.functions_host.telemetry import attached, current_trace_parent
+from shared.telemetry import names
 
 # Frames from these folders are the host's plumbing, left out of the stack a developer reads.
 _HOST_SOURCES = (str(Path(__file__).parent), str(Path(concurrent.futures.__file__).parent))
@@ -37,10 +40,10 @@ _invocation_thread = threading.local()
 
 
 class _TraceContext(functions_abc.TraceContext):
-    """A fresh W3C trace parent per invocation: locally nothing upstream started a trace."""
+    """The W3C trace parent of the host's span for the invocation; a fresh one when telemetry is off."""
 
-    def __init__(self) -> None:
-        self._parent = f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+    def __init__(self, trace_parent: str | None) -> None:
+        self._parent = trace_parent or f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
 
     @property
     def trace_state(self) -> str:
@@ -88,11 +91,13 @@ class _FirstAttempt(functions_abc.RetryContext):
 class InvocationContext(func.Context):
     """The ``context`` argument a function receives when it declares one."""
 
-    def __init__(self, invocation_id: str, function_name: str, function_directory: str) -> None:
+    def __init__(
+        self, invocation_id: str, function_name: str, function_directory: str, trace_parent: str | None = None
+    ) -> None:
         self._invocation_id = invocation_id
         self._function_name = function_name
         self._function_directory = function_directory
-        self._trace_context = _TraceContext()
+        self._trace_context = _TraceContext(trace_parent)
 
     @property
     def invocation_id(self) -> str:
@@ -134,11 +139,12 @@ class Outcome:
 
 
 def _call_on_worker_thread(
-    user_function: Callable[..., Any], arguments: dict[str, Any], invocation_id: str
+    user_function: Callable[..., Any], arguments: dict[str, Any], invocation_id: str, trace_parent: str | None
 ) -> Any:
     _invocation_thread.invocation_id = invocation_id
     try:
-        return user_function(**arguments)
+        with attached(trace_parent):
+            return user_function(**arguments)
     finally:
         _invocation_thread.invocation_id = None
 
@@ -146,25 +152,38 @@ def _call_on_worker_thread(
 class Invoker:
     """Runs app functions and writes Core Tools' per-invocation log lines."""
 
-    def __init__(self, executor: ThreadPoolExecutor, app_dir: Path, log: logging.Logger) -> None:
+    def __init__(
+        self, executor: ThreadPoolExecutor, app_dir: Path, log: logging.Logger, continues_traces: bool = False
+    ) -> None:
+        """``continues_traces``: the worker's ``PYTHON_ENABLE_OPENTELEMETRY``, making the host's span current."""
         self._executor = executor
         self._app_dir = str(app_dir)
         self._log = log
+        self._continues_traces = continues_traces
 
     async def invoke(
         self, function: AppFunction, trigger_value: Any, reason: str, details: str | None = None
     ) -> Outcome:
         """Call ``function`` with its trigger value (and context); never raises what the function raised."""
         invocation_id = str(uuid.uuid4())
+        trace.get_current_span().set_attribute(names.INVOCATION_ID, invocation_id)
+        trace_parent = current_trace_parent()
         self._log.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation_id)
         if details:
             self._log.info(details)
         arguments: dict[str, Any] = {function.argument: trigger_value}
         if function.wants_context:
-            arguments["context"] = InvocationContext(invocation_id, function.name, self._app_dir)
+            arguments["context"] = InvocationContext(
+                invocation_id, function.name, self._app_dir, trace_parent
+            )
         started = time.monotonic()
         try:
-            value = await self._call(function.user_function, arguments, invocation_id)
+            value = await self._call(
+                function.user_function,
+                arguments,
+                invocation_id,
+                trace_parent if self._continues_traces else None,
+            )
         except Exception as error:  # noqa: BLE001 - any failure of the app's code is reported, as the worker does
             self._log.info(
                 "Executed 'Functions.%s' (Failed, Id=%s, Duration=%dms)",
@@ -190,13 +209,20 @@ class Invoker:
         return Outcome(invocation_id, value=value)
 
     async def _call(
-        self, user_function: Callable[..., Any], arguments: dict[str, Any], invocation_id: str
+        self,
+        user_function: Callable[..., Any],
+        arguments: dict[str, Any],
+        invocation_id: str,
+        trace_parent: str | None,
     ) -> Any:
         if inspect.iscoroutinefunction(user_function):
             _invocation_thread.invocation_id = invocation_id
-            return await user_function(**arguments)
+            with attached(trace_parent):
+                return await user_function(**arguments)
         loop = asyncio.get_running_loop()
-        call = functools.partial(_call_on_worker_thread, user_function, arguments, invocation_id)
+        call = functools.partial(
+            _call_on_worker_thread, user_function, arguments, invocation_id, trace_parent
+        )
         return await loop.run_in_executor(self._executor, call)
 
 

@@ -23,11 +23,14 @@ from azure.servicebus import ServiceBusReceivedMessage, ServiceBusReceiveMode, p
 from azure.servicebus.aio import AutoLockRenewer, ServiceBusClient, ServiceBusReceiver
 from azure.servicebus.amqp import AmqpMessageBodyType
 from azure.servicebus.exceptions import ServiceBusError
+from opentelemetry.trace import SpanKind
 
 from localdev.functions_host.catalog import AppFunction
 from localdev.functions_host.invocation import Invoker
 from localdev.functions_host.local_settings import SettingsError, resolve
+from localdev.functions_host.telemetry import invocation_span, message_carrier
 from localdev.functions_host.timespan import parse_timespan
+from shared.telemetry import names
 
 # The Functions host's name for a trigger that names no connection.
 DEFAULT_CONNECTION = "AzureWebJobsServiceBus"
@@ -256,12 +259,20 @@ class ServiceBusListener:
         )
 
     async def _handle(self, receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage) -> None:
-        outcome = await self._invoker.invoke(
-            self._spec.function,
-            functions_message(message),
-            f"New ServiceBus message detected on '{self._spec.entity}'.",
-            _trigger_details(message),
-        )
+        delivered = functions_message(message)
+        with invocation_span(
+            names.SPAN_QUEUE_MESSAGE,
+            SpanKind.CONSUMER,
+            self._spec.function.name,
+            carrier=message_carrier(delivered.application_properties),
+            attributes={names.QUEUE: self._spec.entity},
+        ):
+            outcome = await self._invoker.invoke(
+                self._spec.function,
+                delivered,
+                f"New ServiceBus message detected on '{self._spec.entity}'.",
+                _trigger_details(message),
+            )
         try:
             if outcome.succeeded:
                 await receiver.complete_message(message)

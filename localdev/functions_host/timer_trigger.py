@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from azure.functions.timer import TimerRequest
+from opentelemetry.trace import SpanKind
 
 from localdev.functions_host.catalog import AppFunction
 from localdev.functions_host.invocation import Invoker
 from localdev.functions_host.local_settings import resolve
 from localdev.functions_host.schedules import Schedule, parse_schedule
+from localdev.functions_host.telemetry import invocation_span
+from shared.telemetry import names
 
 # A run that starts this much after its occurrence is late even if no later occurrence passed.
 _LATE = timedelta(seconds=1)
@@ -92,4 +95,7 @@ class Timer:
             schedule={"AdjustForDST": True},
         )
         self._last = occurrence
-        await self._invoker.invoke(self._spec.function, request, f"Timer fired at {occurrence.isoformat()}")
+        with invocation_span(names.SPAN_TIMER, SpanKind.INTERNAL, self._spec.function.name):
+            await self._invoker.invoke(
+                self._spec.function, request, f"Timer fired at {occurrence.isoformat()}"
+            )

@@ -18,11 +18,22 @@ from localdev.sandbox_sql.build import (
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m localdev.sandbox_sql", description=__doc__)
-    parser.add_argument("--folder", type=Path, default=Path(".local/sandbox-sql"))
-    parser.add_argument("--sites", type=int, default=DEFAULT_SITES)
+    parser.add_argument(
+        "--folder", type=Path, default=Path(".local/sandbox-sql"), help="where the databases go (rebuilt)"
+    )
+    parser.add_argument(
+        "--sites", type=int, default=DEFAULT_SITES, help=f"customer sites (default {DEFAULT_SITES})"
+    )
     parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help="payroll days up to --end-date")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--end-date", type=date.fromisoformat, default=DEFAULT_END_DATE)
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="random seed: the same seed builds the same world"
+    )
+    parser.add_argument(
+        "--end-date",
+        type=date.fromisoformat,
+        default=DEFAULT_END_DATE,
+        help=f"the world's last day, yyyy-mm-dd (default {DEFAULT_END_DATE})",
+    )
     parser.add_argument(
         "--employees-per-site",
         type=int,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -27,6 +28,9 @@ from shared.api.problems import ProblemError, problem_response, validation_probl
 from shared.api.rate_limit import RateLimiter
 from shared.api.roles import ANONYMOUS, Caller
 from shared.errors import ErrorClass, classify_exception
+from shared.telemetry import meters, names
+from shared.telemetry.dimensions import Dimension
+from shared.telemetry.spans import span
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -52,7 +56,24 @@ class HubApi:
         self._now = now
 
     def handle(self, operation: Operation, request: ApiRequest) -> ApiResponse:
+        """Answer the call, in a span carrying its operation and correlation id, and count it."""
         correlation_id = _correlation_id(request)
+        started = time.monotonic()
+        with span(
+            names.SPAN_API_CALL,
+            {names.OPERATION: operation.operation_id, names.CORRELATION_ID: correlation_id},
+        ) as current:
+            response = self._answer(operation, request, correlation_id)
+            current.set_attribute(names.HTTP_STATUS, response.status)
+        dimensions: dict[str, Dimension] = {
+            names.OPERATION: operation.operation_id,
+            names.HTTP_STATUS: response.status,
+        }
+        meters.record(names.API_REQUESTS, 1, dimensions)
+        meters.record(names.API_DURATION, time.monotonic() - started, dimensions)
+        return response.with_headers(**{"x-correlation-id": correlation_id})
+
+    def _answer(self, operation: Operation, request: ApiRequest, correlation_id: str) -> ApiResponse:
         caller = ANONYMOUS
         try:
             caller = self._authorise(operation, request)
@@ -63,7 +84,7 @@ class HubApi:
             response = problem_response(_unexpected(error, correlation_id), request.path, correlation_id)
         if operation.changes_state:
             self._audit(operation, request, caller, response.status, correlation_id)
-        return response.with_headers(**{"x-correlation-id": correlation_id})
+        return response
 
     def _authorise(self, operation: Operation, request: ApiRequest) -> Caller:
         if operation.role is None:

@@ -8,6 +8,7 @@ Which timer runs which streams is declared in ``syncs.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from sqlalchemy import Engine
 
@@ -31,10 +32,12 @@ def hub_streams(
     page_rows: int = 5000,
     gp_company_engine: Callable[[str], Engine] | None = None,
     gp_companies: Sequence[str] = (),
+    batch_rows: int | None = None,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
-    ``today`` anchors Legion's rolling windows (tests and the sandbox pin it).
+    ``today`` anchors Legion's rolling windows (tests and the sandbox pin it);
+    ``batch_rows`` caps every stream's rows per staged batch (``SYNC_BATCH_ROWS``).
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
     streams; without ``gp_company_engine`` it holds no GP stream.
     """
@@ -55,4 +58,6 @@ def hub_streams(
             catalog.add(stream)
     if gp_company_engine is not None:
         catalog.add(invoice_payment_status_stream(gp_company_engine, gp_companies, page_rows))
-    return catalog
+    if batch_rows is None:
+        return catalog
+    return StreamCatalog(replace(stream, batch_rows=min(stream.batch_rows, batch_rows)) for stream in catalog)

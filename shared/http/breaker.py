@@ -15,6 +15,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from shared.errors import CircuitOpenError
+from shared.telemetry import meters, names
 
 
 class BreakerState(StrEnum):
@@ -71,6 +72,9 @@ class CircuitBreaker:
     def record_failure(self) -> None:
         with self._lock:
             self._failures += 1
+            opens = self._opened_at is None or self._probe_in_flight
             if self._probe_in_flight or self._failures >= self._threshold:
                 self._opened_at = self._clock()
+                if opens:
+                    meters.record(names.BREAKER_OPENS, 1, {names.SYSTEM: self.host})
             self._probe_in_flight = False

@@ -28,6 +28,7 @@ from datetime import datetime
 
 import httpx
 import tenacity
+from opentelemetry import trace
 
 from shared import deadline
 from shared.errors import (
@@ -43,6 +44,8 @@ from shared.http.backoff import FullJitter, parse_retry_after
 from shared.http.breaker import CircuitBreaker
 from shared.http.gate import ThrottleGate
 from shared.http.policy import HttpPolicy
+from shared.telemetry import meters, names
+from shared.telemetry.spans import SpanKind, span
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +116,28 @@ class ResilientClient:
         ones retried here included (a caller adapting its pace to throttling).
         """
         method = method.upper()
+        target = self._http.build_request(method, url).url
+        about = {names.SYSTEM: target.host, names.HTTP_METHOD: method, names.URL_PATH: target.path}
+        with span(names.SPAN_HTTP_CALL, about, SpanKind.CLIENT) as call:
+            response = self._send(method, url, idempotent, headers, content, params, auth, observe)
+            call.set_attribute(names.HTTP_STATUS, response.status_code)
+            return response
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        idempotent: bool | None,
+        headers: Mapping[str, str] | None,
+        content: bytes | None,
+        params: Mapping[str, str] | None,
+        auth: Callable[[], Mapping[str, str]] | None,
+        observe: Callable[[httpx.Response], None] | None,
+    ) -> httpx.Response:
         repeatable = method in _IDEMPOTENT_METHODS if idempotent is None else idempotent
         started = self._timing.clock()
         where = self._describe(method, url)
+        attempts = trace.get_current_span()
 
         def attempt() -> httpx.Response:
             self._wait_at_gate(started, where)
@@ -140,6 +162,9 @@ class ResilientClient:
             else:
                 self._guard.breaker.record_success()
             hint = self._retry_after(response)
+            if response.status_code == 429 or (hint is not None and response.status_code == 503):
+                meters.record(names.THROTTLED_REQUESTS, 1, {names.SYSTEM: self._http.base_url.host})
+                attempts.add_event("throttled", {names.HTTP_STATUS: response.status_code})
             if hint is not None and response.status_code in (429, 503):
                 self._guard.gate.pause(hint)
             if observe is not None:
@@ -151,7 +176,7 @@ class ResilientClient:
             wait=self._wait,
             stop=lambda state: self._should_stop(state, started),
             sleep=self._timing.sleep,
-            before_sleep=lambda state: self._log_retry(state, where),
+            before_sleep=lambda state: self._before_retry(state, where),
             retry_error_callback=_outcome_of,
         )
         try:
@@ -249,10 +274,12 @@ class ResilientClient:
         left = deadline.remaining()
         return left is not None and state.upcoming_sleep >= left
 
-    def _log_retry(self, state: tenacity.RetryCallState, where: str) -> None:
+    def _before_retry(self, state: tenacity.RetryCallState, where: str) -> None:
+        """Say why the call goes again and after how long, in the log and in the retry-wait metric."""
         outcome = state.outcome
         if outcome is None:
             return
+        meters.record(names.RETRY_WAIT, state.upcoming_sleep, {names.SYSTEM: self._http.base_url.host})
         error = outcome.exception() if outcome.failed else None
         reason = type(error).__name__ if error is not None else f"HTTP {outcome.result().status_code}"
         log.warning(

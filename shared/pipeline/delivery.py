@@ -34,6 +34,7 @@ from shared.errors import ERROR_ACTIONS, ErrorClass, Settle
 from shared.platform.dead_letter_shelf import DeadLetterShelf, ShelvedMessage
 from shared.platform.service_bus import OutgoingMessage, PropertyValue, ServiceBus
 from shared.redaction import redact
+from shared.telemetry import meters, names
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +166,14 @@ class Redeliveries:
                 description=decision.reason,
             )
         )
+        about = {names.QUEUE: delivery.queue, names.ERROR_CLASS: decision.error_class.value}
+        meters.record(names.DEAD_LETTERED, 1, about)
         level = logging.ERROR if ERROR_ACTIONS[decision.error_class].alert else logging.WARNING
         log.log(
             level,
             "Message %s on %s was dead-lettered (%s): %s",
             delivery.message_id, delivery.queue, decision.error_class.value, decision.reason,
-            extra={"alert": ERROR_ACTIONS[decision.error_class].alert},
+            extra={"alert": ERROR_ACTIONS[decision.error_class].alert, **about},
         )  # fmt: skip
 
     def _retry_copy(self, delivery: Delivery, decision: RetryLater) -> OutgoingMessage:

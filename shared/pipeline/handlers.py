@@ -11,7 +11,9 @@ host abandons the message and Service Bus delivers it again.
 from __future__ import annotations
 
 import logging
+import time
 
+from opentelemetry import trace
 from pydantic import ValidationError
 
 from shared.errors import ErrorClass, classify_exception
@@ -24,6 +26,9 @@ from shared.pipeline.run_record import RunError, RunRecord, RunStatus
 from shared.pipeline.run_states import RunEvent, can_move, move
 from shared.pipeline.sync import SyncEngine
 from shared.redaction import redact
+from shared.telemetry import dimensions, meters, names
+from shared.telemetry.dimensions import Dimension
+from shared.telemetry.spans import continued, failed, span
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +42,36 @@ class SyncRequests:
         self._redeliveries = redeliveries
 
     def handle(self, delivery: Delivery) -> RunRecord | None:
-        try:
-            message = SyncRequestMessage.model_validate_json(delivery.body)
-        except ValidationError as error:
-            self._redeliveries.carry_out(
-                delivery, DeadLetter(ErrorClass.BAD_RECORD, f"not a sync request: {redact(str(error))}")
+        """Run the requested sync in the trace of whoever queued it."""
+        with (
+            continued(delivery.application_properties),
+            span(names.SPAN_SYNC_REQUEST, _about(delivery)) as current,
+        ):
+            try:
+                message = SyncRequestMessage.model_validate_json(delivery.body)
+            except ValidationError as error:
+                self._redeliveries.carry_out(
+                    delivery, DeadLetter(ErrorClass.BAD_RECORD, f"not a sync request: {redact(str(error))}")
+                )
+                return None
+            current.set_attributes(
+                dimensions.present(
+                    {
+                        names.STREAM: message.stream,
+                        names.RUN_ID: message.run_id,
+                        names.SYNC_MODE: message.mode.value,
+                    }
+                )
             )
-            return None
+            with dimensions.bound({names.STREAM: message.stream, names.RUN_ID: message.run_id}):
+                record = self._run(delivery, message)
+            if record is not None:
+                current.set_attribute(names.OUTCOME, record.status.value)
+                if record.error is not None:
+                    failed(current, record.error.error_class, record.error.message)
+            return record
+
+    def _run(self, delivery: Delivery, message: SyncRequestMessage) -> RunRecord | None:
         if message.run_id is not None:
             before = self._engine.runs.get(message.run_id)
             if before is not None and not can_move(before, RunEvent.CLAIMED):
@@ -115,17 +143,42 @@ class BatchLoads:
         self._redeliveries = redeliveries
 
     def handle(self, delivery: Delivery) -> BatchResult | None:
-        try:
-            message = LoadBatchMessage.model_validate_json(delivery.body)
-        except ValidationError as error:
-            self._redeliveries.carry_out(
-                delivery, DeadLetter(ErrorClass.BAD_RECORD, f"not a batch load: {redact(str(error))}")
+        """Load the batch in the trace of the extraction that staged it, and time it."""
+        with (
+            continued(delivery.application_properties),
+            span(names.SPAN_BATCH_LOAD, _about(delivery)) as current,
+        ):
+            try:
+                message = LoadBatchMessage.model_validate_json(delivery.body)
+            except ValidationError as error:
+                self._redeliveries.carry_out(
+                    delivery, DeadLetter(ErrorClass.BAD_RECORD, f"not a batch load: {redact(str(error))}")
+                )
+                return None
+            about = {
+                names.STREAM: message.stream,
+                names.RUN_ID: message.run_id,
+                names.BATCH_ID: message.batch.id,
+            }
+            current.set_attributes(about)
+            started = time.monotonic()
+            with dimensions.bound(about):
+                result = self._load(delivery, message)
+            outcome = "failed" if result is None or result.error is not None else "loaded"
+            current.set_attribute(names.OUTCOME, outcome)
+            meters.record(
+                names.BATCH_LOAD_DURATION,
+                time.monotonic() - started,
+                {names.STREAM: message.stream, names.OUTCOME: outcome},
             )
-            return None
+            return result
+
+    def _load(self, delivery: Delivery, message: LoadBatchMessage) -> BatchResult | None:
         try:
             return self._loader.load(message)
         except Exception as error:  # noqa: BLE001 - settled below as the error table says
             error_class = classify_exception(error)
+            failed(trace.get_current_span(), error_class.value, redact(str(error)))
             decision = self._redeliveries.decide(
                 delivery, error_class, str(error), getattr(error, "retry_after", None)
             )
@@ -139,6 +192,15 @@ class BatchLoads:
                     )
             self._redeliveries.carry_out(delivery, decision)
             return None
+
+
+def _about(delivery: Delivery) -> dict[str, Dimension | None]:
+    """What a delivery's span says before its body is read: the queue, and who asked."""
+    return {
+        names.QUEUE: delivery.queue,
+        names.CORRELATION_ID: delivery.correlation_id,
+        names.ATTEMPTS: delivery.delivery_count,
+    }
 
 
 def _decided(record: RunRecord, decision: Decision) -> None:

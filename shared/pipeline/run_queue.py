@@ -27,6 +27,8 @@ from shared.pipeline.stream import StreamCatalog
 from shared.platform.blob_store import BlobStore
 from shared.platform.conflicts import StateConflictError
 from shared.platform.service_bus import OutgoingMessage, ServiceBus, model_message
+from shared.telemetry import names
+from shared.telemetry.spans import span
 
 _SLOTS = "active-runs/"
 _TAKE_ATTEMPTS = 5
@@ -150,30 +152,38 @@ class RunQueue:
         stream = self._catalog.get(request.stream).name
         now = self._now()
         run_id = request.run_id or new_run_id(stream, now)
-        self.slots.take(stream, run_id, self._is_active, now)
-        record = RunRecord(
-            id=run_id,
-            stream=stream,
-            mode=request.mode,
-            trigger=request.trigger,
-            status=RunStatus.QUEUED,
-            queued_at=now,
-            requested_by=requested_by or None,
-            correlation_id=correlation_id,
-            then=list(then),
-            window_start=_json(request.window.start) if request.window else None,
-            window_end=_json(request.window.end) if request.window else None,
-            replay_of=request.replay_of,
-        )
-        try:
-            self.records.create(record)
-            self.publish(record)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.records.delete(run_id)
-            self.slots.release(stream, run_id)
-            raise
-        return record
+        attributes = {
+            names.STREAM: stream,
+            names.RUN_ID: run_id,
+            names.SYNC_MODE: request.mode.value,
+            names.TRIGGER: request.trigger,
+            names.CORRELATION_ID: correlation_id,
+        }
+        with span(names.SPAN_QUEUE_RUN, attributes):
+            self.slots.take(stream, run_id, self._is_active, now)
+            record = RunRecord(
+                id=run_id,
+                stream=stream,
+                mode=request.mode,
+                trigger=request.trigger,
+                status=RunStatus.QUEUED,
+                queued_at=now,
+                requested_by=requested_by or None,
+                correlation_id=correlation_id,
+                then=list(then),
+                window_start=_json(request.window.start) if request.window else None,
+                window_end=_json(request.window.end) if request.window else None,
+                replay_of=request.replay_of,
+            )
+            try:
+                self.records.create(record)
+                self.publish(record)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self.records.delete(run_id)
+                self.slots.release(stream, run_id)
+                raise
+            return record
 
     def queue_in_order(
         self,

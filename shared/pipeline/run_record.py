@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from shared.pipeline.run_telemetry import observe_update
 from shared.platform.blob_store import BlobStore
 from shared.platform.conflicts import StateConflictError
 
@@ -188,11 +189,13 @@ class RunRecords:
             if document is None:
                 raise KeyError(f"no run record '{run_id}'")
             record = RunRecord.model_validate(document.value)
+            before = record.status
             change(record)
             try:
                 self._store.write_json(run_path(run_id), record.model_dump(mode="json"), etag=document.etag)
             except StateConflictError:
                 continue
+            observe_update(before, record)
             return record
         raise StateConflictError(f"run record {run_id} kept changing; gave up after {_UPDATE_ATTEMPTS} tries")
 

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.pipeline.run_record import RunRecord
+from shared.pipeline.run_telemetry import observe_update
 from shared.platform.blob_store import BlobStore
 from shared.platform.conflicts import StateConflictError
 from shared.platform.indexed_table import KEY, FoundDocument, IndexedDocuments, inverted_time
@@ -175,8 +176,10 @@ class RunTable:
             if found is None:
                 raise KeyError(f"no run record '{run_id}'")
             record = self._model.model_validate(found.document)
+            before = record.status
             change(record)
             if self._write(found, record):
+                observe_update(before, record)
                 return record
         raise StateConflictError(f"run record {run_id} kept changing; gave up after {_UPDATE_ATTEMPTS} tries")
 
@@ -217,6 +220,11 @@ class RunTable:
         low, high = rows_between(f"correlation|{key_part(correlation_id)}|")
         page = self._runs.page(low, high, top=top)
         return [self._model.model_validate(document) for document in page.documents]
+
+    def newest(self, stream: str, status: str) -> RunRecord | None:
+        """The stream's newest run in ``status`` (by start time): one query."""
+        records = self.page(stream=stream, status=status, top=1).records
+        return records[0] if records else None
 
     def latest(self, stream: str) -> RunRecord | None:
         """The stream's newest run (by start time), whatever its status: one read."""

@@ -21,6 +21,7 @@ touching the source.
 
 from __future__ import annotations
 
+import contextvars
 import operator
 import time
 from collections import deque
@@ -65,6 +66,9 @@ from shared.platform.blob_lock import BlobLocks, LockHeldError
 from shared.platform.blob_store import BlobStore
 from shared.platform.service_bus import ServiceBus
 from shared.redaction import redact
+from shared.telemetry import names
+from shared.telemetry.dimensions import Dimension
+from shared.telemetry.spans import span
 
 
 def stream_lock(stream: str) -> str:
@@ -158,7 +162,9 @@ class SyncEngine:
                 if request.mode is RunMode.REPLAY:
                     self._replay(stream, record, request.replay_of)
                 else:
-                    _Extraction(self, stream, record, request).run()
+                    with span(names.SPAN_EXTRACTION, _about(record)) as extraction:
+                        _Extraction(self, stream, record, request).run()
+                        extraction.set_attributes(_extracted(record))
             except Exception as error:  # noqa: BLE001 - every failure is recorded with its class
                 failure = RunError(
                     error_class=classify_exception(error).value,
@@ -411,14 +417,20 @@ class _Extraction:
             self._next_checkpoint = time.monotonic() + _CHECKPOINT_EVERY_SECONDS
         if pending is None and state is None:
             return
-        self.in_flight.append(self.stager.submit(self._stage, pending, state, replace(self.record.extract)))
+        # The staging thread works in this context: its spans are the extraction's, its logs the run's.
+        counts = replace(self.record.extract)  # as they stand when the batch is taken, for its progress line
+        self.in_flight.append(
+            self.stager.submit(contextvars.copy_context().run, self._stage, pending, state, counts)
+        )
         while len(self.in_flight) > _IN_FLIGHT or (self.in_flight and self.in_flight[0].done()):
             self.in_flight.popleft().result()
 
     def _stage(self, pending: PendingBatch | None, state: StreamState | None, counts: ExtractCounts) -> None:
         if pending is not None:
-            batch = stage_batch(self.engine.staging, self.stream.name, self.record.id, pending)
-            self.engine.publish(self.record, batch)
+            with span(names.SPAN_STAGE_BATCH) as current:
+                batch = stage_batch(self.engine.staging, self.stream.name, self.record.id, pending)
+                current.set_attributes({names.BATCH_ID: batch.id, names.RECORDS: batch.count})
+                self.engine.publish(self.record, batch)
             self.record.batches.append(batch)
             self.told.batch_published(len(self.record.batches), counts, pending.cursor_max)
             if time.monotonic() >= self._next_progress:
@@ -446,6 +458,18 @@ class _Extraction:
             return None
         self.state = state
         return state
+
+
+def _about(record: RunRecord) -> dict[str, Dimension | None]:
+    return {names.STREAM: record.stream, names.RUN_ID: record.id, names.SYNC_MODE: record.mode.value}
+
+
+def _extracted(record: RunRecord) -> dict[str, Dimension]:
+    """The extraction's counts as span attributes: ``hub.rows.read``, ``hub.rows.staged`` ..."""
+    counts = record.extract
+    tallies = {"read": counts.read, "valid": counts.valid, "quarantined": counts.quarantined}
+    tallies |= {"unchanged": counts.unchanged, "staged": counts.staged, "batches": len(record.batches)}
+    return {f"{names.ROWS}.{stage}": count for stage, count in tallies.items()}
 
 
 def batch_prefix(attempt: int) -> str:

@@ -32,7 +32,10 @@ from shared.pipeline.load import BatchLoader, LoadBatchMessage
 from shared.pipeline.run_queue import RunQueue
 from shared.pipeline.run_record import RunError, RunRecord, RunStatus
 from shared.pipeline.run_states import RunEvent, move
+from shared.pipeline.run_telemetry import RunPages, record_lags
 from shared.pipeline.sync import SyncEngine, stream_lock
+from shared.telemetry import names
+from shared.telemetry.spans import span
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +89,25 @@ class Watchdog:
         loader: BatchLoader,
         now: Callable[[], datetime],
         postings: Callable[[], OverduePostings | None],
+        lag_of: tuple[RunPages, tuple[str, ...]] | None = None,
     ) -> None:
+        """``lag_of``: the run store to read settled runs from, and the scheduled streams whose lag to record."""
         self._engine = engine
         self._queue = queue
         self._loader = loader
         self._now = now
         self._postings = postings
+        self._lag_of = lag_of
 
     def sweep(self) -> WatchReport:
+        with span(names.SPAN_WATCHDOG):
+            report = self._sweep()
+            if self._lag_of is not None:
+                runs, streams = self._lag_of
+                record_lags(runs, streams, self._now())
+        return report
+
+    def _sweep(self) -> WatchReport:
         report = WatchReport()
         for stream, run_id in self._queue.slots.holders().items():
             record = self._engine.runs.get(run_id)

@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from shared.platform.patience import BusPatience
 from shared.settings import ServiceBusConnection
+from shared.telemetry.spans import trace_properties
 
 PropertyValue = str | int | float | bool
 RESUBMITTED_FROM_ID = "hub-resubmitted-from-id"
@@ -54,13 +55,14 @@ class OutgoingMessage:
     scheduled_enqueue_time: datetime | None = None
 
     def to_sdk(self) -> ServiceBusMessage:
+        """The SDK's message, carrying the sender's trace context (``traceparent``, ``Diagnostic-Id``)."""
         return ServiceBusMessage(
             self.body if isinstance(self.body, bytes) else orjson.dumps(dict(self.body)),
             message_id=self.message_id,
             correlation_id=self.correlation_id,
             subject=self.subject,
             content_type="application/json",
-            application_properties=dict(self.application_properties),  # type: ignore[arg-type]
+            application_properties={**self.application_properties, **trace_properties()},  # type: ignore[dict-item]
             scheduled_enqueue_time_utc=self.scheduled_enqueue_time,
         )
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.trace import StatusCode
 from sqlalchemy import (
     Column,
     Connection,
@@ -43,6 +44,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import Executable
+
+from shared.telemetry import names
+from shared.telemetry.spans import span, started
 
 TOWNE_PARK_DATABASES = ("TP_EDW", "TP_LEGION", "TP_STAGE")
 _SQLITE_CHECK_EVERY = 10_000  # virtual-machine steps between time-limit checks
@@ -132,6 +136,17 @@ def run_procedure(
 ) -> list[dict[str, Any]]:
     """``EXEC`` the procedure with bound parameters on SQL Server; on a sandbox, run the stand-in query
     the sandbox keeps for it (same named parameters), or fail naming the missing stand-in."""
+    with span(
+        names.SPAN_SQL_QUERY, {names.DB_SYSTEM: connection.dialect.name, names.PROCEDURE: procedure.name}
+    ) as query:
+        rows = _run_procedure(connection, procedure, arguments)
+        query.set_attribute(names.ROWS, len(rows))
+        return rows
+
+
+def _run_procedure(
+    connection: Connection, procedure: StoredProcedure, arguments: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     if connection.dialect.name != "sqlite":
         bound = ", ".join(f"@{name} = :{name}" for name in procedure.parameters)
         return [
@@ -167,15 +182,26 @@ def stream_rows(
     A server-side cursor (``stream_results``) keeps memory flat however many
     rows the query returns.
     """
-    with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=page_rows).execute(
-            statement, dict(parameters or {})
-        )
-        columns = list(result.keys())
-        try:
-            for partition in result.partitions():
-                yield [dict(zip(columns, row, strict=True)) for row in partition]
-        except OperationalError as error:
-            if "interrupted" in str(error.orig):
-                raise QueryTimeoutError("the query ran past its time limit and was stopped") from None
-            raise
+    query = started(names.SPAN_SQL_QUERY, {names.DB_SYSTEM: engine.dialect.name})
+    rows = 0
+    try:
+        with engine.connect() as connection:
+            result = connection.execution_options(stream_results=True, yield_per=page_rows).execute(
+                statement, dict(parameters or {})
+            )
+            columns = list(result.keys())
+            try:
+                for partition in result.partitions():
+                    rows += len(partition)
+                    yield [dict(zip(columns, row, strict=True)) for row in partition]
+            except OperationalError as error:
+                if "interrupted" in str(error.orig):
+                    raise QueryTimeoutError("the query ran past its time limit and was stopped") from None
+                raise
+    except Exception as error:
+        query.record_exception(error)
+        query.set_status(StatusCode.ERROR)
+        raise
+    finally:
+        query.set_attribute(names.ROWS, rows)
+        query.end()

@@ -8,6 +8,7 @@ Functions host would through app settings.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import azure.functions as func
 import pytest
 from azure.servicebus import ServiceBusClient, ServiceBusReceiveMode
 
+from localdev.functions_host.invocation import InvocationContext
 from localdev.functions_host.servicebus_trigger import functions_message
 from shared import composition
 from shared import settings as app_settings
@@ -41,6 +43,11 @@ class AppHub:
             ) as receiver,
         ):
             return [functions_message(message) for message in receiver.receive_messages(max_count, wait)]
+
+
+def invoked(function: str = "test") -> func.Context:
+    """The ``context`` the Functions worker passes an invocation: its own id, as the local host gives it."""
+    return InvocationContext(str(uuid.uuid4()), function, ".")
 
 
 def registered(blueprint: func.Blueprint, trigger: str) -> dict[str, Callable[..., Any]]:

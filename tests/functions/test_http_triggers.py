@@ -12,7 +12,7 @@ from functions import api
 from shared.api.operations import SERVED_OPERATIONS
 from shared.live_reads.reads import LIVE_READS
 from shared.pipeline.requests import SyncRequest
-from tests.functions.conftest import AppHub, registered
+from tests.functions.conftest import AppHub, invoked, registered
 
 pytestmark = pytest.mark.services
 KEY = {"x-functions-key": "test-function-key"}
@@ -64,7 +64,7 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
     for operation in SERVED_OPERATIONS:
         params, query, body = calls[operation.operation_id]
         answer = functions[api.function_name(operation)](
-            request(operation.method, operation.route, params, query, body)
+            request(operation.method, operation.route, params, query, body), invoked()
         )
         statuses[operation.operation_id] = answer.status_code
     assert all(status < 500 for status in statuses.values()), statuses

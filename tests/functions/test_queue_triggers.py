@@ -12,7 +12,7 @@ from azure.functions.timer import TimerRequest
 from functions import gp, pipeline, syncs
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunStatus
-from tests.functions.conftest import AppHub, registered
+from tests.functions.conftest import AppHub, invoked, registered
 
 pytestmark = pytest.mark.services
 
@@ -21,7 +21,7 @@ def load_every_batch(app: AppHub) -> int:
     loaded = 0
     while batches := app.take(app.hub.settings.batch_loads_queue):
         for message in batches:
-            pipeline.load_staged_batch(message)
+            pipeline.load_staged_batch(message, invoked())
             loaded += 1
     return loaded
 
@@ -36,13 +36,13 @@ def test_an_api_started_sync_whose_first_delivery_fails_for_a_moment_succeeds_on
 
     app_hub.emulator.stop()  # the batch cannot be published, nor the retry scheduled
     with pytest.raises(Exception):  # noqa: B017 - the host abandons, Service Bus delivers it again
-        pipeline.run_requested_sync(message)
+        pipeline.run_requested_sync(message, invoked())
     interrupted = hub.engine.runs.get(queued.id)
     assert interrupted is not None and interrupted.status is RunStatus.RETRYING
     assert interrupted.error is not None and interrupted.error.error_class == "transient"
 
     app_hub.emulator.start()
-    pipeline.run_requested_sync(message)  # the same delivery, again
+    pipeline.run_requested_sync(message, invoked())  # the same delivery, again
     assert load_every_batch(app_hub) >= 1
 
     final = hub.engine.runs.get(queued.id)
@@ -55,11 +55,11 @@ def test_a_scheduled_sync_queues_its_first_stream_and_the_rest_follow_in_order(
 ) -> None:
     hub = app_hub.hub
     caplog.set_level(logging.INFO)
-    registered(syncs.blueprint, "timerTrigger")["job_codes"](TimerRequest(past_due=True))
+    registered(syncs.blueprint, "timerTrigger")["job_codes"](TimerRequest(past_due=True), invoked())
     (first,) = app_hub.take(hub.settings.sync_requests_queue)
-    pipeline.run_requested_sync(first)
+    pipeline.run_requested_sync(first, invoked())
     (second,) = app_hub.take(hub.settings.sync_requests_queue)  # queued once the first was staged
-    pipeline.run_requested_sync(second)
+    pipeline.run_requested_sync(second, invoked())
     load_every_batch(app_hub)
 
     runs = [hub.engine.runs.get(run_id) for run_id in sorted(hub.engine.runs.ids())]
@@ -87,7 +87,8 @@ def test_messages_that_are_not_work_are_set_aside_at_once_by_each_queue_trigger(
                 message_id=f"junk-{queue}",
                 application_properties={},
                 user_properties={},
-            )
+            ),
+            invoked(),
         )
         shelved = hub.redeliveries.shelf.get(queue, f"junk-{queue}")
         assert shelved is not None and shelved.reason == "bad_record", queue
@@ -103,7 +104,7 @@ def test_the_timers_run_on_their_own_and_the_watchdog_finds_nothing_to_do(app_hu
         "billable_expense_budgets",
         "gp_invoice_payment_status",
     ):
-        timers[name](timer)
+        timers[name](timer, invoked())
     queued = sorted(
         run.stream for run in map(app_hub.hub.engine.runs.get, app_hub.hub.engine.runs.ids()) if run
     )
@@ -114,6 +115,6 @@ def test_the_timers_run_on_their_own_and_the_watchdog_finds_nothing_to_do(app_hu
         "user_roles",
         "wage_rates",
     ]
-    gp.sweep_gp_postings(timer)  # its first run only takes the delta link
-    pipeline.watch_runs(timer)
+    gp.sweep_gp_postings(timer, invoked())  # its first run only takes the delta link
+    pipeline.watch_runs(timer, invoked())
     assert app_hub.hub.watchdog.sweep().republished == []

@@ -179,11 +179,13 @@ def test_every_document_balances_or_is_refused_with_a_reason(
     assert len(receivable_or_payable) >= len(consistent)
 
 
-def _statistic(value: str, status: str | None = "Active") -> UnitStatistic:
+def _statistic(
+    value: str, status: str | None = "Active", gl_string: str = "02-03-2106-9001-0123"
+) -> UnitStatistic:
     return UnitStatistic(
         site="0123",
         main_account="9001",
-        gl_string="02-03-2106-9001-0123",
+        gl_string=gl_string,
         value=Decimal(value),
         status=status,
         account_description="Occupied rooms",
@@ -200,6 +202,27 @@ def test_statistics_go_in_chunks_of_a_thousand() -> None:
     assert first[0]["REFRENCE"] == "April 2025 Statistics"
     assert (first[0]["DEBIT"], first[0]["CREDIT"]) == ("0", "3")
     assert (first[5]["DEBIT"], first[5]["CREDIT"]) == ("2", "0")
+    assert len({journal.key for journal in journals}) == 3
+
+
+def test_each_statistic_goes_to_the_company_its_gl_string_names_one_journal_per_company() -> None:
+    gl_strings = (
+        "02-03-2106-9001-0123",
+        "07-01-2101-9510-0875",
+        "22-01-2101-9440-6200",
+        "02-01-2101-9440-0085",
+    )
+    rows = [_statistic(str(n + 1), gl_string=gl) for n, gl in enumerate(gl_strings)]
+    journals = statistics_journals(date(2026, 10, 1), rows)
+    accounts = {journal.company: [line.account for line in journal.lines] for journal in journals}
+    assert accounts == {
+        "TOWNE": ["02-03-2106-9001-0123", "02-01-2101-9440-0085"],
+        "ENC": ["07-01-2101-9510-0875"],
+        "UPP": ["22-01-2101-9440-6200"],
+    }
+    for journal in journals:
+        assert {row["COMPANY"] for row in journal.rows} == {journal.company}
+        assert journal.inter_id == "TOWNE"  # GLIMP's interID is fixed; the COMPANY column routes the lines
     assert len({journal.key for journal in journals}) == 3
 
 

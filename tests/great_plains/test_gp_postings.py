@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from azure.servicebus import (
@@ -14,13 +16,15 @@ from azure.servicebus import (
     ServiceBusReceiver,
 )
 
-from localdev.sandbox_gp.company import UNIT_ACCOUNT, seed_accounts
+from localdev.sandbox_gp.company import set_period_closed
+from localdev.sandbox_gp.world_chart import seed_world_chart
 from shared.composition import Hub, build_hub
+from shared.connectors.great_plains.chart import Series
 from shared.connectors.great_plains.documents import GpMap
 from shared.connectors.great_plains.smartconnect import envelope, read_reply
 from shared.pipeline.dead_letters import DeadLetters
 from shared.pipeline.watchdog import Watchdog
-from shared.workflows.gp_posting.billing import BillingStatement, statement_postings
+from shared.workflows.gp_posting.billing import BillingStatement, company_of_gl_string, statement_postings
 from shared.workflows.gp_posting.requests import PostingRequest, PostingSubject
 from shared.workflows.gp_posting.statistics import statistics_journals
 from shared.workflows.gp_posting.unit_statistics import UnitStatisticsSource
@@ -43,6 +47,13 @@ from tests.great_plains.gp_world import (
 pytestmark = pytest.mark.services
 SUCCESS = 126840000
 OVERRIDE = "UPP"
+# The sandbox EDW ends 2026-11-27 and closes a month in the next: October 2026 is its last closed month.
+LAST_CLOSED_MONTH = date(2026, 10, 1)
+
+
+def sql_folder(edw_url: str) -> Path:
+    """The sandbox SQL folder behind its ``sqlite:///…/TP_EDW.sqlite`` URL, where make run's chart comes from."""
+    return Path(edw_url.removeprefix("sqlite:///")).parent
 
 
 def request_all(hub: Hub, statements: list[BillingStatement]) -> list[PostingRequest]:
@@ -199,16 +210,20 @@ def test_statements_that_cannot_be_read_are_refused_with_the_reason(
     assert gp_sandbox.stats()["calls"] == 0
 
 
-def test_a_month_of_unit_statistics_posts_as_one_journal_and_completes_its_batch_process(
+def test_a_closed_month_of_unit_statistics_posts_one_journal_per_company_and_completes_its_batch_process(
     gp_hub: Hub,
     gp_sandbox: GpSandbox,
     servicebus_emulator: ServiceBusEmulator,
     dataverse_sandbox: DataverseSandbox,
+    hub_sql_sandbox: str,
 ) -> None:
+    # The chart make run seeds: each company holds only its own sites' accounts.
+    seed_world_chart(gp_sandbox.folder, sql_folder(hub_sql_sandbox))
     assert gp_hub.edw is not None
-    rows = UnitStatisticsSource(gp_hub.edw).month(date(2026, 10, 1))
+    rows = UnitStatisticsSource(gp_hub.edw).month(LAST_CLOSED_MONTH)
     assert len(rows) > 20 and {row.status for row in rows} == {"active"}
-    seed_accounts(gp_sandbox.folder, "TOWNE", {row.gl_string for row in rows}, account_type=UNIT_ACCOUNT)
+    lines = Counter(company_of_gl_string(row.gl_string) for row in rows)
+    assert set(lines) == {"TOWNE", "ENC", "UPP"}
     process = "22222222-0000-0000-0000-000000000001"
     gp_hub.dataverse.upsert(
         "bs_unitaccountbatchprocesses",
@@ -218,13 +233,54 @@ def test_a_month_of_unit_statistics_posts_as_one_journal_and_completes_its_batch
     gp_hub.gp_postings.request(PostingSubject(unit_statistics_period="2026-10"))
     (record,) = drain(gp_hub, servicebus_emulator, idle_seconds=2)
     assert record is not None and record.status == "succeeded", record
-    assert gp_sandbox.rows("TOWNE", "SELECT BACHNUMB, REFRENCE FROM GL10000") == [
-        ("202610POWERSTATS", "October 2026 Statistics")
-    ]
-    assert gp_hub.gp_poster.post(statistics_journals(date(2026, 10, 1), rows)[0]).status.value == "duplicate"
+    assert sorted(document.company for document in record.documents) == sorted(lines)
+    for company, count in lines.items():
+        assert gp_sandbox.rows(company, "SELECT BACHNUMB, REFRENCE FROM GL10000") == [
+            ("202610POWERSTATS", "October 2026 Statistics")
+        ]
+        assert gp_sandbox.rows(company, "SELECT COUNT(*) FROM GL10001") == [(count,)]
+    assert gp_sandbox.rows("TEST", "SELECT COUNT(*) FROM GL10000") == [(0,)]
+    journals = statistics_journals(LAST_CLOSED_MONTH, rows)
+    assert [gp_hub.gp_poster.post(journal).status.value for journal in journals] == ["duplicate"] * 3
     with dataverse_sandbox.client() as client:
         row = client.get(f"bs_unitaccountbatchprocesses({process})").json()
     assert row["bs_status"] == 126840001
+
+
+def test_a_month_of_unit_statistics_gp_refuses_is_refused_with_each_companys_reason(
+    gp_hub: Hub,
+    gp_sandbox: GpSandbox,
+    servicebus_emulator: ServiceBusEmulator,
+    dataverse_sandbox: DataverseSandbox,
+    hub_sql_sandbox: str,
+) -> None:
+    seed_world_chart(gp_sandbox.folder, sql_folder(hub_sql_sandbox))
+    month_end = date(2026, 10, 31)
+    companies = ("TOWNE", "ENC", "UPP")
+    for company in companies:
+        set_period_closed(gp_sandbox.folder, company, month_end, Series.FINANCIAL)
+    try:
+        process = "22222222-0000-0000-0000-000000000002"
+        gp_hub.dataverse.upsert(
+            "bs_unitaccountbatchprocesses",
+            {"bs_unitaccountbatchprocessid": process},
+            {"bs_period": "2026-10", "bs_status": 126840003},
+        )
+        gp_hub.gp_postings.request(PostingSubject(unit_statistics_period="2026-10"))
+        (record,) = drain(gp_hub, servicebus_emulator, idle_seconds=2)
+    finally:
+        for company in companies:
+            set_period_closed(gp_sandbox.folder, company, month_end, Series.FINANCIAL, closed=False)
+    assert record is not None and record.status == "refused", record
+    assert sorted(record.refusals) == sorted(
+        f"{company} October 2026 Statistics part 1: fiscal period October 2026 is closed for the financial series"
+        for company in companies
+    )
+    assert {document.status for document in record.documents} == {"refused"}
+    assert gp_sandbox.stats()["calls"] == 0
+    with dataverse_sandbox.client() as client:
+        row = client.get(f"bs_unitaccountbatchprocesses({process})").json()
+    assert row["bs_status"] == 126840002
 
 
 @pytest.mark.slow(10)
@@ -233,9 +289,7 @@ def test_a_posting_that_cannot_work_as_configured_is_set_aside_at_once_and_posts
 ) -> None:
     # The same deployment without the EDW: a unit-statistics month can never post (a config failure).
     without_edw = build_hub(gp_hub.settings.model_copy(update={"edw_sql_url": None}))
-    assert gp_hub.edw is not None
-    rows = UnitStatisticsSource(gp_hub.edw).month(date(2026, 9, 1))
-    seed_accounts(gp_sandbox.folder, "TOWNE", {row.gl_string for row in rows}, account_type=UNIT_ACCOUNT)
+    seed_world_chart(gp_sandbox.folder, sql_folder(gp_hub.settings.edw_sql_url or ""))
     queued, _ = without_edw.gp_postings.request(PostingSubject(unit_statistics_period="2026-09"))
 
     (dead,) = drain(without_edw, servicebus_emulator, idle_seconds=2)

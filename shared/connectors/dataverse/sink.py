@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -53,6 +54,8 @@ from shared.connectors.dataverse.pace import LoadPace
 from shared.errors import ERROR_ACTIONS, ErrorClass, HubError, ThrottledError
 from shared.http.backoff import full_jitter, parse_retry_after
 from shared.pipeline.target import Outcome, RecordResult
+from shared.telemetry import names
+from shared.telemetry.spans import SpanKind, span
 
 _ETAG = "@odata.etag"
 _NO_WRITE = 0  # RecordResult.status when no write was sent: nothing to change, or an unusable key
@@ -362,9 +365,14 @@ class DataverseSink:
         return batches, answered
 
     def _send(self, batch: list[_Write], idempotent: bool) -> list[BatchPartResponse]:
-        answers = self._client.execute_batch(
-            [write.operation for write in batch], idempotent=idempotent, on_throttled=self.pace.throttled
-        )
+        """One ``$batch``, in a span saying how many records it carried and how each part was answered."""
+        with span(names.SPAN_DATAVERSE_BATCH, {names.RECORDS: len(batch)}, SpanKind.CLIENT) as call:
+            answers = self._client.execute_batch(
+                [write.operation for write in batch], idempotent=idempotent, on_throttled=self.pace.throttled
+            )
+            statuses = Counter(answer.status for answer in answers)
+            call.set_attributes({f"{names.OUTCOMES}.{status}": count for status, count in statuses.items()})
+            call.set_attribute(names.THROTTLED, statuses[429])
         self.pace.answered()
         return answers
 

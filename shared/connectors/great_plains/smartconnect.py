@@ -28,6 +28,8 @@ from defusedxml import ElementTree as SafeET
 
 from shared.errors import CircuitOpenError, ErrorClass, HubError
 from shared.http.client import ResilientClient
+from shared.telemetry import names
+from shared.telemetry.spans import SpanKind, span
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://tempuri.org/"
@@ -128,6 +130,14 @@ class SmartConnect:
         Raises ``HubError`` (transient) when the request never left, and
         ``PostingOutcomeUnknownError`` when it may have been acted on.
         """
+        with span(
+            names.SPAN_SMARTCONNECT, {names.GP_MAP: map_id, names.GP_COMPANY: inter_id}, SpanKind.CLIENT
+        ) as call:
+            run = self._run(map_id, inter_id, rows)
+            call.set_attribute(names.OUTCOME, "accepted" if run.accepted else "refused")
+            return run
+
+    def _run(self, map_id: str, inter_id: str, rows: Sequence[Mapping[str, str]]) -> MapRun:
         request_xml = envelope(map_id, inter_id, rows)
         try:
             response = self._http.send(

@@ -93,10 +93,15 @@ class StatementPostings:
 
 
 def company_of(statement: BillingStatement) -> str:
-    """``GPCompanyNameOverride`` if set, else the company the GL string's first two characters name."""
+    """``GPCompanyNameOverride`` if set, else the company the GL string names."""
     if statement.company_override:
         return statement.company_override
-    return COMPANY_BY_GL_PREFIX.get(statement.gl_string[:2], DEFAULT_COMPANY)
+    return company_of_gl_string(statement.gl_string)
+
+
+def company_of_gl_string(gl_string: str) -> str:
+    """The GP company whose chart holds the GL string: its first two characters name it (DOMAIN.md §3 A)."""
+    return COMPANY_BY_GL_PREFIX.get(gl_string[:2], DEFAULT_COMPANY)
 
 
 def batch_id(service_period_start: date, invoice_date: date, style: BatchIdStyle) -> str:

@@ -3,19 +3,21 @@
 The statistics come from ``spJoin_GP_STATS_with_GL_ACCOUNTS``; a row whose
 account is not active in GP (or has no status at all) stops the whole period
 with a report, because a partial statistics batch is worse than none. Otherwise
-the rows go as journals of at most 1000 lines, logged under site ``UNIT``.
+each row goes to the company its GL string names (as an invoice does), as
+journals of at most 1000 lines per company, logged under site ``UNIT``.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from shared.connectors.great_plains.documents import GpDocument, GpMap, JournalLine, check_balanced, quantity
-from shared.workflows.gp_posting.billing import DEFAULT_COMPANY, FIXED_INTER_ID, gp_date
+from shared.workflows.gp_posting.billing import FIXED_INTER_ID, company_of_gl_string, gp_date
 
 CHUNK_ROWS = 1000
 STATISTICS_SITE = "UNIT"
@@ -60,14 +62,27 @@ def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def statistics_journals(
-    period: date, rows: Sequence[UnitStatistic], company: str = DEFAULT_COMPANY
-) -> list[GpDocument]:
-    """The ``GLIMP`` journals for the month starting ``period``, or ``InactiveStatisticsError`` if any row blocks it."""
+def statistics_journals(period: date, rows: Sequence[UnitStatistic]) -> list[GpDocument]:
+    """The ``GLIMP`` journals for the month starting ``period``, or ``InactiveStatisticsError`` if any row blocks it.
+
+    Each row goes to the company its GL string names, since a company's chart
+    holds only its own accounts: one journal per company (per 1000 rows).
+    """
     label = f"{period:%Y-%m}"
     inactive = tuple(row for row in rows if (row.status or "").strip().lower() != "active")
     if inactive:
         raise InactiveStatisticsError(label, inactive)
+    by_company: dict[str, list[UnitStatistic]] = defaultdict(list)
+    for row in rows:
+        by_company[company_of_gl_string(row.gl_string)].append(row)
+    return [
+        journal
+        for company, company_rows in by_company.items()
+        for journal in _company_journals(period, company, company_rows)
+    ]
+
+
+def _company_journals(period: date, company: str, rows: Sequence[UnitStatistic]) -> list[GpDocument]:
     month_end = period.replace(day=calendar.monthrange(period.year, period.month)[1])
     batch = f"{period:%Y%m}POWERSTATS"
     reference = f"{period:%B %Y} Statistics"

@@ -28,6 +28,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 
+from opentelemetry.trace import Status, StatusCode
 from pydantic import ValidationError
 
 from shared.connectors.dataverse.client import DataverseClient
@@ -36,6 +37,8 @@ from shared.errors import ErrorClass, HubError, classify_exception
 from shared.pipeline.delivery import DeadLetter, Decision, Delivery, Redeliveries, RetryLater
 from shared.platform.service_bus import ServiceBus, model_message
 from shared.redaction import redact
+from shared.telemetry import dimensions, meters, names
+from shared.telemetry.spans import continued, span
 from shared.workflows.gp_posting.billing import BatchIdStyle, statement_postings
 from shared.workflows.gp_posting.poster import GpPoster, PostingResult, PostingStatus
 from shared.workflows.gp_posting.requests import (
@@ -179,13 +182,35 @@ class GpPostings:
             raise
 
     def handle(self, delivery: Delivery) -> PostingRequest | None:
-        """The ``gp-postings`` trigger's work: post, or settle the failure (retry later, or set aside)."""
-        try:
-            message = PostingRequestMessage.model_validate_json(delivery.body)
-        except ValidationError as error:
-            reason = f"not a GP posting request: {redact(str(error))}"
-            self._redeliveries.carry_out(delivery, DeadLetter(ErrorClass.BAD_RECORD, reason))
-            return None
+        """The ``gp-postings`` trigger's work: post, or settle the failure (retry later, or set aside).
+
+        It runs in the trace of whoever asked (the API call, or the sweep).
+        """
+        about = {names.QUEUE: delivery.queue, names.CORRELATION_ID: delivery.correlation_id}
+        with continued(delivery.application_properties), span(names.SPAN_GP_POSTING, about) as current:
+            try:
+                message = PostingRequestMessage.model_validate_json(delivery.body)
+            except ValidationError as error:
+                reason = f"not a GP posting request: {redact(str(error))}"
+                self._redeliveries.carry_out(delivery, DeadLetter(ErrorClass.BAD_RECORD, reason))
+                return None
+            current.set_attribute(names.GP_REQUEST_ID, message.request_id)
+            with dimensions.bound({names.GP_REQUEST_ID: message.request_id}):
+                settled = self._settle(delivery, message)
+            current.set_attributes(
+                {
+                    names.OUTCOME: settled.status,
+                    names.DOCUMENTS: len(settled.documents),
+                    names.GP_COMPANY: ",".join(sorted({d.company for d in settled.documents})),
+                }
+            )
+            if settled.status in ("failed", "dead_lettered", "refused", "partially_failed"):
+                current.set_status(
+                    Status(StatusCode.ERROR, settled.last_error or "; ".join(settled.refusals))
+                )
+            return settled
+
+    def _settle(self, delivery: Delivery, message: PostingRequestMessage) -> PostingRequest:
         try:
             return self.process(message)
         except Exception as error:  # noqa: BLE001 - settled below as the error table says
@@ -250,6 +275,7 @@ class GpPostings:
         outcomes = []
         for document in documents:
             result = self._poster.post(document)
+            _count(document, result)
             outcomes.append((document, result))
             self.requests.update(request_id, functools.partial(_noted, document=document, result=result))
         return outcomes
@@ -267,6 +293,14 @@ class GpPostings:
                 {UNIT_BATCH_STATUS: status},
                 if_match="*",
             )
+
+
+def _count(document: GpDocument, result: PostingResult) -> None:
+    """The document and its amount in the GP metrics, by what GP made of it (unit statistics count no money)."""
+    about = {names.OUTCOME: result.status.value, names.GP_COMPANY: document.company}
+    meters.record(names.GP_DOCUMENTS, 1, about)
+    if not document.statistical:
+        meters.record(names.GP_AMOUNT, float(document.debits), about)
 
 
 def _reasons(refused: Iterable[DocumentRefusedError]) -> list[str]:
@@ -323,13 +357,21 @@ def _noted(request: PostingRequest, document: GpDocument, result: PostingResult)
 def _settled(
     request: PostingRequest, outcomes: list[tuple[GpDocument, PostingResult]], refusals: list[str]
 ) -> PostingRequest:
-    """The request's final status; each document's outcome is on the record already (``_post`` noted it)."""
-    failed = [result for _, result in outcomes if result.status not in _ACCEPTED]
-    accepted = len(outcomes) - len(failed)
-    if not failed and not refusals:
-        status: RequestStatus = "succeeded"
-    elif accepted:
+    """The request's final status; each document's outcome is on the record already (``_post`` noted it).
+
+    A document refused before GP or rejected by it is a refusal with GP's or
+    the hub's reason: nothing accepted and something refused is ``refused``.
+    """
+    failed = [(document, result) for document, result in outcomes if result.status not in _ACCEPTED]
+    reasons = [
+        *refusals,
+        *(f"{doc.company} {result.document_number}: {result.message}" for doc, result in failed),
+    ]
+    status: RequestStatus
+    if not reasons:
+        status = "succeeded"
+    elif len(failed) < len(outcomes):
         status = "partially_failed"
     else:
-        status = "failed"
-    return request.model_copy(update={"status": status, "refusals": refusals, "last_error": None})
+        status = "refused"
+    return request.model_copy(update={"status": status, "refusals": reasons, "last_error": None})

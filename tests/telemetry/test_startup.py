@@ -1,0 +1,66 @@
+"""Telemetry is set up once at start-up by the settings, and costs nothing to import when it is off."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from localdev import services
+
+_PROBE = (
+    "import sys, function_app; from shared.telemetry.startup import start_telemetry;"
+    "from shared.settings import hub_settings;"
+    "print(sorted({m.split('.')[0] + '.' + m.split('.')[1] for m in sys.modules if m.startswith(('opentelemetry.', 'azure.monitor'))}));"
+    "print(start_telemetry(hub_settings()))"
+)
+_OFF = {
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": "",
+    "LOCAL_TELEMETRY_FOLDER": "",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+}
+
+
+def _import_app(settings: dict[str, str]) -> tuple[list[str], str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        cwd=services.REPO,
+        env={**os.environ, **_OFF, **settings},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    modules, exporter = done.stdout.strip().splitlines()[-2:]
+    return json.loads(modules.replace("'", '"')), exporter
+
+
+def test_with_no_exporter_configured_nothing_of_opentelemetry_is_imported() -> None:
+    modules, exporter = _import_app({})
+    assert (modules, exporter) == ([], "None")
+
+
+def test_a_telemetry_folder_turns_on_the_sdk_file_exporters(tmp_path: Path) -> None:
+    modules, exporter = _import_app({"LOCAL_TELEMETRY_FOLDER": str(tmp_path / "telemetry")})
+    assert exporter == "files"
+    assert "opentelemetry.sdk" in modules and "azure.monitor" not in modules
+    assert {path.name for path in (tmp_path / "telemetry").iterdir()} == {
+        "spans.jsonl",
+        "metrics.jsonl",
+        "logs.jsonl",
+    }
+
+
+def test_a_connection_string_configures_the_azure_monitor_distro_with_the_managed_identity() -> None:
+    """Nothing is sent here (no Azure); the distro must accept the hub's options and start."""
+    modules, exporter = _import_app(
+        {
+            "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=00000000-0000-0000-0000-000000000000;"
+            "IngestionEndpoint=http://127.0.0.1:9/",
+            "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+        }
+    )
+    assert exporter == "azure_monitor"
+    assert "azure.monitor" in modules
