@@ -42,7 +42,8 @@ bench-import: setup
 bench-runs: setup
 	$(PY) -m localdev.bench.run_queries
 
-## The OpenAPI 2.0 document a Power Platform maker imports as a custom connector.
+## The custom connector a Power Platform maker imports: the OpenAPI 2.0 document and the apiProperties.json
+## `paconn create` takes (CONNECTOR_HOST names the Function App; README, "The custom connector").
 connector: setup
 	$(PY) -m localdev.connector hub-connector.swagger.json
 

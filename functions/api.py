@@ -30,13 +30,15 @@ _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 def serve(operation: Operation, req: func.HttpRequest) -> func.HttpResponse:
+    headers = {name.lower(): value for name, value in req.headers.items()}
     request = ApiRequest(
         method=req.method,
         path=_path(req.url),
-        headers={name.lower(): value for name, value in req.headers.items()},
+        headers=headers,
         query=dict(req.params),
         route=dict(req.route_params),
         body=req.get_body() or b"",
+        scheme=_scheme(req.url, headers),
     )
     return _response(hub_api().handle(operation, request))
 
@@ -49,6 +51,14 @@ def function_name(operation: Operation) -> str:
 def _path(url: str) -> str:
     after_scheme = url.split("://", 1)[-1]
     return "/" + after_scheme.split("/", 1)[-1].split("?", 1)[0] if "/" in after_scheme else "/"
+
+
+def _scheme(url: str, headers: dict[str, str]) -> str:
+    """The scheme the caller used: Azure's front ends end TLS and say so in X-Forwarded-Proto."""
+    forwarded = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    if forwarded in ("http", "https"):
+        return forwarded
+    return "http" if url.lower().startswith("http://") else "https"
 
 
 def _response(answer: ApiResponse) -> func.HttpResponse:

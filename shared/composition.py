@@ -17,7 +17,7 @@ import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential
@@ -39,14 +39,17 @@ from shared.http.hosts import HostRegistry
 from shared.pipeline.delivery import Redeliveries, RetrySchedule
 from shared.pipeline.handlers import BatchLoads, SyncRequests
 from shared.pipeline.load import BatchLoader
+from shared.pipeline.run_events import RunEvents
 from shared.pipeline.run_queue import RunQueue, StreamSlots
 from shared.pipeline.run_table import RunTable
+from shared.pipeline.run_telemetry import count_settled
 from shared.pipeline.stream_state_table import StreamStateTable
 from shared.pipeline.sync import SyncEngine
 from shared.pipeline.watchdog import Watchdog
 from shared.platform import service_bus
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
+from shared.platform.cloud_events import EventTopic
 from shared.platform.dead_letter_shelf import DeadLetterShelf
 from shared.platform.patience import FOR_API_CALLERS, FOR_TRIGGERS, Patience
 from shared.platform.secrets import KeyVaultSecretStore, SecretStore, SettingsSecretStore
@@ -57,6 +60,7 @@ from shared.settings import Settings, hub_settings
 from shared.sql.engines import connect_sql
 from shared.workflows.gp_posting.audit import PostingAudit
 from shared.workflows.gp_posting.billing import BatchIdStyle
+from shared.workflows.gp_posting.events import PostingEvents
 from shared.workflows.gp_posting.poster import GpPoster
 from shared.workflows.gp_posting.request_table import PostingRequestTable
 from shared.workflows.gp_posting.statements import StatementReader
@@ -345,13 +349,17 @@ def _platform_clients(
     runs, postings, streams = (
         TableStore(tables, name) for name in (names.runs, names.postings, names.streams)
     )
+    bus = service_bus.connect(settings.service_bus_connection, credential, patience.bus)
+    run_events = RunEvents(EventTopic(bus, settings.run_events_topic), _utc_now)
     return PlatformClients(
         staging=BlobStore(blob_service, settings.staging_container),
         state=state,
-        service_bus=service_bus.connect(settings.service_bus_connection, credential, patience.bus),
-        runs=RunTable(runs, state),
+        service_bus=bus,
+        runs=RunTable(runs, state, observers=(count_settled, run_events)),
         stream_states=StreamStateTable(streams, state),
-        posting_requests=PostingRequestTable(postings, state),
+        posting_requests=PostingRequestTable(
+            postings, state, observers=(PostingEvents(EventTopic(bus, settings.run_events_topic), _utc_now),)
+        ),
         tables=(runs, postings, streams),
     )
 
@@ -407,3 +415,7 @@ def _secret_store(settings: Settings, credential: TokenCredential | None) -> Sec
     return KeyVaultSecretStore.connect(
         str(settings.key_vault_uri), credential, settings.key_vault_cache_seconds
     )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

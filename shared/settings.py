@@ -452,3 +452,52 @@ def load_settings(local_file: Path | None = LOCAL_SETTINGS_FILE) -> Settings:
 def hub_settings() -> Settings:
     """The process's settings, read once; raises ``SettingsError`` naming what is missing or malformed."""
     return load_settings()
+
+
+class ConnectorSettings(BaseSettings):
+    """What ``make connector`` writes into the connector files: where the API is, and its Entra ID app.
+
+    Read like the app's settings (the environment, then ``local.settings.json``),
+    but on its own, so writing the connector needs none of the hub's connections.
+    """
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", validate_by_alias=True)
+
+    host: str | None = Field(
+        None,
+        alias="CONNECTOR_HOST",
+        pattern=r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$",
+        description="The Function App's host name (func-x.azurewebsites.net) the connector calls; "
+        "127.0.0.1:7071 is called over http.",
+    )
+    client_id: str | None = Field(
+        None,
+        alias="CONNECTOR_ENTRA_CLIENT_ID",
+        description="The connector's own app registration, when it is not the API's (API_ENTRA_CLIENT_ID).",
+    )
+    api_entra_client_id: str | None = Field(None, alias="API_ENTRA_CLIENT_ID")
+    api_entra_tenant_id: str | None = Field(None, alias="API_ENTRA_TENANT_ID")
+    api_entra_authority_host: AnyHttpUrl | None = Field(None, alias="API_ENTRA_AUTHORITY_HOST")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _LocalSettingsFile(settings_cls, _local_settings_file.get())
+
+
+def load_connector_settings(local_file: Path | None = LOCAL_SETTINGS_FILE) -> ConnectorSettings:
+    """The connector's settings; raises ``SettingsError`` naming a malformed one."""
+    chosen = _local_settings_file.set(local_file)
+    try:
+        return ConnectorSettings()
+    except ValidationError as error:
+        names = ", ".join(".".join(str(part) for part in item["loc"]) for item in error.errors())
+        raise SettingsError(f"The connector's settings are malformed: {names}") from None
+    finally:
+        _local_settings_file.reset(chosen)

@@ -43,9 +43,9 @@ class ApiServices:
     dead_letter_queues: tuple[str, ...]
     live_reads: LiveReads
     readiness: Callable[[], tuple[HealthReport, dict[str, str]]]
-    # The OpenAPI document for a host name (None: without ``host``). Given, not imported: the document
-    # is built from the operations table, which names the handlers.
-    description: Callable[[str | None], dict[str, Any]]
+    # The OpenAPI document for a host name (None: without ``host``) and scheme. Given, not imported: the
+    # document is built from the operations table, which names the handlers.
+    description: Callable[[str | None, str], dict[str, Any]]
     gp: GpPostings | None = None
 
 

@@ -21,9 +21,22 @@ class ApiRequest:
     query: Mapping[str, str] = field(default_factory=dict)
     route: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    scheme: str = "https"  # how the caller reached the host: http on a local host, https on Azure
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
+
+    @property
+    def host(self) -> str | None:
+        """The host (and port) the caller addressed: what links back to the API must name."""
+        return self.header("x-forwarded-host") or self.header("host")
+
+    def link(self, path: str) -> str:
+        """``path`` as an absolute URL on the host the caller addressed (relative when that is unknown).
+
+        Power Automate follows a page's nextLink as it is, so it must name the host.
+        """
+        return f"{self.scheme}://{self.host}{path}" if self.host else path
 
     @property
     def app_query(self) -> dict[str, str]:

@@ -7,10 +7,11 @@ sending ``null``, so a connector's schema has no nullable fields to trip on.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
@@ -48,7 +49,7 @@ class StreamPath(ApiInput):
 
 class RunPath(ApiInput):
     id: str = Field(
-        pattern=RUN_ID_PATTERN, title="Run id", description="The run's id, from Location or a run list."
+        pattern=RUN_ID_PATTERN, title="Run ID", description="The run's id, from Location or a run list."
     )
 
 
@@ -62,7 +63,7 @@ class QueuePath(ApiInput):
 
 class DeadLetterPath(QueuePath):
     message_id: str = Field(
-        min_length=1, max_length=128, title="Message id", description="The dead letter's message id."
+        min_length=1, max_length=128, title="Message ID", description="The dead letter's message id."
     )
 
 
@@ -82,26 +83,26 @@ class SyncStart(ApiInput):
     window_start: str | None = Field(
         None,
         max_length=40,
-        title="Window start",
+        title="Window Start",
         description="Backfill only: first cursor value (a date, time or number), included.",
     )
     window_end: str | None = Field(
         None,
         max_length=40,
-        title="Window end",
+        title="Window End",
         description="Backfill only: cursor value to stop before, excluded.",
     )
     replay_of: str | None = Field(
         None,
         pattern=RUN_ID_PATTERN,
-        title="Replay of",
+        title="Replay Of",
         description="Replay only: the run whose batches to resend.",
     )
 
 
 class GpPostingPath(ApiInput):
     id: str = Field(
-        pattern=RUN_ID_PATTERN, title="Posting id", description="The GP posting's id, from Location."
+        pattern=RUN_ID_PATTERN, title="Posting ID", description="The GP posting's id, from Location."
     )
 
 
@@ -111,13 +112,13 @@ class GpPostingStart(ApiInput):
     statement_id: str | None = Field(
         None,
         pattern=GUID_PATTERN,
-        title="Statement",
+        title="Statement ID",
         description="The bs_billingstatement's id: its invoices (and parking tax) are posted to GP.",
     )
     unit_statistics_period: str | None = Field(
         None,
         pattern=PERIOD_PATTERN,
-        title="Unit statistics month",
+        title="Unit Statistics Month",
         description="A month as yyyy-MM: its unit statistics are posted to GP as journals.",
     )
 
@@ -136,26 +137,43 @@ class RunQuery(ApiInput):
     since: datetime | None = Field(
         None, title="Since", description="Only runs started at or after this time (ISO 8601)."
     )
-    top: int = Field(50, ge=1, le=200, title="Page size", description="Runs per page.")
+    top: int = Field(50, ge=1, le=200, title="Page Size", description="Runs per page.")
     continuation_token: str | None = Field(
         None,
         max_length=400,
-        title="Continuation token",
+        title="Continuation Token",
         description="From the previous page's continuationToken.",
     )
 
 
 class DeadLetterQuery(ApiInput):
-    top: int = Field(50, ge=1, le=200, title="Page size", description="Dead letters per page.")
+    top: int = Field(50, ge=1, le=200, title="Page Size", description="Dead letters per page.")
     continuation_token: str | None = Field(
         None,
         pattern=r"^h?[0-9]{1,19}$",
-        title="Continuation token",
+        title="Continuation Token",
         description="From the previous page's continuationToken.",
     )
 
 
 # Outputs
+
+ADVANCED: dict[str, Any] = {"x-ms-visibility": "advanced"}  # shown under "Show advanced options" in a flow
+
+
+def _cursor_text(value: object) -> object:
+    """A cursor or key value as text: ISO 8601 for dates and times, JSON's words for numbers and booleans."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    return value
+
+
+# A cursor value (a date, a time or a number) travels as text, so a connector's schema has one type for it.
+CursorValue = Annotated[str, BeforeValidator(_cursor_text)]
 
 
 class ExtractCountsView(ApiModel):
@@ -214,73 +232,118 @@ class BatchesView(ApiModel):
 
 
 class RecordProblemView(ApiModel):
-    batch_id: str
-    key: list[Any]
-    outcome: str
-    status: int
-    error_code: str | None = None
-    message: str | None = None
+    batch_id: str = Field(title="Batch ID", description="The staged batch the record was in.")
+    key: list[CursorValue | None] = Field(description="The record's key values, in the stream's key order.")
+    outcome: str = Field(description="What the target did with the record: rejected, conflict or not_found.")
+    status: int = Field(description="The HTTP status the target answered for the record.")
+    error_code: str | None = Field(None, description="The target's own error code, when it gave one.")
+    message: str | None = Field(None, description="The target's explanation, secrets removed.")
 
 
 class Run(ApiModel):
     """One sync run; ``status`` is final once it is succeeded, partially_failed, failed or dead_lettered."""
 
-    id: str
-    stream: str
-    mode: str
-    trigger: str
-    status: RunState
-    queued_at: datetime | None = None
-    started_at: datetime | None = None
-    extract_finished_at: datetime | None = None
-    finished_at: datetime | None = None
-    window_start: Any = Field(None, description="The cursor range read: a date, time or number.")
-    window_end: Any = None
-    watermark_before: Any = None
-    watermark_after: Any = None
-    extract: ExtractCountsView | None = None
-    load: LoadCountsView | None = None
-    batches: BatchesView | None = None
+    id: str = Field(title="Run ID", description="The run's id: poll GET /v1/runs/{id} with it.")
+    stream: str = Field(description="The stream the run syncs.")
+    mode: str = Field(description="incremental, full, backfill or replay.")
+    trigger: str = Field(
+        description="What started the run: api when this API queued it, else its timer or the CLI.",
+        json_schema_extra=ADVANCED,
+    )
+    status: RunState = Field(
+        description="Where the run is: final once succeeded, partially_failed, failed or dead_lettered."
+    )
+    queued_at: datetime | None = Field(
+        None, description="When the run was queued (UTC).", json_schema_extra=ADVANCED
+    )
+    started_at: datetime | None = Field(None, description="When a worker began reading the source (UTC).")
+    extract_finished_at: datetime | None = Field(
+        None, description="When reading and staging ended (UTC).", json_schema_extra=ADVANCED
+    )
+    finished_at: datetime | None = Field(None, description="When the last batch was loaded (UTC).")
+    window_start: CursorValue | None = Field(
+        None,
+        description="The first cursor value read, included: a date, time or number as text.",
+        json_schema_extra=ADVANCED,
+    )
+    window_end: CursorValue | None = Field(
+        None, description="The cursor value the read stopped before, excluded.", json_schema_extra=ADVANCED
+    )
+    watermark_before: CursorValue | None = Field(
+        None, description="The stream's watermark when the run began.", json_schema_extra=ADVANCED
+    )
+    watermark_after: CursorValue | None = Field(
+        None, description="The stream's watermark once the run loaded.", json_schema_extra=ADVANCED
+    )
+    extract: ExtractCountsView | None = Field(None, description="What reading the source found, row by row.")
+    load: LoadCountsView | None = Field(None, description="What writing to the target did, row by row.")
+    batches: BatchesView | None = Field(
+        None,
+        description="Batches staged and loaded: progress while the run loads.",
+        json_schema_extra=ADVANCED,
+    )
     quarantined_rows: int = Field(
         0, description="Rows refused by validation and kept aside with their reasons."
     )
-    quarantine_path: str | None = None
+    quarantine_path: str | None = Field(
+        None,
+        description="Where the quarantined rows and their reasons are stored.",
+        json_schema_extra=ADVANCED,
+    )
     problems: list[RecordProblemView] | None = Field(
-        None, description="Records the target refused (first 100)."
+        None, description="Records the target refused (first 100).", json_schema_extra=ADVANCED
     )
     error_class: str | None = Field(
         None, description="config, auth, transient, throttled, conflict, busy, permanent or bad_record."
     )
-    error_message: str | None = None
-    replay_of: str | None = None
-    attempts: int = Field(0, description="How many times a worker has claimed the run.")
-    next_attempt_at: datetime | None = Field(None, description="When a retrying run is tried again.")
+    error_message: str | None = Field(None, description="Why the run failed, in words; secrets removed.")
+    replay_of: str | None = Field(
+        None, description="The run whose staged batches this run resent.", json_schema_extra=ADVANCED
+    )
+    attempts: int = Field(
+        0, description="How many times a worker has claimed the run.", json_schema_extra=ADVANCED
+    )
+    next_attempt_at: datetime | None = Field(
+        None, description="When a retrying run is tried again.", json_schema_extra=ADVANCED
+    )
 
 
 class RunPage(ApiModel):
-    value: list[Run]
-    continuation_token: str | None = None
-    next_link: str | None = None
+    value: list[Run] = Field(title="Runs", description="The runs on this page, newest first.")
+    continuation_token: str | None = Field(
+        None,
+        description="Send it back as continuationToken for the next page; absent on the last.",
+        json_schema_extra=ADVANCED,
+    )
+    next_link: str | None = Field(
+        None, description="The absolute URL of the next page; absent on the last.", json_schema_extra=ADVANCED
+    )
 
 
 class Sync(ApiModel):
     """A stream the hub syncs, with its schedule and how far it has got."""
 
-    stream: str
+    stream: str = Field(description="The stream's name: what StartSync and ListRuns take.")
     target: str = Field(description="The Dataverse entity set it writes.")
     cursor: str | None = Field(
-        None, description="The column incremental runs read from; absent for full reads."
+        None,
+        description="The column incremental runs read from; absent for full reads.",
+        json_schema_extra=ADVANCED,
     )
     schedule: str | None = Field(
         None, description="NCRONTAB schedule of the timer that starts it, when it has one."
     )
-    watermark: Any = Field(None, description="The highest cursor value loaded so far.")
+    watermark: CursorValue | None = Field(
+        None, description="The highest cursor value loaded so far, as text.", json_schema_extra=ADVANCED
+    )
     lag_seconds: int | None = Field(
         None, description="Seconds from the watermark to now, when the cursor is a time."
     )
-    last_run_id: str | None = None
-    last_run_status: RunState | None = None
-    last_run_started_at: datetime | None = None
+    last_run_id: str | None = Field(
+        None, title="Last Run ID", description="The stream's latest run, to poll."
+    )
+    last_run_status: RunState | None = Field(None, description="The latest run's status.")
+    last_run_started_at: datetime | None = Field(None, description="When the latest run started (UTC).")
 
 
 class GpDocumentResult(ApiModel):
@@ -288,9 +351,13 @@ class GpDocumentResult(ApiModel):
 
     key: str = Field(description="The hub's key for the document: the same document always has the same key.")
     document_number: str = Field(description="The GP document number, or the journal's reference.")
-    map: str = Field(description="The SmartConnect map: RMIMPV2 (receivables), PMIMPV2 (payables), GLIMP.")
-    company: str
-    batch_id: str
+    map: str = Field(
+        title="SmartConnect Map",
+        description="The SmartConnect map: RMIMPV2 (receivables), PMIMPV2 (payables), GLIMP.",
+        json_schema_extra=ADVANCED,
+    )
+    company: str = Field(description="The GP company (database) the document went to.")
+    batch_id: str = Field(title="Batch ID", description="The GP batch the document was posted in.")
     status: Literal["posted", "duplicate", "refused", "rejected"] = Field(
         description="posted; duplicate (GP had it already, not sent again); refused by the hub before GP; "
         "rejected by GP."
@@ -301,49 +368,102 @@ class GpDocumentResult(ApiModel):
 class GpPosting(ApiModel):
     """One GP posting request; ``status`` is final once it is succeeded, partially_failed, failed or refused."""
 
-    id: str
-    status: GpPostingState
-    statement_id: str | None = None
-    unit_statistics_period: str | None = None
-    trigger: str = Field(description="api, or sweep when the hub found the statement itself.")
-    requested_by: str | None = None
-    created_at: datetime
-    updated_at: datetime
-    attempts: int = Field(
-        description="Deliveries that worked on it (a redelivery after GP was down adds one)."
+    id: str = Field(
+        title="Posting ID", description="The posting's id: poll GET /v1/gp/postings/{id} with it."
     )
-    documents: list[GpDocumentResult] = Field(default_factory=list)
+    status: GpPostingState = Field(
+        description="Where the posting is: final once succeeded, partially_failed, failed, refused or dead_lettered."
+    )
+    statement_id: str | None = Field(
+        None, title="Statement ID", description="The billing statement posted, for an invoice posting."
+    )
+    unit_statistics_period: str | None = Field(
+        None,
+        title="Unit Statistics Month",
+        description="The month (yyyy-MM) posted, for a statistics posting.",
+    )
+    trigger: str = Field(
+        description="api, or sweep when the hub found the statement itself.", json_schema_extra=ADVANCED
+    )
+    requested_by: str | None = Field(
+        None,
+        description="Who asked for it: a key digest or an Entra ID object id.",
+        json_schema_extra=ADVANCED,
+    )
+    created_at: datetime = Field(description="When the posting was requested (UTC).")
+    updated_at: datetime = Field(
+        description="When its status last changed (UTC).", json_schema_extra=ADVANCED
+    )
+    attempts: int = Field(
+        description="Deliveries that worked on it (a redelivery after GP was down adds one).",
+        json_schema_extra=ADVANCED,
+    )
+    documents: list[GpDocumentResult] = Field(
+        default_factory=list, description="Each GP document of the posting and its outcome."
+    )
     refusals: list[str] = Field(
         default_factory=list, description="Why documents or the whole request were refused."
     )
-    report: str | None = Field(None, description="Refused statistics: the HTML table of inactive accounts.")
+    report: str | None = Field(
+        None,
+        description="Refused statistics: the HTML table of inactive accounts.",
+        json_schema_extra=ADVANCED,
+    )
     last_error: str | None = Field(
         None, description="The last failure: what a retrying posting waits out, or why it was dead-lettered."
     )
-    next_attempt_at: datetime | None = Field(None, description="When a retrying posting is tried again.")
+    next_attempt_at: datetime | None = Field(
+        None, description="When a retrying posting is tried again.", json_schema_extra=ADVANCED
+    )
 
 
 class SyncList(ApiModel):
-    value: list[Sync]
+    value: list[Sync] = Field(title="Streams", description="Every stream the hub syncs, by name.")
 
 
 class DeadLetter(ApiModel):
-    message_id: str
-    sequence_number: int
-    enqueued_time: datetime | None = None
-    delivery_count: int
-    reason: str | None = None
-    description: str | None = None
-    correlation_id: str | None = None
-    subject: str | None = None
-    properties: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    body: str
+    message_id: str = Field(
+        title="Message ID", description="The message's id: what Resubmit and Discard take."
+    )
+    sequence_number: int = Field(
+        description="The queue's number for the message; pages are in this order.", json_schema_extra=ADVANCED
+    )
+    enqueued_time: datetime | None = Field(None, description="When the message was first queued (UTC).")
+    delivery_count: int = Field(
+        description="How many times the message was delivered before it was given up on."
+    )
+    reason: str | None = Field(None, description="Why the message was dead-lettered, as a short code.")
+    description: str | None = Field(None, description="The dead-lettering's explanation in words.")
+    correlation_id: str | None = Field(
+        None,
+        title="Correlation ID",
+        description="The id that finds the message's work in the logs.",
+        json_schema_extra=ADVANCED,
+    )
+    subject: str | None = Field(
+        None, description="What the message is about, as its sender labelled it.", json_schema_extra=ADVANCED
+    )
+    properties: dict[str, CursorValue] = Field(
+        default_factory=dict,
+        title="Application Properties",
+        description="The message's application properties, each value as text.",
+        json_schema_extra=ADVANCED,
+    )
+    body: str = Field(description="The message body as text (JSON for the hub's own messages).")
 
 
 class DeadLetterPage(ApiModel):
-    value: list[DeadLetter]
-    continuation_token: str | None = None
-    next_link: str | None = None
+    value: list[DeadLetter] = Field(
+        title="Dead Letters", description="The dead letters on this page, oldest first."
+    )
+    continuation_token: str | None = Field(
+        None,
+        description="Send it back as continuationToken for the next page; absent on the last.",
+        json_schema_extra=ADVANCED,
+    )
+    next_link: str | None = Field(
+        None, description="The absolute URL of the next page; absent on the last.", json_schema_extra=ADVANCED
+    )
 
 
 class Liveness(ApiModel):
@@ -351,14 +471,16 @@ class Liveness(ApiModel):
 
 
 class DependencyView(ApiModel):
-    status: Literal["ok", "down"]
+    status: Literal["ok", "down"] = Field(description="ok when the dependency answered in time.")
     detail: str = Field(description="ok, or why the check failed (the error's first line, or no answer).")
-    ms: int = Field(description="How long this dependency's own check took, in milliseconds.")
+    ms: int = Field(title="Milliseconds", description="How long this dependency's own check took.")
 
 
 class Readiness(ApiModel):
-    status: Literal["ok", "down"]
-    dependencies: dict[str, DependencyView]
+    status: Literal["ok", "down"] = Field(
+        description="ok when every dependency is up and no circuit is open."
+    )
+    dependencies: dict[str, DependencyView] = Field(description="Each dependency's check, by name.")
     circuits: dict[str, str] = Field(
         description="Each downstream host's circuit breaker: closed, open or half_open."
     )

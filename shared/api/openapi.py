@@ -3,23 +3,48 @@
 Built from the operation table and the same pydantic models the handlers
 validate with. Power Platform custom connectors import Swagger 2.0 only, so
 pydantic's JSON Schema is rewritten into the subset 2.0 allows: ``$defs``
-become ``definitions``, an optional value is an optional property (the API
-leaves it out rather than sending null), and a value that may be of several
-types is described without a type.
+become ``definitions``, and an optional value is an optional property (the API
+leaves it out rather than sending null).
+
+The connector designer's own rules (Microsoft's "OpenAPI extensions" for
+custom connectors) are kept too: every property a flow shows has a title
+(``x-ms-summary``), a description and a visibility; a nested object is
+spelled out in place rather than through ``allOf``; path parameters say how
+they are encoded; a stream or queue is picked from a list; and only the
+``x-ms-*`` keys the designer knows appear. ``tests/api/test_connector_rules.py``
+holds the document to these rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import re
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from shared.api.live_reads import LiveRead
 from shared.api.operations import Operation, Reply, documented_operations
 from shared.api.problems import Problem
+from shared.settings import Settings
+
+if TYPE_CHECKING:  # the token checker loads PyJWT; the document only reads the registration's names
+    from shared.api.callers import EntraAudience
 
 API_VERSION = "1.0"
+# The hub's queues as its settings name them by default (the served document names the configured ones).
+HUB_QUEUES = tuple(
+    Settings.model_fields[name].default
+    for name in ("sync_requests_queue", "batch_loads_queue", "gp_postings_queue")
+)
+_PUBLIC_AUTHORITY = "https://login.microsoftonline.com"
+# A maker picks a stream from what ListSyncs answers rather than typing its name.
+_STREAMS = {
+    "operationId": "ListSyncs",
+    "value-collection": "value",
+    "value-path": "stream",
+    "value-title": "stream",
+}
 _KEEP = (
     "type", "format", "enum", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
     "minLength", "maxLength", "minItems", "maxItems", "uniqueItems", "multipleOf", "default", "example",
@@ -28,14 +53,25 @@ _KEEP = (
 _PARAMETER_KEEP = tuple(key for key in _KEEP if key != "example")
 
 
-def openapi_document(reads: Sequence[LiveRead], host: str | None = None) -> dict[str, Any]:
-    """The whole document; ``host`` is left out for the connector file, where the maker sets it."""
+def openapi_document(
+    reads: Sequence[LiveRead],
+    host: str | None = None,
+    scheme: str = "https",
+    *,
+    entra: EntraAudience | None = None,
+    queues: Sequence[str] = HUB_QUEUES,
+) -> dict[str, Any]:
+    """The whole document, as served at ``scheme://host``; without ``host`` the importer asks for one.
+
+    ``entra`` is the API's app registration when it takes Entra ID tokens:
+    then every keyed call needs the key and a token, and the document says so.
+    """
     definitions: dict[str, Any] = {}
     _schema(Problem, "serialization", definitions)
     paths: dict[str, Any] = {}
     for operation in documented_operations(reads):
         paths.setdefault("/" + operation.route, {})[operation.method.lower()] = _operation(
-            operation, definitions
+            operation, definitions, queues
         )
     document: dict[str, Any] = {
         "swagger": "2.0",
@@ -47,42 +83,61 @@ def openapi_document(reads: Sequence[LiveRead], host: str | None = None) -> dict
             "contact": {"name": "Towne Park integration team"},
         },
         "basePath": "/api",
-        "schemes": ["https"],
+        "schemes": [scheme],
         "consumes": ["application/json"],
         "produces": ["application/json", "application/problem+json"],
         "securityDefinitions": {
             "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+            "entraId": _entra_definition(entra),
         },
-        "security": [{"functionKey": []}],
+        "security": [{"functionKey": [], "entraId": []}] if entra else [{"functionKey": []}],
         "paths": paths,
-        "definitions": dict(sorted(definitions.items())),
+        "definitions": _referenced(definitions, paths),
     }
     if host:
         document["host"] = host
     return document
 
 
-def _operation(operation: Operation, definitions: dict[str, Any]) -> dict[str, Any]:
+def _entra_definition(entra: EntraAudience | None) -> dict[str, Any]:
+    """Entra ID's authorization-code flow for the API's registration (a placeholder tenant until it has one)."""
+    authority = (entra.authority_host if entra else _PUBLIC_AUTHORITY).rstrip("/")
+    tenant = entra.tenant_id if entra else "common"
+    scopes = (
+        {f"api://{entra.client_id}/.default": "Call the hub with the app roles you hold."} if entra else {}
+    )
+    return {
+        "type": "oauth2",
+        "flow": "accessCode",
+        "authorizationUrl": f"{authority}/{tenant}/oauth2/v2.0/authorize",
+        "tokenUrl": f"{authority}/{tenant}/oauth2/v2.0/token",
+        "scopes": scopes,
+        "description": "An Entra ID token for the API's app registration; its app roles "
+        "(Integration.Read, .Run, .Admin) decide what the caller may do. Sent with the function key.",
+    }
+
+
+def _operation(operation: Operation, definitions: dict[str, Any], queues: Sequence[str]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = []
     if operation.path is not None:
-        parameters += _parameters(operation.path, "path", definitions)
+        parameters += _parameters(operation.path, "path", definitions, queues)
     if operation.query is not None:
-        parameters += _parameters(operation.query, "query", definitions)
+        parameters += _parameters(operation.query, "query", definitions, queues)
     if operation.body is not None:
         parameters.append(
             {
                 "name": "body",
                 "in": "body",
-                "required": False,
+                "required": _body_required(operation.body),
                 "description": operation.body.__doc__ or "The request.",
                 "x-ms-summary": "Request",
+                "x-ms-visibility": "important",
                 "schema": _schema(operation.body, "validation", definitions),
             }
         )
     answer: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,
-        "x-ms-summary": operation.summary,
         "description": operation.description,
         "tags": list(operation.tags),
         "parameters": parameters,
@@ -91,7 +146,17 @@ def _operation(operation: Operation, definitions: dict[str, Any]) -> dict[str, A
     }
     if operation.auth_level == "anonymous":
         answer["security"] = []
+        answer["x-ms-visibility"] = "internal"  # the probes and this document: not actions for a flow
     return answer
+
+
+def _body_required(model: type[BaseModel]) -> bool:
+    """A body is required when a call without one is refused (the pipeline reads a missing body as ``{}``)."""
+    try:
+        model.model_validate_json(b"{}")
+    except ValidationError:
+        return True
+    return False
 
 
 def _responses(operation: Operation, definitions: dict[str, Any]) -> dict[str, Any]:
@@ -134,7 +199,9 @@ def _response(reply: Reply, definitions: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def _parameters(model: type[BaseModel], where: str, definitions: dict[str, Any]) -> list[dict[str, Any]]:
+def _parameters(
+    model: type[BaseModel], where: str, definitions: dict[str, Any], queues: Sequence[str]
+) -> list[dict[str, Any]]:
     schema = model.model_json_schema(by_alias=True, mode="validation", ref_template="#/$defs/{model}")
     local_defs = schema.get("$defs", {})
     required = set(schema.get("required", ()))
@@ -156,8 +223,20 @@ def _parameters(model: type[BaseModel], where: str, definitions: dict[str, Any])
             parameter["collectionFormat"] = "csv"
         if where == "path" or parameter.get("default") is None:
             parameter.pop("default", None)
-        parameters.append(parameter)
+        parameters.append(_for_makers(parameter, queues))
     return parameters
+
+
+def _for_makers(parameter: dict[str, Any], queues: Sequence[str]) -> dict[str, Any]:
+    """What the connector designer needs beyond Swagger: visibility, encoding, and lists to pick from."""
+    parameter["x-ms-visibility"] = "important" if parameter["required"] else "advanced"
+    if parameter["in"] == "path":
+        parameter["x-ms-url-encoding"] = "single"
+    if parameter["name"] == "stream":
+        parameter["x-ms-dynamic-values"] = dict(_STREAMS)
+    elif parameter["name"] == "queue":
+        parameter["enum"] = list(queues)
+    return parameter
 
 
 def _parameter_items(items: dict[str, Any]) -> dict[str, Any]:
@@ -176,9 +255,10 @@ def _inline(schema: dict[str, Any], local_defs: dict[str, Any]) -> dict[str, Any
 def _schema(model: type[BaseModel], mode: str, definitions: dict[str, Any]) -> dict[str, Any]:
     """Add ``model`` and what it refers to to ``definitions``; return a reference to it."""
     schema = model.model_json_schema(by_alias=True, mode=mode, ref_template="#/definitions/{model}")  # type: ignore[arg-type]
-    for name, nested in schema.pop("$defs", {}).items():
-        definitions[name] = _swagger(nested)
-    definitions[model.__name__] = _swagger(schema)
+    nested = schema.pop("$defs", {})
+    for name, definition in nested.items():
+        definitions[name] = _swagger(definition, nested)
+    definitions[model.__name__] = _swagger(schema, nested)
     return {"$ref": f"#/definitions/{model.__name__}"}
 
 
@@ -190,24 +270,15 @@ def _collapse(schema: dict[str, Any]) -> dict[str, Any]:
     rest = {key: value for key, value in schema.items() if key not in ("anyOf", "oneOf")}
     real = [choice for choice in choices if choice.get("type") != "null"]
     if len(real) == 1:
-        merged = {**real[0], **rest}
-        if "$ref" in merged and len(merged) > 1:
-            ref = merged.pop("$ref")
-            return {
-                "allOf": [{"$ref": ref}],
-                **{k: v for k, v in merged.items() if k in ("description", "title")},
-            }
-        return merged
+        return {**real[0], **rest}
     return rest
 
 
-def _swagger(schema: dict[str, Any]) -> dict[str, Any]:
+def _swagger(schema: dict[str, Any], nested: dict[str, Any]) -> dict[str, Any]:
     """One JSON Schema (2020-12, as pydantic writes it) rewritten into Swagger 2.0's subset."""
     schema = _collapse(schema)
     if "$ref" in schema:
         return {"$ref": schema["$ref"]}
-    if "allOf" in schema:
-        return {key: value for key, value in schema.items() if key in ("allOf", "description")}
     if "const" in schema:
         schema = {**schema, "enum": [schema["const"]]}
         schema.pop("const")
@@ -217,15 +288,64 @@ def _swagger(schema: dict[str, Any]) -> dict[str, Any]:
     if "enum" in converted:
         converted["enum"] = [value for value in converted["enum"] if value is not None]
     if "properties" in schema:
-        converted["properties"] = {name: _swagger(value) for name, value in schema["properties"].items()}
+        converted["properties"] = {
+            name: _property(name, value, nested) for name, value in schema["properties"].items()
+        }
         converted.setdefault("type", "object")
         if schema.get("required"):
             converted["required"] = list(schema["required"])
     if "items" in schema:
-        converted["items"] = _swagger(schema["items"])
+        converted["items"] = _swagger(schema["items"], nested)
     additional = schema.get("additionalProperties")
     if isinstance(additional, dict):
-        converted["additionalProperties"] = _swagger(additional)
+        converted["additionalProperties"] = _swagger(additional, nested)
     elif additional is False and "properties" in schema:
         converted["additionalProperties"] = False
     return converted
+
+
+def _property(name: str, raw: dict[str, Any], nested: dict[str, Any]) -> dict[str, Any]:
+    """One property as a flow shows it: its title, description and visibility, a nested object in place."""
+    collapsed = _collapse(raw)
+    ref = collapsed.get("$ref")
+    if isinstance(ref, str):  # spelled out here: the designer shows neither allOf nor a $ref's siblings
+        converted = _swagger(nested[ref.rsplit("/", 1)[-1]], nested)
+    else:
+        converted = _swagger(collapsed, nested)
+    description = collapsed.get("description")
+    if description:
+        converted["description"] = description
+    return {
+        "x-ms-summary": collapsed.get("title") or _title(name),
+        "x-ms-visibility": collapsed.get("x-ms-visibility", "important"),
+        **converted,
+    }
+
+
+def _title(name: str) -> str:
+    """``lagSeconds`` is "Lag Seconds": Microsoft asks for title case."""
+    return " ".join(word.capitalize() for word in re.sub(r"(?<!^)(?=[A-Z])", " ", name).split())
+
+
+def _referenced(definitions: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
+    """The definitions something still refers to: nested objects spelled out in place need none."""
+    wanted: set[str] = set()
+    pending = list(_references(paths))
+    while pending:
+        name = pending.pop()
+        if name not in wanted:
+            wanted.add(name)
+            pending += _references(definitions[name])
+    return {name: definitions[name] for name in sorted(wanted)}
+
+
+def _references(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "$ref" and isinstance(item, str):
+                yield item.rsplit("/", 1)[-1]
+            else:
+                yield from _references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _references(item)

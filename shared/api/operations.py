@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, create_model
 
 from shared.api import models
 from shared.api.calls import Handler
@@ -277,7 +277,6 @@ HEALTH_OPERATIONS: tuple[Operation, ...] = (
         auth_level="anonymous",
         replies=(Reply(200, "The OpenAPI 2.0 document.", raw=True),),
         tags=("Health",),
-        extensions={"x-ms-visibility": "internal"},
         handler=health.get_openapi,
     ),
 )
@@ -299,7 +298,7 @@ def live_read_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
             "GET",
             f"v1/edw/{read.name}",
             read.summary,
-            read.description,
+            f"{read.description} Answers are cached for {read.cache_seconds} s.",
             Role.READ,
             query=read.params,
             replies=(
@@ -307,7 +306,6 @@ def live_read_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
                 Reply(304, "Unchanged since the ETag sent in If-None-Match."),
             ),
             tags=("EDW",),
-            extensions={"x-ms-cache-seconds": read.cache_seconds},
             handler=live_reads.live_read,  # through the one ``v1/edw/{name}`` route
         )
         for read in reads
@@ -316,7 +314,8 @@ def live_read_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
 
 def _rows_model(read: LiveRead) -> type[BaseModel]:
     name = "".join(part.capitalize() for part in read.name.replace("_", "-").split("-")) + "Rows"
-    model: type[BaseModel] = create_model(name, value=(list[read.row], ...))  # type: ignore[name-defined]
+    rows = Field(title="Rows", description=read.row.__doc__ or f"The rows of {read.name}.")
+    model: type[BaseModel] = create_model(name, value=(list[read.row], rows))  # type: ignore[name-defined]
     return model
 
 

@@ -37,8 +37,8 @@ class FieldError(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    field: str
-    message: str
+    field: str = Field(description="Where the refused input was: query.siteId, body.mode, path.stream.")
+    message: str = Field(description="Why it was refused, in words a maker can act on.")
 
 
 class Problem(BaseModel):

@@ -51,6 +51,11 @@ def build_api(
         raise LookupError("the EDW connection is not configured")
 
     platform = hub.for_api  # short time-outs: a caller hears 503 within seconds when a dependency is down
+    queues = (
+        hub.settings.sync_requests_queue,
+        hub.settings.batch_loads_queue,
+        hub.settings.gp_postings_queue,
+    )
     services = ApiServices(
         syncs=SyncDesk(
             hub.engine.catalog,
@@ -61,14 +66,10 @@ def build_api(
             hub.engine.now,
         ),
         dead_letters=DeadLetters(platform.service_bus, DeadLetterShelf(platform.state)),
-        dead_letter_queues=(
-            hub.settings.sync_requests_queue,
-            hub.settings.batch_loads_queue,
-            hub.settings.gp_postings_queue,
-        ),
+        dead_letter_queues=queues,
         live_reads=LiveReads(reads, edw_engine or no_edw),
         readiness=readiness,
-        description=functools.partial(openapi_document, reads),
+        description=functools.partial(openapi_document, reads, entra=settings.entra, queues=queues),
         gp=hub.gp_postings_for_api if hub.gp_configured else None,
     )
     return HubApi(

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import (
     VARCHAR,
     Date,
@@ -86,11 +87,11 @@ def _category_parameters(*kinds: str) -> dict[str, str]:
 class BudgetDay(EdwRow):
     """One day's budget for one revenue category: vehicles (rooms for 'Occupied Rooms'), revenue, rate."""
 
-    date: date
-    revenue_category: str
-    count: Amount
-    revenue: Amount | None  # None for 'Occupied Rooms'
-    rate: Amount | None  # revenue per vehicle; None where nothing is counted
+    date: Annotated[date, Field(description="The budgeted day (yyyy-MM-dd).")]
+    revenue_category: str = Field(description="The revenue category, or 'Occupied Rooms'.")
+    count: Amount = Field(description="Budgeted vehicles for the day (rooms for 'Occupied Rooms').")
+    revenue: Amount | None = Field(description="Budgeted revenue for the day; None for 'Occupied Rooms'.")
+    rate: Amount | None = Field(description="Budgeted revenue per vehicle; None where nothing is counted.")
 
 
 _budget = budget_final.c
@@ -186,13 +187,13 @@ def budget_days(rows: Sequence[dict[str, Any]], parameters: SiteMonth) -> list[B
 class ParkingRate(EdwRow):
     """Revenue per vehicle for one revenue code group in one month, budgeted or actual."""
 
-    period: str  # yyyyMM
-    type: str  # 'BUDGET' | 'ACTUAL'
-    revenue_code: str  # VD, VO, VM, SD, SO, SM
-    revenue_category: str
-    revenue: Amount
-    vehicles: Amount
-    rate: Amount | None  # None when no vehicles were counted
+    period: str = Field(description="The month, as yyyyMM.")
+    type: str = Field(description="BUDGET or ACTUAL.")
+    revenue_code: str = Field(description="The revenue code group: VD, VO, VM, SD, SO or SM.")
+    revenue_category: str = Field(description="The revenue category the code group belongs to.")
+    revenue: Amount = Field(description="The month's revenue for the code group.")
+    vehicles: Amount = Field(description="The month's vehicles for the code group.")
+    rate: Amount | None = Field(description="Revenue per vehicle; None when no vehicles were counted.")
 
 
 _code_of_account = case(
@@ -302,11 +303,11 @@ def parking_rate(row: dict[str, Any], _: SiteYear) -> ParkingRate:
 class PayrollBudget(EdwRow):
     """One job profile's budgeted payroll hours and cost for one month."""
 
-    year: int
-    month: int
-    job_profile: str | None
-    total_hours: Amount
-    total_cost: Amount
+    year: int = Field(description="The budget's calendar year.")
+    month: int = Field(description="The budget's month, 1 to 12.")
+    job_profile: str | None = Field(description="The job profile the hours are budgeted for.")
+    total_hours: Amount = Field(description="Budgeted payroll hours for the month.")
+    total_cost: Amount = Field(description="Budgeted payroll cost for the month.")
 
 
 _pr = budget_datatab_pr.c

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import Date, Integer, bindparam, func, select
 
 from shared.live_reads.execution import Amount, BoundStatement, EdwRow
@@ -39,10 +40,10 @@ def legion_locations(site: str) -> list[str]:
 class PayrollActual(EdwRow):
     """What one job code was paid at a site on one day, differentials and meal premiums left out."""
 
-    date: date
-    job_code: str | None
-    hours: Amount
-    cost: Amount
+    date: Annotated[date, Field(description="The day worked (yyyy-MM-dd).")]
+    job_code: str | None = Field(description="The job code (Legion's title) the hours were paid under.")
+    hours: Amount = Field(description="Hours paid that day, differentials and meal premiums left out.")
+    cost: Amount = Field(description="Dollars paid that day, differentials and meal premiums left out.")
 
 
 _payroll = vw_payroll_summary.c
@@ -84,13 +85,13 @@ def payroll_actual(row: dict[str, Any], _: SiteMonth) -> PayrollActual:
 class ScheduledHours(EdwRow):
     """The hours one job code is scheduled for at a site on one day, from shifts not deleted."""
 
-    date: date
-    job_code: str | None
-    shifts: int
-    regular_hours: Amount
-    overtime_hours: Amount
-    double_overtime_hours: Amount
-    hours: Amount  # regular + overtime + double overtime
+    date: Annotated[date, Field(description="The scheduled day (yyyy-MM-dd).")]
+    job_code: str | None = Field(description="The job code the shifts are scheduled under.")
+    shifts: int = Field(description="Shifts scheduled that day, deleted ones left out.")
+    regular_hours: Amount = Field(description="Scheduled hours at the regular rate.")
+    overtime_hours: Amount = Field(description="Scheduled overtime hours.")
+    double_overtime_hours: Amount = Field(description="Scheduled double-overtime hours.")
+    hours: Amount = Field(description="All scheduled hours: regular, overtime and double overtime.")
 
 
 _shifts = shift_entity.c

@@ -120,34 +120,42 @@ Period = Annotated[
 ]
 
 
+_SITE_FIELD = Field(
+    title="Site", description="The site number, 1 to 4 digits: 170 and 0170 are the same site."
+)
+_YEAR_FIELD = Field(title="Year", description=f"A calendar year, {FIRST_YEAR} to {LAST_YEAR}.")
+
+
 class SiteMonth(ReadParameters):
     """One site and one month: the grain of Towne Park's payroll, schedule and budget screens."""
 
-    site: SiteNumber
-    period: Period
+    site: SiteNumber = _SITE_FIELD
+    period: Period = Field(title="Period", description="The month, as yyyyMM or yyyy-MM (202611 or 2026-11).")
 
 
 class SiteYear(ReadParameters):
     """One site and one calendar year."""
 
-    site: SiteNumber
-    year: Year
+    site: SiteNumber = _SITE_FIELD
+    year: Year = _YEAR_FIELD
 
 
 class SitesYear(ReadParameters):
     """One or more sites (repeated, or comma-separated as Towne Park's SiteNumbers) and one year."""
 
-    sites: SiteNumbers
-    year: Year
+    sites: SiteNumbers = Field(
+        title="Sites", description=f"Site numbers, comma-separated or repeated: 1 to {MAX_SITES}."
+    )
+    year: Year = _YEAR_FIELD
 
 
 class SiteDays(ReadParameters):
     """One site and a bounded run of days, first and last included."""
 
-    site: SiteNumber
-    from_date: date = Field(title="From date", description="First day (yyyy-MM-dd), included.")
+    site: SiteNumber = _SITE_FIELD
+    from_date: date = Field(title="From Date", description="First day (yyyy-MM-dd), included.")
     to_date: date = Field(
-        title="To date",
+        title="To Date",
         description=f"Last day (yyyy-MM-dd), included: not before fromDate, at most {MAX_RANGE_DAYS - 1} "
         "days after it.",
     )

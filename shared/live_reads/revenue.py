@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import Date, bindparam, func, null, select, union_all
 
 from shared.live_reads.execution import Amount, BoundStatement, EdwRow
@@ -25,10 +26,10 @@ OCCUPIED_ROOMS = "Occupied Rooms"
 class DailyRevenue(EdwRow):
     """One day of one revenue category: vehicles (rooms for 'Occupied Rooms') and net external revenue."""
 
-    date: date
-    revenue_category: str
-    count: Amount
-    revenue: Amount | None  # None for 'Occupied Rooms'
+    date: Annotated[date, Field(description="The day (yyyy-MM-dd).")]
+    revenue_category: str = Field(description="The revenue category, or 'Occupied Rooms'.")
+    count: Amount = Field(description="Vehicles that day (rooms for 'Occupied Rooms').")
+    revenue: Amount | None = Field(description="Net external revenue that day; None for 'Occupied Rooms'.")
 
 
 _detail = revenue_daily_detail.c

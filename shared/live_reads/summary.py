@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import VARCHAR, bindparam, case, func, select, union_all
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -54,19 +55,23 @@ def _year_periods(year: int) -> dict[str, str]:
 class BudgetActualSummary(EdwRow):
     """One site's month, actual or budget, by summary category (spBudget_Actual_Summary's columns)."""
 
-    site: str
-    month_num: int
-    period: str  # yyyyMM
-    type: str  # 'ACTUAL' | 'BUDGET'
-    external_revenue: Amount
-    internal_revenue: Amount
-    payroll: Amount
-    claims: Amount
-    parking_rents: Amount
-    other_expense: Amount
-    pteb: Amount
-    insurance: Amount
-    occupied_rooms: Amount
+    site: str = Field(description="The site number, four digits.")
+    month_num: int = Field(title="Month", description="The month of the year, 1 to 12.")
+    period: str = Field(description="The month, as yyyyMM.")
+    type: str = Field(description="ACTUAL or BUDGET.")
+    external_revenue: Amount = Field(description="External revenue: the statistic account 9410.")
+    internal_revenue: Amount = Field(
+        description="The INTERNAL REVENUE summary category, turned positive (GP stores it negative)."
+    )
+    payroll: Amount = Field(description="The PAYROLL summary category of the chart of accounts.")
+    claims: Amount = Field(description="The CLAIMS summary category of the chart of accounts.")
+    parking_rents: Amount = Field(description="The PARKING RENTS summary category of the chart of accounts.")
+    other_expense: Amount = Field(description="The OTHER EXPENSE summary category of the chart of accounts.")
+    pteb: Amount = Field(
+        title="PTEB", description="The PTEB summary category (payroll taxes and employee benefits)."
+    )
+    insurance: Amount = Field(description="The INSURANCE summary category of the chart of accounts.")
+    occupied_rooms: Amount = Field(description="Occupied rooms: the statistic account 9440.")
 
 
 def _summary(source: Any, summary_type: str) -> Any:
@@ -130,11 +135,11 @@ def budget_actual_summaries(rows: Sequence[dict[str, Any]], _: SitesYear) -> lis
 class OtherExpense(EdwRow):
     """One expense account's actual or budget for one month at one site."""
 
-    period: str  # yyyyMM
-    type: str  # 'ACTUAL' | 'BUDGET'
-    main_account: str
-    account_name: str | None
-    amount: Amount
+    period: str = Field(description="The month, as yyyyMM.")
+    type: str = Field(description="ACTUAL or BUDGET.")
+    main_account: str = Field(description="The GL main account number.")
+    account_name: str | None = Field(description="The account's name in the chart of accounts.")
+    amount: Amount = Field(description="The month's amount on the account.")
 
 
 def _other_expense(source: Any, expense_type: str) -> Any:

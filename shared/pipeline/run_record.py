@@ -10,8 +10,9 @@ counts, and every change of status goes through ``TRANSITIONS``
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -19,11 +20,13 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from shared.pipeline.run_telemetry import observe_update
 from shared.platform.blob_store import BlobStore
 from shared.platform.conflicts import StateConflictError
 
 _UPDATE_ATTEMPTS = 20
+
+
+log = logging.getLogger(__name__)
 
 
 class RunMode(StrEnum):
@@ -138,6 +141,7 @@ class RunRecord(BaseModel):
     problems: list[RecordProblem] = Field(default_factory=list)
     error: RunError | None = None
     replay_of: str | None = None
+    version: int = 0  # 0 as created, one more at each write: its events' sequence
 
 
 def new_run_id(stream: str, now: datetime | None = None) -> str:
@@ -148,6 +152,19 @@ def new_run_id(stream: str, now: datetime | None = None) -> str:
 
 def run_path(run_id: str) -> str:
     return f"runs/{run_id}.json"
+
+
+# Told of every write a run store made: the record before it (None for a new one) and after it.
+RunObserver = Callable[["RunRecord | None", "RunRecord"], None]
+
+
+def tell(observers: Sequence[RunObserver], before: RunRecord | None, after: RunRecord) -> None:
+    """Each observer hears of the write; one that fails is logged, never undoes the write or stops the rest."""
+    for observer in observers:
+        try:
+            observer(before, after)
+        except Exception:
+            log.exception("An observer of run %s failed on version %d", after.id, after.version)
 
 
 class RunStore(Protocol):
@@ -167,12 +184,14 @@ class RunStore(Protocol):
 class RunRecords:
     """Run records in the state container, one blob per run: the store before ``migrate-state``."""
 
-    def __init__(self, store: BlobStore) -> None:
+    def __init__(self, store: BlobStore, observers: Sequence[RunObserver] = ()) -> None:
         self._store = store
+        self._observers = observers
 
     def create(self, record: RunRecord) -> None:
         """Write a new record; ``StateConflictError`` if the id is taken."""
         self._store.write_json(run_path(record.id), record.model_dump(mode="json"), etag=None)
+        tell(self._observers, None, record)
 
     def delete(self, run_id: str) -> None:
         """Remove a queued run whose request could not be published: it never existed for anyone."""
@@ -188,14 +207,15 @@ class RunRecords:
             document = self._store.read_json(run_path(run_id))
             if document is None:
                 raise KeyError(f"no run record '{run_id}'")
-            record = RunRecord.model_validate(document.value)
-            before = record.status
+            before = RunRecord.model_validate(document.value)
+            record = before.model_copy(deep=True)
             change(record)
+            record.version = before.version + 1
             try:
                 self._store.write_json(run_path(run_id), record.model_dump(mode="json"), etag=document.etag)
             except StateConflictError:
                 continue
-            observe_update(before, record)
+            tell(self._observers, before, record)
             return record
         raise StateConflictError(f"run record {run_id} kept changing; gave up after {_UPDATE_ATTEMPTS} tries")
 

@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.pipeline.run_record import RunRecord
-from shared.pipeline.run_telemetry import observe_update
+from shared.pipeline.run_record import RunObserver, RunRecord, tell
 from shared.platform.blob_store import BlobStore
 from shared.platform.conflicts import StateConflictError
 from shared.platform.indexed_table import KEY, FoundDocument, IndexedDocuments, inverted_time
@@ -104,11 +103,19 @@ def _columns(document: Mapping[str, Any]) -> dict[str, Any]:
 class RunTable:
     """Run records and their indexes in the runs table; large fields spill to the state container."""
 
-    def __init__(self, table: TableStore, spill: BlobStore, model: type[RunRecord] = RunRecord) -> None:
+    def __init__(
+        self,
+        table: TableStore,
+        spill: BlobStore,
+        model: type[RunRecord] = RunRecord,
+        observers: Sequence[RunObserver] = (),
+    ) -> None:
+        """``observers`` hear of every write (the run's metrics and events: ``shared.composition``)."""
         self._runs = IndexedDocuments(
             table, TableDocuments(spill, SPILL_PREFIX), RUNS_PARTITION, _index_rows, _columns
         )
         self._model = model
+        self._observers = observers
 
     def create(self, record: RunRecord) -> None:
         """Record a new run; ``StateConflictError`` if a run with its id exists already.
@@ -124,6 +131,7 @@ class RunTable:
                 if self._runs.read(record.id) is not None:
                     raise
                 continue
+            tell(self._observers, None, record)
             return
         raise StateConflictError(f"run record {record.id} could not be filed after {_UPDATE_ATTEMPTS} tries")
 
@@ -175,11 +183,12 @@ class RunTable:
             found = self._runs.read(run_id)
             if found is None:
                 raise KeyError(f"no run record '{run_id}'")
-            record = self._model.model_validate(found.document)
-            before = record.status
+            before = self._model.model_validate(found.document)
+            record = before.model_copy(deep=True)
             change(record)
+            record.version = before.version + 1
             if self._write(found, record):
-                observe_update(before, record)
+                tell(self._observers, before, record)
                 return record
         raise StateConflictError(f"run record {run_id} kept changing; gave up after {_UPDATE_ATTEMPTS} tries")
 

@@ -1,8 +1,8 @@
 """A run's figures in the metrics, once, as it settles; and each stream's lag, on every watchdog pass.
 
-Both run stores call ``observe_update`` after every successful write, with
-the status the record had before the change: a run that moves from an
-unfinished status to a final one is counted then, and only then, so the
+``count_settled`` observes the run stores' writes (``RunObserver``), with
+the record before and after each: a run that moves from an unfinished
+status to a final one is counted then, and only then, so the
 metrics of a run equal its record (``hub.sync.rows`` by stage, ``hub.sync.runs``
 by outcome, ``hub.sync.run.duration``). A dead-lettered run whose batch is
 resubmitted and loads settles a second time from one final status to
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from shared.telemetry import meters, names
 
-if TYPE_CHECKING:  # the run stores import this module: the record's types are for the checker only
-    from shared.pipeline.run_record import RunRecord, RunStatus
+if TYPE_CHECKING:  # the record's module is the engine's base; its types are for the checker only
+    from shared.pipeline.run_record import RunRecord
 
 _MOVED_DATA = ("succeeded", "partially_failed")  # RunStatus values: the runs that moved data
 
@@ -34,9 +34,9 @@ class RunPages(Protocol):
     def newest(self, stream: str, status: str) -> RunRecord | None: ...
 
 
-def observe_update(before: RunStatus, after: RunRecord) -> None:
+def count_settled(before: RunRecord | None, after: RunRecord) -> None:
     """Count the run if this write settled it."""
-    if before.finished or not after.status.finished:
+    if (before is not None and before.status.finished) or not after.status.finished:
         return
     stream, mode = after.stream, after.mode.value
     meters.record(

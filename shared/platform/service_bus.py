@@ -53,6 +53,7 @@ class OutgoingMessage:
     subject: str | None = None
     application_properties: Mapping[str, PropertyValue] = field(default_factory=dict)
     scheduled_enqueue_time: datetime | None = None
+    content_type: str = "application/json"
 
     def to_sdk(self) -> ServiceBusMessage:
         """The SDK's message, carrying the sender's trace context (``traceparent``, ``Diagnostic-Id``)."""
@@ -61,7 +62,7 @@ class OutgoingMessage:
             message_id=self.message_id,
             correlation_id=self.correlation_id,
             subject=self.subject,
-            content_type="application/json",
+            content_type=self.content_type,
             application_properties={**self.application_properties, **trace_properties()},  # type: ignore[dict-item]
             scheduled_enqueue_time_utc=self.scheduled_enqueue_time,
         )

@@ -46,6 +46,7 @@ GP_COMPANY = "hub.gp_company"
 DOCUMENTS = "hub.documents"
 OUTCOMES = "hub.outcomes"  # a prefix: ``hub.outcomes.204`` counts the parts of a $batch answered 204
 ENTITY_SET = "hub.entity_set"
+EVENT_TYPE = "hub.event_type"
 
 # The values ``ROW_STAGE`` takes: a run's counts, as its record keeps them.
 ROW_STAGES = ("read", "valid", "quarantined", "skipped", "unchanged", "staged", "loaded", "rejected")
@@ -174,6 +175,14 @@ API_DURATION = Metric(
     (OPERATION, HTTP_STATUS),
 )
 
+EVENTS_UNPUBLISHED = Metric(
+    "hub.events.unpublished",
+    "counter",
+    "{event}",
+    "Run and GP posting events the run-events topic refused (the record was written; subscribers miss it).",
+    (EVENT_TYPE,),
+)
+
 METRICS = (
     ROWS_MOVED,
     RUNS_SETTLED,
@@ -188,6 +197,7 @@ METRICS = (
     GP_AMOUNT,
     API_REQUESTS,
     API_DURATION,
+    EVENTS_UNPUBLISHED,
 )
 
 # Dimensions every log line written inside a run, a posting or an invocation carries.

@@ -122,6 +122,22 @@ def test_ten_concurrent_starts_of_one_stream_queue_one_run(world: World, hub: Hu
     assert list(world.engine.runs.ids()) == [run_id]
 
 
+def test_a_body_is_documented_as_required_exactly_where_a_call_without_one_is_refused(hub: Hub) -> None:
+    api, _ = build_api(hub)
+    document = _json(call(api, "GetOpenApi", "/api/v1/openapi.json"))
+    routes = {"StartSync": {"stream": "site_days"}}
+    checked = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            body = [parameter for parameter in operation["parameters"] if parameter["in"] == "body"]
+            if body:
+                route = routes.get(operation["operationId"], {})
+                answer = call(api, operation["operationId"], path, method=method.upper(), route=route)
+                assert answer.status < 500, answer.body
+                checked.append((operation["operationId"], body[0]["required"], answer.status == 400))
+    assert sorted(checked) == [("StartGpPosting", True, True), ("StartSync", False, False)]
+
+
 def test_bad_input_is_a_problem_naming_each_field(hub: Hub) -> None:
     api, _ = build_api(hub)
     body = orjson.dumps({"mode": "sideways", "colour": "red"})
@@ -151,8 +167,23 @@ def test_dead_letters_are_listed_resubmitted_and_discarded_with_audit(world: Wor
         for message in receiver.receive_messages(max_message_count=2, max_wait_time=5):
             receiver.dead_letter_message(message, reason="PostingRefused", error_description="GP said no")
 
-    listed = _json(call(api, "ListDeadLetters", "/x", route={"queue": "gp-postings"}, query={"top": "1"}))
+    addressed = {"x-functions-key": "test-function-key", "host": "func-hub.azurewebsites.net"}
+    listed = _json(
+        call(
+            api,
+            "ListDeadLetters",
+            "/x",
+            route={"queue": "gp-postings"},
+            query={"top": "1"},
+            headers=addressed,
+        )
+    )
     assert listed["value"][0]["messageId"] == "m1" and listed["value"][0]["reason"] == "PostingRefused"
+    # Power Automate follows nextLink as it is: it names the host the caller addressed.
+    assert listed["nextLink"] == (
+        "https://func-hub.azurewebsites.net/api/v1/deadletters/gp-postings?top=1"
+        f"&continuationToken={listed['continuationToken']}"
+    )
     rest = call(
         api,
         "ListDeadLetters",

@@ -20,6 +20,9 @@ def test_keys_guard_the_api_and_readiness_but_not_its_document_or_liveness(hub_h
         document = anonymous.get("/api/v1/openapi.json")
         assert document.status_code == 200
         validate(document.json())
+        # Imported from its URL, the document needs no edit: it names the host and scheme it came from.
+        assert document.json()["host"] == f"127.0.0.1:{hub_host.port}"
+        assert document.json()["schemes"] == ["http"]
         assert anonymous.get("/api/health").status_code == 200
         assert anonymous.get("/api/health/ready").status_code == 401  # it names downstream hosts
     with hub_host.client() as keyed:

@@ -19,7 +19,11 @@ def list_dead_letters(services: ApiServices, call: Call) -> ApiResponse:
     queue = _queue(services, call.path.queue)
     query: models.DeadLetterQuery = call.query
     found, token = services.dead_letters.page(queue, query.top, query.continuation_token)
-    next_link = f"/api/v1/deadletters/{queue}?top={query.top}&continuationToken={token}" if token else None
+    next_link = (
+        call.request.link(f"/api/v1/deadletters/{queue}?top={query.top}&continuationToken={token}")
+        if token
+        else None
+    )
     page = models.DeadLetterPage(
         value=[_view(letter) for letter in found],
         continuation_token=token,

@@ -25,4 +25,5 @@ def get_readiness(services: ApiServices, call: Call) -> ApiResponse:
 
 
 def get_openapi(services: ApiServices, call: Call) -> ApiResponse:
-    return json_response(200, services.description(call.request.header("host")))
+    """The document names the host and scheme it was fetched from, so an import from its URL needs no edit."""
+    return json_response(200, services.description(call.request.host, call.request.scheme))

@@ -26,8 +26,9 @@ def list_runs(services: ApiServices, call: Call) -> ApiResponse:
     next_link = None
     if token is not None:
         params = {**query.model_dump(mode="json", exclude_none=True), "continuationToken": token}
-        next_link = "/api/v1/runs?" + "&".join(
-            f"{name}={quote(str(value), safe='')}" for name, value in params.items()
+        next_link = call.request.link(
+            "/api/v1/runs?"
+            + "&".join(f"{name}={quote(str(value), safe='')}" for name, value in params.items())
         )
     return ok(models.RunPage(value=runs, continuation_token=token, next_link=next_link))
 

@@ -13,6 +13,7 @@ they spill to the state container.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,10 @@ from shared.platform.conflicts import StateConflictError
 from shared.platform.indexed_table import KEY, IndexedDocuments, inverted_time
 from shared.platform.table_documents import TableDocuments
 from shared.platform.table_store import Insert, Operation, Replace, TableStore, key_part, rows_between
+from shared.workflows.gp_posting.events import PostingObserver
 from shared.workflows.gp_posting.requests import ACTIVE, PostingRequest, PostingSubject
+
+log = logging.getLogger(__name__)
 
 REQUESTS_PARTITION = "requests"
 SPILL_PREFIX = "tables/gp-requests/"
@@ -59,12 +63,18 @@ class PostingRequestTable:
     """The request records and the per-subject index, in the postings table."""
 
     def __init__(
-        self, table: TableStore, spill: BlobStore, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        table: TableStore,
+        spill: BlobStore,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        observers: Sequence[PostingObserver] = (),
     ) -> None:
+        """``observers`` hear of every write (the posting's events: ``shared.composition``)."""
         self._requests = IndexedDocuments(
             table, TableDocuments(spill, SPILL_PREFIX), REQUESTS_PARTITION, _index_rows, _columns
         )
         self._now = now
+        self._observers = observers
 
     def get(self, request_id: str) -> PostingRequest | None:
         found = self._requests.read(request_id)
@@ -101,6 +111,7 @@ class PostingRequestTable:
                 if existing is not None:
                     return existing, False
                 continue
+            self._tell(None, request)
             return request, True
         raise StateConflictError(f"could not claim {request.subject.index_name} after {_ATTEMPTS} tries")
 
@@ -110,15 +121,24 @@ class PostingRequestTable:
             found = self._requests.read(request_id)
             if found is None:
                 raise LookupError(f"there is no GP posting request {request_id}")
-            changed = change(PostingRequest.model_validate(found.document)).model_copy(
-                update={"updated_at": self._now()}
+            before = PostingRequest.model_validate(found.document)
+            changed = change(before).model_copy(
+                update={"updated_at": self._now(), "version": before.version + 1}
             )
             try:
                 self._requests.replace(found, changed.model_dump(mode="json"))
             except StateConflictError:
                 continue
+            self._tell(before, changed)
             return changed
         raise StateConflictError(f"request {request_id} kept changing under this writer")
+
+    def _tell(self, before: PostingRequest | None, after: PostingRequest) -> None:
+        for observer in self._observers:
+            try:
+                observer(before, after)
+            except Exception:
+                log.exception("An observer of GP posting %s failed on version %d", after.id, after.version)
 
     def active_ids(self) -> list[str]:
         """The requests not yet finished, for the watchdog: one query of their ``active|`` entities."""

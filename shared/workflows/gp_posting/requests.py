@@ -90,6 +90,7 @@ class PostingRequest(BaseModel):
     report: str | None = None  # the inactive-accounts table of a refused statistics month
     last_error: str | None = None
     next_attempt_at: datetime | None = None
+    version: int = 0  # 0 as created, one more at each write: its events' sequence
 
     @property
     def active(self) -> bool:

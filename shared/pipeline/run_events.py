@@ -1,0 +1,76 @@
+"""A run's life as CloudEvents: queued, started, batch staged, extracted, batch loaded, retrying, settled.
+
+Each write of a run record (``RunTable``, ``RunRecords``) is one event, named
+after the fact the write records (``fact``), carrying the fields it changed;
+``rebuild_run`` folds a run's events back into its record. The events are
+the hub's account of its work for a Power Automate flow or another system
+subscribed to the run-events topic, not its state: the record stays the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from shared.pipeline.run_record import RunRecord, RunStatus
+from shared.platform.cloud_events import (
+    SOURCE,
+    TYPE_PREFIX,
+    CloudEvent,
+    EventTopic,
+    changes,
+    rebuild,
+    sequence,
+)
+
+_ENTERED = {
+    RunStatus.QUEUED: "queued",
+    RunStatus.RUNNING: "started",
+    RunStatus.RETRYING: "retrying",
+    RunStatus.LOADING: "extracted",
+}
+
+
+def fact(before: RunRecord | None, after: RunRecord) -> str:
+    """What the write that turned ``before`` into ``after`` records."""
+    if before is None or after.status is not before.status:
+        return _ENTERED.get(after.status, "settled")
+    if len(after.loaded_batches) > len(before.loaded_batches):
+        return "batch_loaded"
+    if len(after.batches) > len(before.batches):
+        return "batch_staged"
+    return "progressed"
+
+
+def run_event(before: RunRecord | None, after: RunRecord, now: datetime) -> CloudEvent:
+    previous = before.model_dump(mode="json") if before is not None else None
+    return CloudEvent(
+        id=f"{after.id}.{after.version}",
+        source=f"{SOURCE}/runs/{after.stream}",
+        type=f"{TYPE_PREFIX}.run.{fact(before, after)}",
+        subject=after.id,
+        time=now,
+        sequence=sequence(after.version),
+        data={
+            "runId": after.id,
+            "stream": after.stream,
+            "status": after.status.value,
+            "changes": changes(previous, after.model_dump(mode="json")),
+        },
+    )
+
+
+def rebuild_run(events: Iterable[CloudEvent]) -> RunRecord:
+    """The run record its events describe."""
+    return RunRecord.model_validate(rebuild(events))
+
+
+class RunEvents:
+    """The run stores' observer that publishes each write's event."""
+
+    def __init__(self, topic: EventTopic, now: Callable[[], datetime]) -> None:
+        self._topic = topic
+        self._now = now
+
+    def __call__(self, before: RunRecord | None, after: RunRecord) -> None:
+        self._topic.publish(run_event(before, after, self._now()))

@@ -1,0 +1,72 @@
+"""A GP posting's life as CloudEvents: requested, started, each document posted or refused, settled.
+
+Each write of a posting request (``PostingRequestTable``) is one event,
+named after the fact it records and carrying the fields it changed, as a
+run's are (``shared/pipeline/run_events.py``): a flow subscribed to the
+run-events topic learns when a statement reached GP without polling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from shared.platform.cloud_events import (
+    SOURCE,
+    TYPE_PREFIX,
+    CloudEvent,
+    EventTopic,
+    changes,
+    rebuild,
+    sequence,
+)
+from shared.workflows.gp_posting.requests import ACTIVE, PostingRequest
+
+# Told of every write of a posting request: the record before it (None for a new one) and after it.
+PostingObserver = Callable[[PostingRequest | None, PostingRequest], None]
+
+
+def fact(before: PostingRequest | None, after: PostingRequest) -> str:
+    """What the write that turned ``before`` into ``after`` records."""
+    if before is None:
+        return "requested"
+    if after.status != before.status:
+        if after.status in ACTIVE:
+            return "started" if after.status == "running" else after.status
+        return "settled"
+    if len(after.documents) > len(before.documents) or after.documents != before.documents:
+        newest = after.documents[-1]
+        return "document_posted" if newest.status in ("posted", "duplicate") else "document_refused"
+    return "updated"
+
+
+def posting_event(before: PostingRequest | None, after: PostingRequest, now: datetime) -> CloudEvent:
+    previous = before.model_dump(mode="json") if before is not None else None
+    return CloudEvent(
+        id=f"{after.id}.{after.version}",
+        source=f"{SOURCE}/gp-postings",
+        type=f"{TYPE_PREFIX}.gp_posting.{fact(before, after)}",
+        subject=after.id,
+        time=now,
+        sequence=sequence(after.version),
+        data={
+            "requestId": after.id,
+            "status": after.status,
+            "changes": changes(previous, after.model_dump(mode="json")),
+        },
+    )
+
+
+def rebuild_posting(events: Iterable[CloudEvent]) -> PostingRequest:
+    return PostingRequest.model_validate(rebuild(events))
+
+
+class PostingEvents:
+    """The posting store's observer that publishes each write's event."""
+
+    def __init__(self, topic: EventTopic, now: Callable[[], datetime]) -> None:
+        self._topic = topic
+        self._now = now
+
+    def __call__(self, before: PostingRequest | None, after: PostingRequest) -> None:
+        self._topic.publish(posting_event(before, after, self._now()))
