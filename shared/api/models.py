@@ -194,14 +194,15 @@ class ExtractCountsView(ApiModel):
     )
     staged: int = Field(description="Records staged for loading as upserts.")
     deletes_staged: int = Field(
-        description="Records staged for deletion: keys an earlier full read sent that the source no longer has."
+        title="Deletes Staged",
+        description="Records staged for deletion: keys an earlier full read sent that the source no longer has.",
     )
 
 
 class LoadCountsView(ApiModel):
     """What the target did with the staged records; each record is counted once, under one outcome."""
 
-    batches_loaded: int = Field(description="Staged batches loaded so far.")
+    batches_loaded: int = Field(title="Batches Loaded", description="Staged batches loaded so far.")
     upserted: int = Field(
         description="Records written by one upsert by alternate key (conflict policy source_wins): created "
         "or updated, Dataverse does not say which."
@@ -222,7 +223,9 @@ class LoadCountsView(ApiModel):
         description="Records not written because the row changed in Dataverse since it was read, or appeared "
         "meanwhile; see problems."
     )
-    not_found: int = Field(description="Updates or deletes whose row no longer exists; see problems.")
+    not_found: int = Field(
+        title="Not Found", description="Updates or deletes whose row no longer exists; see problems."
+    )
 
 
 class BatchesView(ApiModel):

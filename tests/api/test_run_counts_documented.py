@@ -7,16 +7,16 @@ from tests.api.api_world import SiteTotals
 
 
 def test_every_extract_and_load_count_is_described_and_no_two_alike() -> None:
-    definitions = openapi_document([SiteTotals()])["definitions"]
-    for model in ("ExtractCountsView", "LoadCountsView"):
-        properties = definitions[model]["properties"]
+    run = openapi_document([SiteTotals()])["definitions"]["Run"]["properties"]
+    for model in ("extract", "load"):
+        properties = run[model]["properties"]
         descriptions = [schema.get("description") for schema in properties.values()]
         assert all(descriptions), (
             model,
             [name for name, schema in properties.items() if not schema.get("description")],
         )
         assert len(set(descriptions)) == len(descriptions), model
-    load = definitions["LoadCountsView"]["properties"]
+    load = run["load"]["properties"]
     assert "Dataverse does not say which" in load["upserted"]["description"]
     assert "extract.unchanged" in load["unchanged"]["description"]
 
