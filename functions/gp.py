@@ -12,6 +12,7 @@ the poster fails as a configuration error and the sweep does nothing.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 import azure.functions as func
 
@@ -33,14 +34,12 @@ def post_to_gp(message: func.ServiceBusMessage, context: func.Context) -> None:
         record = built.gp_postings.handle(delivery_of(message, built.settings.gp_postings_queue))
     if record is None:
         return
+    documents = Counter(document.status for document in record.documents)
     log.info(
         "GP posting %s is %s: %s",
         record.id,
         record.status,
-        {
-            status: sum(1 for d in record.documents if d.status == status)
-            for status in ("posted", "duplicate")
-        },
+        ", ".join(f"{count} {status}" for status, count in sorted(documents.items())) or "no documents",
     )
 
 

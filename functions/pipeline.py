@@ -10,7 +10,6 @@ down): then the host abandons the message and Service Bus delivers it again.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 
 import azure.functions as func
 
@@ -18,6 +17,7 @@ from functions.app_hub import hub
 from functions.delivery import EXTRACTION_SECONDS, LOAD_SECONDS, delivery_of
 from functions.invocation import invocation
 from shared.deadline import deadline
+from shared.pipeline.progress import load_counts
 
 log = logging.getLogger(__name__)
 blueprint = func.Blueprint()
@@ -42,19 +42,13 @@ def load_staged_batch(message: func.ServiceBusMessage, context: func.Context) ->
     with invocation(context), deadline(LOAD_SECONDS):
         result = built.batch_loads.handle(delivery_of(message, built.settings.batch_loads_queue))
     if result is not None:
-        log.info(
-            "Loaded batch %s of message %s: %s",
-            result.batch_id,
-            message.message_id,
-            {name: count for name, count in asdict(result.counts).items() if count},
-        )
+        log.info("Message %s loaded: %s", message.message_id, load_counts(result.counts))
 
 
 @blueprint.timer_trigger(schedule="%WATCHDOG_SCHEDULE%", arg_name="timer")
 def watch_runs(timer: func.TimerRequest, context: func.Context) -> None:
     """Resume or settle the runs and GP postings whose worker or message was lost; record each stream's lag."""
     with invocation(context):
-        report = hub().watchdog.sweep()
-    acted = {name: ids for name, ids in asdict(report).items() if ids}
-    if acted:
-        log.warning("Watchdog: %s", acted)
+        done = hub().watchdog.sweep().in_words()
+    if done:
+        log.warning("Watchdog: %s", done)

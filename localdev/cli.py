@@ -23,8 +23,11 @@ deployment's settings in the environment (``StagingStorage__blobServiceUri``,
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from localdev.billing_statements import DEFAULT_COUNT, describe, posting_command, seed_billing_statements
@@ -32,6 +35,7 @@ from localdev.run import HOST_PORT
 from localdev.trace_tree import print_run
 from shared.composition import Hub, build_hub
 from shared.connectors.great_plains.ledger import GpLedger
+from shared.pipeline import progress
 from shared.pipeline.load import LoadBatchMessage
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_queue import AlreadyRunningError
@@ -147,29 +151,34 @@ def run_sync(hub: Hub, arguments: argparse.Namespace) -> int:
         replay_of=arguments.replay_of,
     )
     started = time.monotonic()
-    try:
-        record = hub.engine.run(request, progress=lambda latest: _progress(latest, started))
-    except (AlreadyRunningError, KeyError) as refused:
-        print(f"\n{refused}", file=sys.stderr)
-        return 1
-    print()
-    if arguments.load_here:
-        for batch in record.batches:
-            hub.loader.load(LoadBatchMessage(run_id=record.id, stream=record.stream, batch=batch))
-    record = _wait_for_loading(hub, record, arguments.wait)
+    with _progress_on_stderr():
+        try:
+            record = hub.engine.run(request)
+        except (AlreadyRunningError, KeyError) as refused:
+            print(refused, file=sys.stderr)
+            return 1
+        if arguments.load_here:
+            for batch in record.batches:
+                hub.loader.load(LoadBatchMessage(run_id=record.id, stream=record.stream, batch=batch))
+        record = _wait_for_loading(hub, record, arguments.wait)
     print(summary(record, time.monotonic() - started))
     return 0 if record.status.value == "succeeded" else 1
 
 
-def _progress(record: RunRecord, started: float) -> None:
-    elapsed = max(time.monotonic() - started, 1e-9)
-    counts = record.extract
-    print(
-        f"\r{record.stream}: read {counts.read:,}  staged {counts.staged:,} in {len(record.batches)} batches  "
-        f"quarantined {counts.quarantined:,}  {counts.read / elapsed:,.0f} rows/s",
-        end="",
-        flush=True,
-    )
+@contextmanager
+def _progress_on_stderr() -> Iterator[None]:
+    """The run's progress lines, as the hub logs them, on stderr: whole lines, so a pipe or a file reads them."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    told = logging.getLogger(progress.__name__)
+    level = told.level
+    told.setLevel(logging.INFO)
+    told.addHandler(handler)
+    try:
+        yield
+    finally:
+        told.removeHandler(handler)
+        told.setLevel(level)
 
 
 def _wait_for_loading(hub: Hub, record: RunRecord, seconds: float) -> RunRecord:

@@ -222,7 +222,7 @@ class Hub:
             table.ensure_table()
 
     def health_checks(self) -> dict[str, Callable[[], None]]:
-        """What ``GET /api/health`` probes: each returns when its dependency answers.
+        """What ``GET /api/health/ready`` probes: each returns when its dependency answers.
 
         The probes use the API's clients, so a dependency that is down fails
         its probe within seconds instead of leaving a thread retrying. A

@@ -1,8 +1,11 @@
 """Is the hub able to work right now? Each dependency checked in parallel, each within a deadline.
 
-The Azure SDKs retry for a long time when a service is down; an admin's health
-probe must not wait for that. A check that has not answered by the deadline is
-reported down with "no answer", and its thread is left to finish on its own.
+This is readiness (``GET /api/health/ready``); liveness (``GET /api/health``)
+calls nothing. The Azure SDKs retry for a long time when a service is down; a
+readiness probe must not wait for that. A check that has not answered by the
+deadline is reported down with "no answer", and its thread is left to finish on
+its own. Each dependency's milliseconds are its own check's, timed in its
+thread, so a slow one does not make the others look slow.
 """
 
 from __future__ import annotations
@@ -49,20 +52,29 @@ class HealthReport:
 def check_dependencies(checks: Mapping[str, Callable[[], None]], deadline_seconds: float) -> HealthReport:
     """Run every check at once; a check passes when it returns and fails when it raises or is late."""
     started = time.monotonic()
-    futures = {name: _checks.submit(check) for name, check in checks.items()}
+    futures = {name: _checks.submit(_timed, check) for name, check in checks.items()}
     statuses = []
     for name, future in futures.items():
         remaining = max(0.0, deadline_seconds - (time.monotonic() - started))
         try:
-            future.result(timeout=remaining)
-            ok, detail = True, "ok"
+            seconds, error = future.result(timeout=remaining)
         except FutureTimeout:
-            ok, detail = False, f"no answer within {deadline_seconds:g} s"
-        except Exception as error:  # noqa: BLE001 - any failure means the dependency is down
-            ok, detail = False, f"{type(error).__name__}: {_first_line(error)}"
-        elapsed = int((time.monotonic() - started) * 1000)
-        statuses.append(DependencyStatus(name, ok, detail, elapsed))
+            detail = f"no answer within {deadline_seconds:g} s"
+            statuses.append(DependencyStatus(name, False, detail, int(deadline_seconds * 1000)))
+            continue
+        detail = "ok" if error is None else f"{type(error).__name__}: {_first_line(error)}"
+        statuses.append(DependencyStatus(name, error is None, detail, int(seconds * 1000)))
     return HealthReport(tuple(statuses))
+
+
+def _timed(check: Callable[[], None]) -> tuple[float, Exception | None]:
+    """How long the check took, and what it raised: any failure means the dependency is down."""
+    started = time.monotonic()
+    try:
+        check()
+    except Exception as error:  # noqa: BLE001 - reported as the dependency's detail
+        return time.monotonic() - started, error
+    return time.monotonic() - started, None
 
 
 def _first_line(error: BaseException) -> str:

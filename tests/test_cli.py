@@ -15,13 +15,20 @@ def test_sync_command_runs_loads_and_summarises(
         monkeypatch.setenv(name, value)
 
     first = main(["sync", "master_customer_sites", "--load-here", "--wait", "30"])
-    summary = capsys.readouterr().out
+    printed = capsys.readouterr()
+    summary = printed.out
     again = main(["sync", "master_customer_sites", "--load-here", "--wait", "30"])
     rerun = capsys.readouterr().out
 
     assert first == 0, summary
     assert "status               succeeded" in summary
     assert "written              10 upserted, 0 deleted" in summary  # 12 sites, 2 without street or city
+    # The run's progress, line by line on stderr, whole lines a pipe or a log keeps as they are.
+    assert "\r" not in printed.out + printed.err
+    progress = printed.err.splitlines()
+    assert any(": reading master_customer_sites (incremental, attempt 1)" in line for line in progress)
+    assert any(": batch 1 published; 12 read, " in line and " rows/s" in line for line in progress)
+    assert any("stream=master_customer_sites mode=incremental read=12 " in line for line in progress)
     assert again == 0
     assert "staged (deletes)     0 (0) in 0 batches" in rerun
 

@@ -253,9 +253,10 @@ resource logAlertRules 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = [
   }
 ]
 
-// The hub seen from outside: /api/health answers 200 only when storage, Service Bus, Key Vault
-// answer and no circuit is open, so a host that is down, or cannot reach its own resources,
-// fails it from every location.
+// The hub seen from outside: /api/health is liveness (it calls no dependency), so this test fails
+// when the Function App itself does not answer. Readiness (/api/health/ready, each dependency and
+// circuit) needs a function key, so no anonymous test calls it; a dependency that is down shows in
+// the failed-run, failed-execution and breaker alerts.
 resource healthTest 'Microsoft.Insights/webtests@2022-06-15' = {
   name: 'hub-health'
   location: location
@@ -301,7 +302,7 @@ resource healthAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
     'hidden-link:${healthTest.id}': 'Resource'
   })
   properties: {
-    description: 'GET /api/health failed from two or more locations: the Function App is down or cannot reach its storage, Service Bus or Key Vault, or a circuit is open. Open the availability test\'s failed result to see which dependency the 503 names, check the Function App\'s Diagnose and solve problems page, and GET /api/health/ready for the circuits.'
+    description: 'GET /api/health failed from two or more locations: the Function App does not answer (stopped, failing to start, or unreachable). Check the Function App\'s Diagnose and solve problems page and its log stream; once it answers, GET /api/health/ready with a function key shows each dependency and circuit.'
     severity: 1
     enabled: true
     scopes: [

@@ -4,7 +4,7 @@
 //
 // The hub reads these secrets by name (shared/platform/secrets.py); their values are set out of
 // band, never in a template, so a redeploy cannot overwrite or reveal them:
-//   dataverse-client-secret, edw-sql-password, gp-sql-password, smartconnect-password
+//   dataverse-client-secret, edw-sql-password, gp-sql-password
 param name string
 param location string
 param tags object

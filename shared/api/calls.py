@@ -42,7 +42,6 @@ class ApiServices:
     dead_letters: DeadLetters
     dead_letter_queues: tuple[str, ...]
     live_reads: LiveReads
-    health: Callable[[], HealthReport]
     readiness: Callable[[], tuple[HealthReport, dict[str, str]]]
     # The OpenAPI document for a host name (None: without ``host``) and scheme. Given, not imported: the
     # document is built from the operations table, which names the handlers.

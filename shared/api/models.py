@@ -177,13 +177,26 @@ CursorValue = Annotated[str, BeforeValidator(_cursor_text)]
 
 
 class ExtractCountsView(ApiModel):
+    """What extraction did with the source's rows; ``read = valid + quarantined``, and
+    ``staged = valid - skipped - unchanged``."""
+
     read: int = Field(description="Rows read from the source.")
-    valid: int = Field(description="Rows that passed validation.")
-    quarantined: int = Field(description="Rows refused by validation and kept aside with their reasons.")
-    skipped: int = Field(description="Valid rows the stream's mapping leaves out: they have no target row.")
-    unchanged: int = Field(description="Valid rows identical to what was loaded before; not staged again.")
-    staged: int = Field(description="Rows written to staging batches for loading.")
-    deletes_staged: int = Field(description="Deletions staged for rows gone from the source.")
+    valid: int = Field(description="Rows that passed the stream's validation.")
+    quarantined: int = Field(
+        description="Rows refused by validation, kept aside with their reasons (quarantinePath); never loaded."
+    )
+    skipped: int = Field(
+        description="Valid rows the stream's own rule leaves out (its transform drops them); never loaded."
+    )
+    unchanged: int = Field(
+        description="Valid rows whose content matches what an earlier run already sent (incremental runs "
+        "only); not sent again."
+    )
+    staged: int = Field(description="Records staged for loading as upserts.")
+    deletes_staged: int = Field(
+        title="Deletes Staged",
+        description="Records staged for deletion: keys an earlier full read sent that the source no longer has.",
+    )
 
 
 class ChangeTrackingView(ApiModel):
@@ -201,17 +214,32 @@ class ChangeTrackingView(ApiModel):
 
 
 class LoadCountsView(ApiModel):
-    batches_loaded: int = Field(description="Staged batches written to the target.")
+    """What the target did with the staged records; each record is counted once, under one outcome."""
+
+    batches_loaded: int = Field(title="Batches Loaded", description="Staged batches loaded so far.")
     upserted: int = Field(
-        description="Rows written by upsert (created or updated: the target did not say which)."
+        description="Records written by one upsert by alternate key (conflict policy source_wins): created "
+        "or updated, Dataverse does not say which."
     )
-    created: int = Field(description="Rows the target reported as new.")
-    updated: int = Field(description="Rows the target reported as changed.")
-    unchanged: int = Field(description="Rows the target already held as sent.")
-    deleted: int = Field(description="Rows deleted from the target.")
-    rejected: int = Field(description="Rows the target refused; see problems.")
-    conflicts: int = Field(description="Rows refused because another writer changed them first.")
-    not_found: int = Field(description="Updates or deletes of rows the target did not have.")
+    created: int = Field(description="Records that had no row, created (conflict policy skip_if_changed).")
+    updated: int = Field(
+        description="Records whose row was changed, guarded by its ETag (conflict policy skip_if_changed)."
+    )
+    unchanged: int = Field(
+        description="Records whose row already held these values; no write was sent. Not the same as "
+        "extract.unchanged, which never reached the target."
+    )
+    deleted: int = Field(description="Rows deleted by key.")
+    rejected: int = Field(
+        description="Records the target refused (a 400: a value it does not accept); see problems."
+    )
+    conflicts: int = Field(
+        description="Records not written because the row changed in Dataverse since it was read, or appeared "
+        "meanwhile; see problems."
+    )
+    not_found: int = Field(
+        title="Not Found", description="Updates or deletes whose row no longer exists; see problems."
+    )
 
 
 class BatchesView(ApiModel):
@@ -460,10 +488,14 @@ class DeadLetterPage(ApiModel):
     )
 
 
+class Liveness(ApiModel):
+    status: Literal["ok"] = Field(description="Always ok: an answer at all means the app is up.")
+
+
 class DependencyView(ApiModel):
     status: Literal["ok", "down"] = Field(description="ok when the dependency answered in time.")
-    detail: str = Field(description="What the check found, in words.")
-    ms: int = Field(title="Milliseconds", description="How long the dependency took to answer.")
+    detail: str = Field(description="ok, or why the check failed (the error's first line, or no answer).")
+    ms: int = Field(title="Milliseconds", description="How long this dependency's own check took.")
 
 
 class Readiness(ApiModel):

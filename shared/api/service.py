@@ -109,7 +109,14 @@ class HubApi:
             self.audit.record(entry)
         except Exception:
             # The call's effect has happened; failing its answer would invite a repeat.
-            log.exception("Could not write the audit entry %s", entry.to_json())
+            log.exception(
+                "Could not write the audit entry: %s called %s on %s (%d, correlation %s)",
+                entry.who,
+                entry.action,
+                entry.target,
+                entry.status,
+                entry.correlation_id,
+            )
 
 
 def _validated(operation: Operation, request: ApiRequest, caller: Caller) -> Call:

@@ -24,7 +24,7 @@ from shared.live_reads.reads import LIVE_READS
 from shared.pipeline.dead_letters import DeadLetters
 from shared.platform.dead_letter_shelf import DeadLetterShelf
 
-HEALTH_DEADLINE_SECONDS = 5.0  # liveness and readiness both answer within this, whatever hangs
+HEALTH_DEADLINE_SECONDS = 5.0  # readiness answers within this, whatever hangs
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,6 @@ def build_api(
     edw_engine: Callable[[], Engine] | None = None,
 ) -> HubApi:
     """The API over the hub's clients; GP operations answer 503 unless GP posting is configured."""
-
-    def health() -> HealthReport:
-        return check_dependencies(hub.health_checks(), HEALTH_DEADLINE_SECONDS)
 
     def readiness() -> tuple[HealthReport, dict[str, str]]:
         return check_dependencies(hub.health_checks(), HEALTH_DEADLINE_SECONDS), hub.hosts.breaker_states()
@@ -71,7 +68,6 @@ def build_api(
         dead_letters=DeadLetters(platform.service_bus, DeadLetterShelf(platform.state)),
         dead_letter_queues=queues,
         live_reads=LiveReads(reads, edw_engine or no_edw),
-        health=health,
         readiness=readiness,
         description=functools.partial(openapi_document, reads, entra=settings.entra, queues=queues),
         gp=hub.gp_postings_for_api if hub.gp_configured else None,

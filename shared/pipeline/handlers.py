@@ -17,6 +17,7 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 from shared.errors import ErrorClass, classify_exception
+from shared.pipeline import progress as told
 from shared.pipeline.delivery import DeadLetter, Decision, Delivery, Redeliveries, RetryLater
 from shared.pipeline.load import BatchLoader, BatchResult, LoadBatchMessage
 from shared.pipeline.requests import SyncRequestMessage
@@ -122,6 +123,7 @@ class SyncRequests:
             return
         if given_up.status.finished:
             self._engine.slots.release(given_up.stream, given_up.id)
+            told.run_finished(given_up)
 
     def _queue_next(self, record: RunRecord, then: list[str]) -> None:
         queued, busy = self._queue.queue_in_order(

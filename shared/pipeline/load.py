@@ -20,6 +20,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from shared.errors import ErrorClass
+from shared.pipeline import progress as told
 from shared.pipeline.run_queue import StreamSlots
 from shared.pipeline.run_record import (
     LoadCounts,
@@ -107,13 +108,15 @@ class BatchLoader:
             if not self._state.create_marker(path, result.model_dump(mode="json")):
                 winner = self._state.read_json(path)
                 result = BatchResult.model_validate(winner.value) if winner else result
-        self._settle(self._runs.update(message.run_id, lambda record: self._count(record, result)))
+        self.count(message.run_id, result)
         return result
 
     def set_aside(self, message: LoadBatchMessage, failure: RunError) -> RunRecord:
         """Note a batch that was dead-lettered; the run settles without it, and again if it is resubmitted."""
+        finished_before: list[bool] = []
 
         def note(record: RunRecord) -> None:
+            finished_before[:] = [record.status.finished]
             if message.batch.id in record.loaded_batches:
                 return
             if message.batch.id not in record.dead_lettered_batches:
@@ -122,11 +125,14 @@ class BatchLoader:
                 record.error = failure
             settle_if_complete(record, self._now())
 
-        return self._settle(self._runs.update(message.run_id, note))
+        return self._settle(self._runs.update(message.run_id, note), finished_before)
 
-    def _settle(self, record: RunRecord) -> RunRecord:
+    def _settle(self, record: RunRecord, finished_before: list[bool]) -> RunRecord:
+        """Give back a finished run's slot; the change that finished it (not a redelivery) tells the run's end."""
         if record.status.finished:
             self._slots.release(record.stream, record.id)
+            if finished_before == [False]:
+                told.run_finished(record)
         return record
 
     def counted(self, run_id: str, batch_id: str) -> BatchResult | None:
@@ -135,7 +141,16 @@ class BatchLoader:
         return None if found is None else BatchResult.model_validate(found.value)
 
     def count(self, run_id: str, result: BatchResult) -> RunRecord:
-        return self._settle(self._runs.update(run_id, lambda record: self._count(record, result)))
+        """Count the batch's result in its run, once (by batch id)."""
+        finished_before: list[bool] = []
+
+        def count(record: RunRecord) -> None:
+            finished_before[:] = [record.status.finished]
+            self._count(record, result)
+
+        record = self._runs.update(run_id, count)
+        told.batch_loaded(record, result.batch_id, result.counts, self._now())
+        return self._settle(record, finished_before)
 
     def _write(self, message: LoadBatchMessage) -> BatchResult:
         target = self._catalog.get(message.stream).target
@@ -206,9 +221,7 @@ def settle_if_complete(record: RunRecord, now: datetime) -> None:
             move(record, RunEvent.DEAD_LETTERED, RunStatus.DEAD_LETTERED)
             record.finished_at = now
         return
-    load = record.load
-    written = load.upserted + load.created + load.updated + load.unchanged + load.deleted
-    refused = load.rejected + load.conflicts + load.not_found
+    written, refused = told.written(record.load), told.refused(record.load)
     if record.error is not None or (refused and not written):
         status = RunStatus.FAILED
     elif refused or record.extract.quarantined:

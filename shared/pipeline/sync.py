@@ -35,6 +35,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from shared.errors import classify_exception
+from shared.pipeline import progress as told
 from shared.pipeline.changes import ReadPlan, plan_read
 from shared.pipeline.load import LoadBatchMessage, settle_if_complete
 from shared.pipeline.quarantine import Quarantine, reasons
@@ -84,7 +85,6 @@ class TooManyDeletesError(Exception):
     """A full read would delete more of the target than the stream allows: the source looks broken."""
 
 
-Progress = Callable[[RunRecord], None]
 # What a failed run becomes: a run started by hand just fails; a queued one is retried or set aside.
 FailureStatus = Callable[[RunError], tuple[RunEvent, RunStatus]]
 # How often a long run rewrites its stored record with its batches so far (and its heartbeat).
@@ -133,7 +133,6 @@ class SyncEngine:
     def run(
         self,
         request: SyncRequest,
-        progress: Progress | None = None,
         failure_status: FailureStatus = fail_outright,
     ) -> RunRecord:
         """Claim the run and extract it; loading continues on the load queue.
@@ -144,8 +143,8 @@ class SyncEngine:
         a duplicate delivery does nothing. Without it a new run is made.
 
         Returns the run record, failed or not; ``failure_status`` says what a
-        failure makes of the run. ``progress`` is called with the record as each
-        batch is staged (the CLI prints it).
+        failure makes of the run. Each stage and batch is told in the log
+        (``shared.pipeline.progress``).
         """
         stream = self.catalog.get(request.stream)
         run_id = request.run_id or new_run_id(stream.name, self.now())
@@ -165,7 +164,7 @@ class SyncEngine:
                     self._replay(stream, record, request.replay_of)
                 else:
                     with span(names.SPAN_EXTRACTION, _about(record)) as extraction:
-                        _Extraction(self, stream, record, request, progress).run()
+                        _Extraction(self, stream, record, request).run()
                         extraction.set_attributes(_extracted(record))
             except Exception as error:  # noqa: BLE001 - every failure is recorded with its class
                 failure = RunError(
@@ -179,6 +178,7 @@ class SyncEngine:
                 )
                 if failed.status.finished:
                     self.slots.release(failed.stream, failed.id)
+                    told.run_finished(failed)
                 return failed
         return self._finish_extraction(record)
 
@@ -252,6 +252,7 @@ class SyncEngine:
         finished = self.runs.update(extracted.id, finish)
         if finished.status.finished:
             self.slots.release(finished.stream, finished.id)
+            told.run_finished(finished)
         return finished
 
 
@@ -281,9 +282,7 @@ class _Extraction:
         stream: Stream[Any],
         record: RunRecord,
         request: SyncRequest,
-        progress: Progress | None = None,
     ) -> None:
-        self.progress = progress
         self._next_progress = 0.0
         self._next_checkpoint = 0.0
         self.engine = engine
@@ -304,6 +303,7 @@ class _Extraction:
         self.last_cursor: Any = None
         self.plan: ReadPlan | None = None
         self.kept: dict[str, str] = {}  # a change read's fingerprints of records it does not touch
+        self.told = told.ExtractionProgress(record, self.window)
 
     def _typed(self, value: Any) -> Any:
         return value if value is None or self.cursor_type is None else self.cursor_type.validate_python(value)
@@ -335,10 +335,12 @@ class _Extraction:
             if (affects := self.plan.affects) is not None:
                 fingerprints = self.state.fingerprints.items()
                 self.kept = {text: d for text, d in fingerprints if not affects(key_from_text(text))}
+        self.told.started()
         try:
             self._read_and_stage(previous, compare)
         finally:
             self.stager.shutdown(wait=True, cancel_futures=False)
+        self.told.finished()
         record.quarantine_path = self.quarantine.write(self.engine.staging, record.id)
         record.watermark_after = self.state.watermark
 
@@ -440,22 +442,24 @@ class _Extraction:
         if pending is None and state is None:
             return
         # The staging thread works in this context: its spans are the extraction's, its logs the run's.
-        self.in_flight.append(self.stager.submit(contextvars.copy_context().run, self._stage, pending, state))
+        counts = replace(self.record.extract)  # as they stand when the batch is taken, for its progress line
+        self.in_flight.append(
+            self.stager.submit(contextvars.copy_context().run, self._stage, pending, state, counts)
+        )
         while len(self.in_flight) > _IN_FLIGHT or (self.in_flight and self.in_flight[0].done()):
             self.in_flight.popleft().result()
 
-    def _stage(self, pending: PendingBatch | None, state: StreamState | None) -> None:
+    def _stage(self, pending: PendingBatch | None, state: StreamState | None, counts: ExtractCounts) -> None:
         if pending is not None:
             with span(names.SPAN_STAGE_BATCH) as current:
                 batch = stage_batch(self.engine.staging, self.stream.name, self.record.id, pending)
                 current.set_attributes({names.BATCH_ID: batch.id, names.RECORDS: batch.count})
                 self.engine.publish(self.record, batch)
             self.record.batches.append(batch)
+            self.told.batch_published(len(self.record.batches), counts, pending.cursor_max)
             if time.monotonic() >= self._next_progress:
                 self.engine.runs.update(self.record.id, self._progress)
                 self._next_progress = time.monotonic() + _PROGRESS_EVERY_SECONDS
-            if self.progress is not None:
-                self.progress(self.record)
         if state is not None:
             self.etag = self.engine.states.write(self.stream.name, state, self.etag)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from shared.pipeline import progress as told
 from shared.pipeline.load import BatchLoader, LoadBatchMessage
 from shared.pipeline.run_queue import RunQueue
 from shared.pipeline.run_record import RunError, RunRecord, RunStatus
@@ -55,6 +56,21 @@ class WatchReport:
     dead_lettered: list[str] = field(default_factory=list)
     slots_released: list[str] = field(default_factory=list)
     postings_republished: list[str] = field(default_factory=list)
+
+    def in_words(self) -> str:
+        """What the pass did in words, with the ids: ``2 run request(s) published again (a, b); ...``.
+
+        Empty when it did nothing, so a quiet pass writes no line.
+        """
+        done = (
+            ("run request(s) published again", self.republished),
+            ("lost batch count(s) recovered", self.batches_counted),
+            ("stalled batch(es) published again", self.batches_republished),
+            ("run(s) dead-lettered after their batches never loaded", self.dead_lettered),
+            ("finished run(s) gave back their stream's slot", self.slots_released),
+            ("GP posting(s) published again", self.postings_republished),
+        )
+        return "; ".join(f"{len(ids)} {what} ({', '.join(ids)})" for what, ids in done if ids)
 
 
 class OverduePostings(Protocol):
@@ -150,6 +166,7 @@ class Watchdog:
             given_up = self._engine.runs.update(record.id, lambda latest: _give_up(latest, failure, now))
             if given_up.status.finished:
                 self._queue.slots.release(given_up.stream, given_up.id)
+                told.run_finished(given_up)
             report.dead_lettered.append(record.id)
             return
         if now - quiet_since < LOADING_STALLED:

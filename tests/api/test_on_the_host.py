@@ -13,7 +13,7 @@ from tests.fixtures.hub_host import HubHost
 pytestmark = pytest.mark.services
 
 
-def test_keys_guard_the_api_but_not_its_document_or_health(hub_host: HubHost) -> None:
+def test_keys_guard_the_api_and_readiness_but_not_its_document_or_liveness(hub_host: HubHost) -> None:
     with hub_host.client(key=None) as anonymous:
         assert anonymous.get("/api/v1/syncs").status_code == 401
         assert anonymous.get("/api/v1/runs/any").status_code == 401
@@ -23,8 +23,10 @@ def test_keys_guard_the_api_but_not_its_document_or_health(hub_host: HubHost) ->
         # Imported from its URL, the document needs no edit: it names the host and scheme it came from.
         assert document.json()["host"] == f"127.0.0.1:{hub_host.port}"
         assert document.json()["schemes"] == ["http"]
-        assert anonymous.get("/api/health/ready").status_code in (200, 503)
+        assert anonymous.get("/api/health").status_code == 200
+        assert anonymous.get("/api/health/ready").status_code == 401  # it names downstream hosts
     with hub_host.client() as keyed:
+        assert keyed.get("/api/health/ready").status_code in (200, 503)
         assert keyed.get("/api/v1/syncs").status_code == 200
         assert keyed.delete("/api/v1/deadletters/sync-requests/m1").status_code == 401  # the admin key only
         missing = keyed.get("/api/v1/runs/20261101T000000Z-none-00000000")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 from azure.functions.servicebus import ServiceBusMessage
 from azure.functions.timer import TimerRequest
@@ -47,8 +50,11 @@ def test_an_api_started_sync_whose_first_delivery_fails_for_a_moment_succeeds_on
     assert list(hub.engine.runs.ids()) == [queued.id]
 
 
-def test_a_scheduled_sync_queues_its_first_stream_and_the_rest_follow_in_order(app_hub: AppHub) -> None:
+def test_a_scheduled_sync_queues_its_first_stream_and_the_rest_follow_in_order(
+    app_hub: AppHub, caplog: pytest.LogCaptureFixture
+) -> None:
     hub = app_hub.hub
+    caplog.set_level(logging.INFO)
     registered(syncs.blueprint, "timerTrigger")["job_codes"](TimerRequest(past_due=True), invoked())
     (first,) = app_hub.take(hub.settings.sync_requests_queue)
     pipeline.run_requested_sync(first, invoked())
@@ -61,6 +67,11 @@ def test_a_scheduled_sync_queues_its_first_stream_and_the_rest_follow_in_order(a
         ("job_codes", "timer", RunStatus.SUCCEEDED),
         ("job_codes_by_site", "timer", RunStatus.SUCCEEDED),
     ]
+    said = [record.getMessage() for record in caplog.records if record.name == "functions.pipeline"]
+    loads = [line for line in said if line.startswith("Message ")]
+    assert loads and all(
+        re.fullmatch(r"Message \S+ loaded: [\d,]+ (created|upserted)", line) for line in loads
+    )
 
 
 def test_messages_that_are_not_work_are_set_aside_at_once_by_each_queue_trigger(app_hub: AppHub) -> None:
