@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from shared.query_values import QueryDateTime, QueryInt
+
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 RunState = Literal[
@@ -33,9 +35,12 @@ class ApiModel(BaseModel):
 
 
 class ApiInput(ApiModel):
-    """Callers must use the camelCase names; a snake_case twin would be an unknown field."""
+    """Callers must use the camelCase names; a snake_case twin would be an unknown field.
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_by_name=False)
+    Values are taken as sent: no trimming, and query numbers and times only in the document's form.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_by_name=False)
 
 
 # Inputs
@@ -134,10 +139,10 @@ class RunQuery(ApiInput):
         None, pattern=NAME_PATTERN, title="Stream", description="Only this stream's runs."
     )
     status: RunState | None = Field(None, title="Status", description="Only runs in this state.")
-    since: datetime | None = Field(
+    since: QueryDateTime | None = Field(
         None, title="Since", description="Only runs started at or after this time (ISO 8601)."
     )
-    top: int = Field(50, ge=1, le=200, title="Page Size", description="Runs per page.")
+    top: QueryInt = Field(50, ge=1, le=200, title="Page Size", description="Runs per page.")
     continuation_token: str | None = Field(
         None,
         max_length=400,
@@ -147,7 +152,7 @@ class RunQuery(ApiInput):
 
 
 class DeadLetterQuery(ApiInput):
-    top: int = Field(50, ge=1, le=200, title="Page Size", description="Dead letters per page.")
+    top: QueryInt = Field(50, ge=1, le=200, title="Page Size", description="Dead letters per page.")
     continuation_token: str | None = Field(
         None,
         pattern=r"^h?[0-9]{1,19}$",

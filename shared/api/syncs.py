@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.api import models
-from shared.api.problems import ProblemError, validation_problem
+from shared.api.problems import FieldError, ProblemError, validation_problem
 from shared.api.runs import RunViews, view_of_record
 from shared.pipeline.requests import SyncRequestMessage
 from shared.pipeline.run_queue import AlreadyRunningError, RunQueue
@@ -24,6 +24,7 @@ from shared.pipeline.run_table import RunTable
 from shared.pipeline.stream import StreamCatalog
 from shared.pipeline.stream_state_table import StreamProgress, StreamStateTable
 from shared.platform.table_store import key_part
+from shared.query_values import cursor_bound
 
 
 class SyncDesk:
@@ -55,14 +56,14 @@ class SyncDesk:
                 stream=stream,
                 mode=start.mode,
                 trigger="api",
-                window_start=start.window_start,
-                window_end=start.window_end,
+                window_start=_bound(start.window_start, "windowStart"),
+                window_end=_bound(start.window_end, "windowEnd"),
                 replay_of=start.replay_of,
             )
         except ValidationError as error:
             raise validation_problem(error, "body") from None
-        if message.mode == "backfill" and message.window_start is None and message.window_end is None:
-            raise ProblemError(400, "validation", "A backfill needs windowStart, windowEnd or both.")
+        if message.mode == "backfill":
+            _check_window(message.window_start, message.window_end)
         if message.mode == "replay":
             past = self.runs.record(message.replay_of or "")
             if past is None or past.stream != stream:
@@ -133,3 +134,32 @@ class SyncDesk:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return max(0, int((self._now() - moment).total_seconds()))
+
+
+def _bound(text: str | None, name: str) -> date | datetime | int | None:
+    try:
+        return None if text is None else cursor_bound(text)
+    except ValueError as wrong:
+        raise ProblemError(
+            400,
+            "validation",
+            f"{name} is not {wrong}.",
+            errors=[FieldError(field=f"body.{name}", message=str(wrong))],
+        ) from None
+
+
+def _check_window(start: date | datetime | int | None, end: date | datetime | int | None) -> None:
+    """A backfill reads start (included) up to end (excluded): an empty or backwards window reads nothing."""
+    if start is None and end is None:
+        raise ProblemError(400, "validation", "A backfill needs windowStart, windowEnd or both.")
+    if start is None or end is None:
+        return
+    try:
+        forwards = type(start) is type(end) and start < end  # type: ignore[operator]
+    except TypeError:  # a time with a zone against one without
+        forwards = False
+    if not forwards:
+        raise ProblemError(
+            400, "validation", f"windowStart ({start}) must be before windowEnd ({end}), which is excluded, "
+            "and of the same kind: two dates, two times with or without a zone, or two numbers.",
+        )  # fmt: skip

@@ -27,6 +27,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from shared.query_values import QueryDate, QueryInt
+
 FIRST_YEAR = 2000
 LAST_YEAR = 2099
 MAX_SITES = 50  # one district's sites in one call; more is a batch job, not a screen
@@ -45,9 +47,9 @@ def _site_number(value: Any) -> str:
     """'170' and '0170' are the same site; the EDW's form is four digits."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not _SITE.fullmatch(value.strip()):
+    if not isinstance(value, str) or not _SITE.fullmatch(value):
         raise ValueError("a site number is 1 to 4 digits, such as 0170 or 170")
-    return value.strip().zfill(4)
+    return value.zfill(4)
 
 
 def _site_list(value: Any) -> Any:
@@ -72,7 +74,7 @@ SiteNumbers = Annotated[
     Field(min_length=1, max_length=MAX_SITES),
     AfterValidator(_unique),
 ]
-Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
+Year = Annotated[QueryInt, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def _month(value: Any) -> Month:
     """'202611' (the EDW) and '2026-11' (Dataverse's bs_period) name the same month."""
     if isinstance(value, Month):
         return value
-    match = _PERIOD.fullmatch(value.strip()) if isinstance(value, str) else None
+    match = _PERIOD.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise ValueError("a period is yyyyMM or yyyy-MM, such as 202611 or 2026-11")
     return Month(int(match[1]), int(match[2]))
@@ -153,8 +155,8 @@ class SiteDays(ReadParameters):
     """One site and a bounded run of days, first and last included."""
 
     site: SiteNumber = _SITE_FIELD
-    from_date: date = Field(title="From Date", description="First day (yyyy-MM-dd), included.")
-    to_date: date = Field(
+    from_date: QueryDate = Field(title="From Date", description="First day (yyyy-MM-dd), included.")
+    to_date: QueryDate = Field(
         title="To Date",
         description=f"Last day (yyyy-MM-dd), included: not before fromDate, at most {MAX_RANGE_DAYS - 1} "
         "days after it.",
