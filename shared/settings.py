@@ -272,6 +272,8 @@ class Settings(BaseSettings):
     api_entra_tenant_id: str | None = Field(None, alias="API_ENTRA_TENANT_ID")
     api_entra_authority_host: AnyHttpUrl | None = Field(None, alias="API_ENTRA_AUTHORITY_HOST")
     api_rate_limit_per_minute: int = Field(300, alias="API_RATE_LIMIT_PER_MINUTE", ge=1, le=10_000)
+    # The largest request body the API parses; the hub's bodies are a few hundred bytes.
+    api_max_body_bytes: int = Field(1_048_576, alias="API_MAX_BODY_BYTES", ge=1024, le=100 * 1_048_576)
 
     retry_first_delay_seconds: float = Field(
         10,

@@ -4,7 +4,8 @@ Built from the operation table and the same pydantic models the handlers
 validate with. Power Platform custom connectors import Swagger 2.0 only, so
 pydantic's JSON Schema is rewritten into the subset 2.0 allows: ``$defs``
 become ``definitions``, and an optional value is an optional property (the API
-leaves it out rather than sending null).
+leaves it out rather than sending null); a property always sent that may be
+null, as an EDW row's, carries ``x-nullable``.
 
 The connector designer's own rules (Microsoft's "OpenAPI extensions" for
 custom connectors) are kept too: every property a flow shows has a title
@@ -175,6 +176,11 @@ def _responses(operation: Operation, definitions: dict[str, Any]) -> dict[str, A
             429: "Too many calls from this caller: wait Retry-After seconds.",
             503: "A dependency is unavailable: wait Retry-After seconds.",
         }
+    if operation.body is not None:
+        statuses |= {
+            413: "The body is longer than the hub accepts (API_MAX_BODY_BYTES).",
+            415: "The body is not application/json.",
+        }
     for status, description in statuses.items():
         responses.setdefault(str(status), {"description": description, "schema": problem})
     if "401" in responses:
@@ -288,8 +294,10 @@ def _swagger(schema: dict[str, Any], nested: dict[str, Any]) -> dict[str, Any]:
     if "enum" in converted:
         converted["enum"] = [value for value in converted["enum"] if value is not None]
     if "properties" in schema:
+        required = set(schema.get("required", ()))
         converted["properties"] = {
-            name: _property(name, value, nested) for name, value in schema["properties"].items()
+            name: _property(name, value, nested, name in required)
+            for name, value in schema["properties"].items()
         }
         converted.setdefault("type", "object")
         if schema.get("required"):
@@ -304,8 +312,11 @@ def _swagger(schema: dict[str, Any], nested: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
-def _property(name: str, raw: dict[str, Any], nested: dict[str, Any]) -> dict[str, Any]:
-    """One property as a flow shows it: its title, description and visibility, a nested object in place."""
+def _property(name: str, raw: dict[str, Any], nested: dict[str, Any], required: bool) -> dict[str, Any]:
+    """One property as a flow shows it: its title, description and visibility, a nested object in place.
+
+    One that is always sent and may be null says so the Power Platform way, ``x-nullable``.
+    """
     collapsed = _collapse(raw)
     ref = collapsed.get("$ref")
     if isinstance(ref, str):  # spelled out here: the designer shows neither allOf nor a $ref's siblings
@@ -315,6 +326,10 @@ def _property(name: str, raw: dict[str, Any], nested: dict[str, Any]) -> dict[st
     description = collapsed.get("description")
     if description:
         converted["description"] = description
+    if required and any(
+        choice.get("type") == "null" for choice in raw.get("anyOf") or raw.get("oneOf") or ()
+    ):
+        converted["x-nullable"] = True
     return {
         "x-ms-summary": collapsed.get("title") or _title(name),
         "x-ms-visibility": collapsed.get("x-ms-visibility", "important"),

@@ -26,6 +26,8 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    413: "The request body is too large",
+    415: "Unsupported media type",
     429: "Too many requests",
     500: "The hub failed",
     503: "A dependency is unavailable",

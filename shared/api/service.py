@@ -20,6 +20,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from shared.api.audit import AuditEntry, AuditLog
+from shared.api.bodies import checked_body
 from shared.api.callers import BearerTokens, identify, require
 from shared.api.calls import ApiServices, Call
 from shared.api.http import ApiRequest, ApiResponse
@@ -47,12 +48,14 @@ class HubApi:
         audit: AuditLog,
         limiter: RateLimiter,
         tokens: BearerTokens | None,
+        max_body_bytes: int,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.services = services
         self.audit = audit
         self._limiter = limiter
         self._tokens = tokens
+        self._max_body_bytes = max_body_bytes
         self._now = now
 
     def handle(self, operation: Operation, request: ApiRequest) -> ApiResponse:
@@ -77,7 +80,8 @@ class HubApi:
         caller = ANONYMOUS
         try:
             caller = self._authorise(operation, request)
-            response = operation.handler(self.services, _validated(operation, request, caller))
+            call = _validated(operation, request, caller, self._max_body_bytes)
+            response = operation.handler(self.services, call)
         except ProblemError as problem:
             response = problem_response(problem, request.path, correlation_id)
         except Exception as error:  # noqa: BLE001 - answered as a problem, never with the trace
@@ -119,14 +123,13 @@ class HubApi:
             )
 
 
-def _validated(operation: Operation, request: ApiRequest, caller: Caller) -> Call:
-    return Call(
-        request,
-        caller,
-        _parse(operation.path, dict(request.route), "path"),
-        _parse(operation.query, request.app_query, "query"),
-        _parse_body(operation.body, request.body),
+def _validated(operation: Operation, request: ApiRequest, caller: Caller, max_body_bytes: int) -> Call:
+    path = _parse(operation.path, dict(request.route), "path")
+    query = _parse(operation.query, request.app_query, "query")
+    body = (
+        None if operation.body is None else _parse_body(operation.body, checked_body(request, max_body_bytes))
     )
+    return Call(request, caller, path, query, body)
 
 
 def _parse(model: type[Model] | None, values: Mapping[str, str], where: str) -> Model | None:
@@ -138,11 +141,10 @@ def _parse(model: type[Model] | None, values: Mapping[str, str], where: str) -> 
         raise validation_problem(error, where) from None
 
 
-def _parse_body(model: type[Model] | None, body: bytes) -> Model | None:
-    if model is None:
-        return None
+def _parse_body(model: type[Model], body: bytes) -> Model:
+    """Strict JSON: a string is not a number here, nor a number a string, as the document types them."""
     try:
-        return model.model_validate_json(body or b"{}")
+        return model.model_validate_json(body or b"{}", strict=True)
     except ValidationError as error:
         raise validation_problem(error, "body") from None
 

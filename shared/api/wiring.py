@@ -32,6 +32,7 @@ class ApiSettings:
     """The API's own settings (app settings ``API_*``), and the schedule each stream shows: its sync's."""
 
     rate_limit_per_minute: int = 300
+    max_body_bytes: int = 1_048_576
     entra: EntraAudience | None = None
     schedules: Mapping[str, str] | None = None
 
@@ -77,11 +78,13 @@ def build_api(
         audit=AuditLog(platform.state.container),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         tokens=BearerTokens(settings.entra) if settings.entra else None,
+        max_body_bytes=settings.max_body_bytes,
     )
 
 
 def api_settings(hub: Hub) -> ApiSettings:
-    """The API settings from the hub's typed settings (``API_ENTRA_*``, ``API_RATE_LIMIT_PER_MINUTE``).
+    """The API settings from the hub's typed settings (``API_ENTRA_*``, ``API_RATE_LIMIT_PER_MINUTE``,
+    ``API_MAX_BODY_BYTES``).
 
     Each stream shows the schedule of the sync that runs it, as its setting says.
     """
@@ -94,7 +97,10 @@ def api_settings(hub: Hub) -> ApiSettings:
         entra = EntraAudience(str(client_id), str(tenant_id), str(authority).rstrip("/"), ca_bundle)
     schedules = {stream: values.schedule(sync) for sync in SYNCS for stream in sync.streams}
     return ApiSettings(
-        rate_limit_per_minute=values.api_rate_limit_per_minute, entra=entra, schedules=schedules
+        rate_limit_per_minute=values.api_rate_limit_per_minute,
+        max_body_bytes=values.api_max_body_bytes,
+        entra=entra,
+        schedules=schedules,
     )
 
 

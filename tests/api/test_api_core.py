@@ -141,7 +141,10 @@ def test_a_body_is_documented_as_required_exactly_where_a_call_without_one_is_re
 def test_bad_input_is_a_problem_naming_each_field(hub: Hub) -> None:
     api, _ = build_api(hub)
     body = orjson.dumps({"mode": "sideways", "colour": "red"})
-    refused = call(api, "StartSync", "/x", method="POST", route={"stream": "site_days"}, body=body)
+    declared = {"x-functions-key": "test-function-key", "content-type": "application/json"}
+    refused = call(
+        api, "StartSync", "/x", method="POST", route={"stream": "site_days"}, body=body, headers=declared
+    )
     problem = _json(refused)
     assert refused.status == 400 and refused.content_type == "application/problem+json"
     assert {error["field"] for error in problem["errors"]} == {"body.mode", "body.colour"}

@@ -29,7 +29,7 @@ def request(
     return func.HttpRequest(
         method,
         f"http://localhost/api/{path}",
-        headers=KEY,
+        headers={**KEY, "content-type": "application/json"} if body is not None else KEY,
         params=query or {},
         route_params=params,
         body=orjson.dumps(body) if body is not None else b"",
