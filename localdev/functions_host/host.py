@@ -40,6 +40,7 @@ from localdev.functions_host.http_trigger import (
     HttpTriggers,
     MissingKeyError,
     http_endpoint,
+    request_body_limit,
 )
 from localdev.functions_host.invocation import Invoker
 from localdev.functions_host.local_settings import (
@@ -169,7 +170,7 @@ async def serve(
     invoker = Invoker(executor, loaded.app_dir, log, continues_traces)
     server = _HttpServer(
         uvicorn.Config(
-            HttpTriggers(loaded.endpoints, loaded.keys, invoker, log),
+            HttpTriggers(loaded.endpoints, loaded.keys, invoker, log, request_body_limit(os.environ)),
             lifespan="off",
             access_log=False,
             log_config=None,

@@ -2,7 +2,10 @@
 
 Requests reach ``/<routePrefix>/<route>``. A path no route matches is 404, a
 matched route with an undeclared method is 405, a missing or wrong key is 401,
-and a function that raises is a bare 500, the answers a caller gets in Azure.
+a body longer than ``FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`` (Azure's default: 100 MB)
+is a bare 413, refused from its ``Content-Length`` before it is read and cut off
+when it runs past the limit anyway, and a function that raises is a bare 500,
+the answers a caller gets in Azure.
 Keys come from local settings: ``LOCAL_FUNCTION_KEY`` opens ``function``-level
 routes, ``LOCAL_MASTER_KEY`` opens every route, ``admin`` ones included.
 """
@@ -29,6 +32,10 @@ FUNCTION_KEY_SETTING = "LOCAL_FUNCTION_KEY"
 MASTER_KEY_SETTING = "LOCAL_MASTER_KEY"
 ANONYMOUS, FUNCTION, ADMIN = "anonymous", "function", "admin"
 HTTP_REASON = "This function was programmatically called via the host APIs."
+BODY_LIMIT_SETTING = "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"
+DEFAULT_BODY_LIMIT = (
+    104_857_600  # bytes: Azure's host refuses longer request bodies unless the setting says otherwise
+)
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -110,11 +117,27 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
-async def _body(receive: Receive) -> bytes:
-    chunks = []
+def request_body_limit(settings: Mapping[str, str]) -> int:
+    """The longest request body the host reads, in bytes, from the app settings as Azure's host takes it."""
+    value = settings.get(BODY_LIMIT_SETTING)
+    return int(value) if value else DEFAULT_BODY_LIMIT
+
+
+def _declared_too_long(headers: Mapping[str, str], limit: int) -> bool:
+    declared = headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > limit
+
+
+async def _body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it runs past ``limit`` (the rest is never held)."""
+    chunks, length = [], 0
     while True:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        length += len(chunk)
+        if length > limit:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
 
@@ -145,10 +168,16 @@ class HttpTriggers:
     """The ASGI application that routes requests to the app's HTTP-triggered functions."""
 
     def __init__(
-        self, endpoints: list[HttpEndpoint], keys: FunctionKeys, invoker: Invoker, log: logging.Logger
+        self,
+        endpoints: list[HttpEndpoint],
+        keys: FunctionKeys,
+        invoker: Invoker,
+        log: logging.Logger,
+        body_limit: int = DEFAULT_BODY_LIMIT,
     ) -> None:
         self._endpoints = sorted(endpoints, key=lambda endpoint: endpoint.route.precedence)
         self._keys = keys
+        self._body_limit = body_limit
         self._invoker = invoker
         self._log = log
 
@@ -176,13 +205,19 @@ class HttpTriggers:
         if not self._keys.admit(endpoint.auth_level, presented):
             await _respond(send, 401, [])
             return
+        body = (
+            None if _declared_too_long(headers, self._body_limit) else await _body(receive, self._body_limit)
+        )
+        if body is None:
+            await _respond(send, 413, [])
+            return
         request = func.HttpRequest(
             method,
             self._url(scope, headers),
             headers=headers,
             params=params,
             route_params=route_params,
-            body=await _body(receive),
+            body=body,
         )
         with invocation_span(
             names.SPAN_HTTP_REQUEST,

@@ -11,6 +11,7 @@ from shared.connectors.syncs import SYNCS
 from tests.fixtures.hub_host import HubHost
 
 pytestmark = pytest.mark.services
+JSON = {"content-type": "application/json"}
 
 
 def test_keys_guard_the_api_and_readiness_but_not_its_document_or_liveness(hub_host: HubHost) -> None:
@@ -65,3 +66,15 @@ def test_every_stream_shows_the_schedule_its_sync_runs_on_in_the_app_settings(hu
     log = hub_host.log()
     for sync in SYNCS:  # the host indexed each generated timer under its sync's name and setting
         assert f"\t{sync.name}: timerTrigger, schedule '{hub_host.settings[sync.schedule_setting]}'" in log
+
+
+def test_a_body_over_the_api_limit_or_not_json_is_a_problem_on_the_host(hub_host: HubHost) -> None:
+    start = "/api/v1/syncs/master_customer_sites"
+    with hub_host.client() as client:
+        too_long = client.post(start, content=b'{"mode": "full"' + b" " * 1_048_576 + b"}", headers=JSON)
+        assert too_long.status_code == 413, too_long.text
+        assert too_long.headers["content-type"] == "application/problem+json"
+        assert too_long.json()["type"].endswith(":body-too-large")
+        plain = client.post(start, content=b'{"mode": "full"}', headers={"content-type": "text/plain"})
+        assert plain.status_code == 415 and plain.json()["type"].endswith(":unsupported-media-type")
+        assert client.get("/api/v1/runs", params={"stream": "master_customer_sites"}).json()["value"] == []

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -143,3 +144,31 @@ def test_an_identity_based_service_bus_connection_puts_only_its_functions_in_err
             f"The '{function}' function is in error: connection 'SampleServiceBus' is identity-based "
             "(SampleServiceBus__fullyQualifiedNamespace)"
         ) in log
+
+
+def _status_line(port: int, head: bytes, body: bytes) -> bytes:
+    """Send a request's head and the start of its body on a raw socket; the status line that comes back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(head + body)
+        return connection.recv(4096).split(b"\r\n", 1)[0]
+
+
+def test_a_body_over_the_host_limit_is_413_before_it_is_read_or_as_soon_as_it_runs_past(
+    functions_host_factory: Callable[..., FunctionsHost],
+) -> None:
+    host = functions_host_factory({"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": "1000"})
+    route = (
+        f"POST /api/orders/{ORDER_ID} HTTP/1.1\r\nHost: local\r\nContent-Type: application/json\r\n".encode()
+    )
+    # 200 MB declared, 10 bytes sent: the answer comes without the rest, so the host never waited to read it.
+    declared = _status_line(host.port, route + b"Content-Length: 209715200\r\n\r\n", b'{"site": 1')
+    assert declared == b"HTTP/1.1 413 Request Entity Too Large"
+    chunk = b'{"a": "' + b"x" * 1200 + b'"}'
+    chunked = _status_line(
+        host.port,
+        route + b"Transfer-Encoding: chunked\r\n\r\n",
+        b"%x\r\n%s\r\n0\r\n\r\n" % (len(chunk), chunk),
+    )
+    assert chunked == b"HTTP/1.1 413 Request Entity Too Large"
+    with httpx.Client(base_url=host.base_url, timeout=10) as client:
+        assert client.post(f"/api/orders/{ORDER_ID}", json={"site": 12, "amount": "1"}).status_code == 201
