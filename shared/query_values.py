@@ -67,6 +67,8 @@ def cursor_bound(text: str) -> int | date | datetime:
     raise ValueError("a date (yyyy-MM-dd), a time (yyyy-MM-ddTHH:mm:ss, a zone optional) or a whole number")
 
 
-QueryInt = Annotated[int, BeforeValidator(_integer)]
+# Put after a type's constraints (``Annotated[int, Field(ge=1), DIGITS_ONLY]``) so the schema keeps them.
+DIGITS_ONLY = BeforeValidator(_integer)
+QueryInt = Annotated[int, DIGITS_ONLY]
 QueryDate = Annotated[date, BeforeValidator(_date)]
 QueryDateTime = Annotated[datetime, BeforeValidator(_date_time)]

@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from shared.query_values import QueryDate, QueryInt
+from shared.query_values import DIGITS_ONLY, QueryDate
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2099
@@ -74,7 +74,7 @@ SiteNumbers = Annotated[
     Field(min_length=1, max_length=MAX_SITES),
     AfterValidator(_unique),
 ]
-Year = Annotated[QueryInt, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
+Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR), DIGITS_ONLY]
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ Period = Annotated[
     Month,
     BeforeValidator(_month),
     PlainSerializer(lambda month: month.period, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{4}-?[0-9]{2}$", "example": "202611"}),
+    WithJsonSchema({"type": "string", "pattern": r"^20[0-9]{2}-?(0[1-9]|1[0-2])$", "example": "202611"}),
 ]
 
 

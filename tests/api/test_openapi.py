@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
+from pydantic import BaseModel
 
 from functions.api import function_name
 from localdev.functions_host.catalog import Catalog, read_catalog
@@ -120,3 +121,24 @@ def test_each_served_operation_is_one_trigger_named_after_it_as_the_worker_index
         for operation in SERVED_OPERATIONS
     }
     assert {"start_sync", "get_gp_posting", "list_dead_letters", "get_health"} <= set(http)
+
+
+def test_operations_that_take_a_body_declare_413_and_415_as_problems_and_only_they() -> None:
+    for path, method, op in _operations(openapi_document(READS)):
+        takes_body = any(parameter["in"] == "body" for parameter in op["parameters"])
+        declared = {status for status in ("413", "415") if status in op["responses"]}
+        assert declared == ({"413", "415"} if takes_body else set()), (method, path)
+        for status in declared:
+            assert op["responses"][status]["schema"] == {"$ref": "#/definitions/Problem"}
+
+
+def test_a_property_always_sent_that_may_be_null_is_x_nullable_and_no_other() -> None:
+    class Row(BaseModel):
+        revenue: float | None
+        count: float
+        note: str | None = None  # left out when unknown, as the API's own outputs are
+
+    read = SiteTotals(name="rows-with-nulls", row=Row)
+    properties = openapi_document([read])["definitions"]["Row"]["properties"]
+    assert properties["revenue"] == {"type": "number", "x-nullable": True}
+    assert "x-nullable" not in properties["count"] and "x-nullable" not in properties["note"]

@@ -6,6 +6,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from shared.live_reads.parameters import MAX_SITES, Month, SiteDays, SiteMonth, SitesYear, SiteYear
@@ -69,6 +71,8 @@ def test_wrong_types_and_missing_values_are_refused_by_field() -> None:
 def test_a_year_is_digits_only_as_the_document_says_integer(year: Any) -> None:
     refused = refusal(SiteYear, {"site": "0170", "year": year})
     assert refused in ({("year",): "int_parsing"}, {("year",): "int_type"})
+    documented = SiteYear.model_json_schema()["properties"]["year"]
+    assert (documented["type"], documented["minimum"], documented["maximum"]) == ("integer", 2000, 2099)
 
 
 @pytest.mark.parametrize(
@@ -119,3 +123,13 @@ def test_a_read_refuses_parameters_of_another_read() -> None:
     payroll = next(read for read in LIVE_READS if read.name == "payroll-actuals")
     with pytest.raises(TypeError, match="payroll-actuals read takes SiteMonth"):
         payroll.statement(SiteYear.model_validate({"site": "1", "year": 2026}))
+
+
+@settings(max_examples=300)
+@given(data=st.data())
+def test_every_site_and_period_the_document_allows_is_accepted(data: st.DataObject) -> None:
+    """The document is as strict as the reads and no stricter: a generated valid value is not a 400."""
+    documented = SiteMonth.model_json_schema()["properties"]
+    site = data.draw(st.from_regex(documented["site"]["pattern"], fullmatch=True))
+    period = data.draw(st.from_regex(documented["period"]["pattern"], fullmatch=True))
+    SiteMonth.model_validate({"site": site, "period": period})
