@@ -1,9 +1,12 @@
 """``make fuzz``: schemathesis against the OpenAPI document a running local host serves.
 
 Needs ``make run`` (or any host) on ``--host``; sends generated requests to
-every documented operation with the function key and fails on any 5xx or any
-answer that does not match its documented schema. ``localdev.fuzz_checks``
-explains the one answer it lets through: the host's own bodiless 401.
+every documented operation with the function key and fails on any 5xx, any
+undocumented status, and any answer whose body does not match the schema its
+operation documents for that status (``response_schema_conformance``).
+``localdev.fuzz_checks`` explains the one answer it lets through: the host's
+own bodiless 401. Requests go no faster than the hub's per-caller rate limit,
+so the answers are the operations' own, not 429s.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from shared.settings import Settings
+
 _SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+_HUB_PER_MINUTE: int = Settings.model_fields["api_rate_limit_per_minute"].default
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="http://127.0.0.1:7071", help="the Functions host's base URL")
     parser.add_argument("--key", required=True, help="a function key (LOCAL_FUNCTION_KEY locally)")
     parser.add_argument("--examples", type=int, default=100, help="generated requests per operation")
+    parser.add_argument(
+        "--per-minute",
+        type=int,
+        default=_HUB_PER_MINUTE * 9 // 10,
+        help="requests per minute: below the host's API_RATE_LIMIT_PER_MINUTE (the hub's default: "
+        f"{_HUB_PER_MINUTE})",
+    )
     args = parser.parse_args(argv)
     command = [
         str(_SCHEMATHESIS),
@@ -35,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         "not_a_server_error,status_code_conformance,content_type_unless_host_refused_key,response_schema_conformance",
         "--max-examples",
         str(args.examples),
+        "--rate-limit",
+        f"{args.per_minute}/m",
     ]
     hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "localdev.fuzz_checks"}
     return subprocess.run(command, check=False, env=hooks).returncode  # noqa: S603 - our own venv's schemathesis
