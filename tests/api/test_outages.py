@@ -83,9 +83,8 @@ def _request(
     query: dict[str, str] | None = None,
     body: bytes = b"",
 ) -> ApiRequest:
-    return ApiRequest(
-        method, "/api/v1/outage-test", {"x-functions-key": "key"}, query or {}, route or {}, body
-    )
+    headers = {"x-functions-key": "key"} | ({"content-type": "application/json"} if body else {})
+    return ApiRequest(method, "/api/v1/outage-test", headers, query or {}, route or {}, body)
 
 
 def _calls(run_id: str, posting_id: str, stream: str, period: str) -> dict[str, dict[str, object]]:

@@ -57,7 +57,7 @@ def call(
     request = ApiRequest(
         method,
         path,
-        {"x-functions-key": "k"},
+        {"x-functions-key": "k", "content-type": "application/json"},
         {},
         route or {},
         orjson.dumps(body) if body is not None else b"",
