@@ -56,7 +56,7 @@ class QueuePath(ApiInput):
     queue: str = Field(
         pattern=NAME_PATTERN,
         title="Queue",
-        description="The queue: sync-requests, batch-loads or gp-postings.",
+        description="The queue: sync-requests, batch-loads, gp-postings or dataverse-events.",
     )
 
 
@@ -278,7 +278,9 @@ class GpPosting(ApiModel):
     status: GpPostingState
     statement_id: str | None = None
     unit_statistics_period: str | None = None
-    trigger: str = Field(description="api, or sweep when the hub found the statement itself.")
+    trigger: str = Field(
+        description="api; sweep when the hub found the statement itself; event when a Dataverse event started it."
+    )
     requested_by: str | None = None
     created_at: datetime
     updated_at: datetime

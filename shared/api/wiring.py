@@ -68,6 +68,7 @@ def build_api(
             hub.settings.sync_requests_queue,
             hub.settings.batch_loads_queue,
             hub.settings.gp_postings_queue,
+            hub.settings.dataverse_events_queue,
         ),
         live_reads=LiveReads(reads, edw_engine or no_edw),
         health=health,
