@@ -9,8 +9,6 @@ execution context is set aside for ``/api/v1/deadletters/dataverse-events``.
 
 from __future__ import annotations
 
-import logging
-
 import azure.functions as func
 
 from functions.app_hub import hub
@@ -18,7 +16,6 @@ from functions.delivery import EVENT_SECONDS, delivery_of
 from functions.invocation import invocation
 from shared.deadline import deadline
 
-log = logging.getLogger(__name__)
 blueprint = func.Blueprint()
 
 

@@ -16,7 +16,8 @@ from shared.connectors.syncs import SYNCS, ScheduledSync
 CUSTOMER_SITE = "bs_customersite"
 CONTRACT = "bs_contract"
 
-# The logical name of a changed row → the syncs (``shared.connectors.syncs.SYNCS``) it queues, in order.
+# The logical name of a changed row → its entity set (to read it back) and the syncs (``shared.connectors.syncs.SYNCS``) it queues, in order.
+ENTITY_SETS: Mapping[str, str] = {CUSTOMER_SITE: "bs_customersites", CONTRACT: "bs_contracts"}
 DEPENDENT_SYNCS: Mapping[str, tuple[str, ...]] = {
     CUSTOMER_SITE: ("user_roles_and_sites", "job_codes", "wage_rates", "billable_expense_budgets"),
     CONTRACT: ("billable_expense_budgets",),

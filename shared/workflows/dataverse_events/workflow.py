@@ -50,7 +50,7 @@ from shared.pipeline.run_queue import AlreadyRunningError, RunQueue
 from shared.redaction import redact
 from shared.telemetry import names
 from shared.telemetry.spans import continued, span
-from shared.workflows.dataverse_events.syncs import DEPENDENT_SYNCS, dependent_syncs
+from shared.workflows.dataverse_events.syncs import DEPENDENT_SYNCS, ENTITY_SETS, dependent_syncs
 from shared.workflows.gp_posting.requests import PERIOD_PATTERN, PostingSubject
 from shared.workflows.gp_posting.sweep import (
     EMAIL_GENERATION_PROCESSES,
@@ -208,7 +208,7 @@ class DataverseEvents:
 
     def _site_changed(self, event: RemoteExecutionContext) -> EventOutcome:
         entity, row_id = event.primary_entity_name, str(event.primary_entity_id)
-        if self._read_back(f"{entity}s", f"{entity}id", row_id, (f"{entity}id",)) is None:
+        if self._read_back(ENTITY_SETS[entity], f"{entity}id", row_id, (f"{entity}id",)) is None:
             return EventOutcome("stale", f"{entity} {row_id} no longer exists")
         configured = self._configured_streams()
         queued: list[str] = []
