@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup run test lint bench bench-runs bench-import connector fuzz clean
+.PHONY: setup run test lint bench bench-runs bench-import bench-events connector fuzz clean
 
 setup: $(PIP_STAMP) $(NPM_STAMP)
 
@@ -41,6 +41,10 @@ bench-import: setup
 
 bench-runs: setup
 	$(PY) -m localdev.bench.run_queries
+
+## From a Dataverse Web API write to its GP posting's start, on a running `make run` (see README, "Benchmark").
+bench-events: setup
+	$(PY) -m localdev.bench.dataverse_events
 
 ## The custom connector a Power Platform maker imports: the OpenAPI 2.0 document and the apiProperties.json
 ## `paconn create` takes (CONNECTOR_HOST names the Function App; README, "The custom connector").

@@ -39,4 +39,5 @@ def delivery_of(message: func.ServiceBusMessage, queue: str) -> Delivery:
 # Seconds each kind of work may take before its HTTP calls and waits give up (see the docstring).
 LOAD_SECONDS = 9 * 60
 POSTING_SECONDS = 9 * 60
+EVENT_SECONDS = 2 * 60  # an event reads one row back and queues work; it never waits on GP
 EXTRACTION_SECONDS = 25 * 60

@@ -74,6 +74,10 @@ var queues = [
     name: 'gp-postings'
     maxDeliveryCount: 5
   }
+  {
+    name: 'dataverse-events'
+    maxDeliveryCount: 5
+  }
 ]
 var runEventsTopic = 'run-events'
 
@@ -122,6 +126,7 @@ module serviceBus 'core/servicebus.bicep' = {
     queues: queues
     topicName: runEventsTopic
     subscriptionName: 'operations'
+    dataverseEventsQueue: queues[3].name
   }
 }
 
@@ -196,6 +201,7 @@ module api 'app/api.bicep' = {
       SYNC_REQUESTS_QUEUE: queues[0].name
       BATCH_LOADS_QUEUE: queues[1].name
       GP_POSTINGS_QUEUE: queues[2].name
+      DATAVERSE_EVENTS_QUEUE: queues[3].name
       RUN_EVENTS_TOPIC: runEventsTopic
       DATAVERSE_URL: dataverseUrl
       DATAVERSE_COLLATION: 'CI_AI'

@@ -37,6 +37,7 @@ SQL_SANDBOX = DATA / "sandbox-sql"
 GP_DATA = DATA / "gp"
 EXAMPLE_SETTINGS = services.REPO / "local.settings.json.example"
 SERVICE_BUS_CONFIG = services.REPO / "localdev" / "servicebus_emulator" / "config.json"
+SANDBOX_STEPS = services.REPO / "localdev" / "sandbox" / "dataverse" / "steps.json"
 
 AZURITE_PORT = 10000
 AZURITE_TABLE_PORT = 10002
@@ -70,7 +71,19 @@ def local_world() -> list[services.ServiceSpec]:
             "sandbox",
             "localdev.sandbox",
             SANDBOX_PORT,
-            ["--port", str(SANDBOX_PORT), "--data", str(DATA / "sandbox"), "--certs", str(CERTS)],
+            [
+                "--port",
+                str(SANDBOX_PORT),
+                "--data",
+                str(DATA / "sandbox"),
+                "--certs",
+                str(CERTS),
+                # Its service endpoint posts the registered steps' events to the emulator's queue.
+                "--service-bus-connection",
+                services.servicebus_connection_string(SERVICE_BUS_PORT),
+                "--steps",
+                str(SANDBOX_STEPS),
+            ],
             DATA / "logs" / "sandbox.log",
         ),
         services.python_module(

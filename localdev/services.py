@@ -164,6 +164,14 @@ def azurite_connection_string(port: int, table_port: int | None = None) -> str:
     )
 
 
+def servicebus_connection_string(port: int) -> str:
+    """The local emulator's connection string; it never checks the key (the SDK signs in anonymously)."""
+    return (
+        f"Endpoint=sb://127.0.0.1:{port};SharedAccessKeyName=RootManageSharedAccessKey;"
+        "SharedAccessKey=local-emulator;UseDevelopmentEmulator=true;"
+    )
+
+
 def python_module(
     name: str, module: str, port: int, args: Sequence[str], log_file: Path | None
 ) -> ServiceSpec:

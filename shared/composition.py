@@ -58,6 +58,7 @@ from shared.platform.table_service import table_service
 from shared.platform.table_store import TableStore
 from shared.settings import Settings, hub_settings
 from shared.sql.engines import connect_sql
+from shared.workflows.dataverse_events.workflow import DataverseEvents
 from shared.workflows.gp_posting.audit import PostingAudit
 from shared.workflows.gp_posting.billing import BatchIdStyle
 from shared.workflows.gp_posting.events import PostingEvents
@@ -204,6 +205,16 @@ class Hub:
     @functools.cached_property
     def gp_sweep(self) -> GpSweep:
         return GpSweep(self.dataverse, self.state, self.gp_postings)
+
+    @functools.cached_property
+    def dataverse_events(self) -> DataverseEvents:
+        return DataverseEvents(
+            self.dataverse,
+            lambda: self.gp_postings if self.gp_configured else None,
+            self.run_queue,
+            lambda: {stream.name for stream in self.engine.catalog},
+            self.redeliveries,
+        )
 
     def _gp_settings(self) -> tuple[str, GpCompanyDatabases]:
         url, databases = self.settings.gp_smartconnect_url, self.gp_databases

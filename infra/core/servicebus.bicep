@@ -1,5 +1,8 @@
 // The hub's Service Bus: work queues the triggers consume and the run-events topic operators
-// subscribe to. Local (SAS) auth is off, so senders and receivers need an Entra data role.
+// subscribe to. The hub signs in with its managed identity (an Entra data role). Dataverse's
+// service endpoint cannot: it authenticates to Service Bus with a SAS key, token or connection
+// string only (the serviceendpoint table's AuthType), so unless dataverseSasSender is false,
+// local auth stays on and one Send-only rule is declared on the events queue for it.
 param name string
 param location string
 param tags object
@@ -8,6 +11,12 @@ param tags object
 param queues array
 param topicName string
 param subscriptionName string
+
+@description('The queue Dataverse\'s service endpoint posts its execution contexts to.')
+param dataverseEventsQueue string
+
+@description('Declare the events queue\'s Send-only SAS rule for Dataverse (this keeps local auth on for the namespace).')
+param dataverseSasSender bool = true
 
 // A short lock lets a message whose worker died be delivered again within a minute; while a
 // handler is running, the Functions host keeps renewing the lock (host.json
@@ -23,7 +32,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
     tier: 'Standard'
   }
   properties: {
-    disableLocalAuth: true
+    disableLocalAuth: !dataverseSasSender
     minimumTlsVersion: '1.2'
   }
 }
@@ -39,6 +48,26 @@ resource workQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = [
     }
   }
 ]
+
+// What the admin pastes into the Plugin Registration Tool's service endpoint (infra/README.md):
+// send only, to this queue only, so the key can neither read the hub's work nor post to other queues.
+resource eventsQueue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' existing = {
+  parent: namespace
+  name: dataverseEventsQueue
+}
+
+resource dataverseSender 'Microsoft.ServiceBus/namespaces/queues/authorizationRules@2024-01-01' = if (dataverseSasSender) {
+  parent: eventsQueue
+  name: 'dataverse-send'
+  properties: {
+    rights: [
+      'Send'
+    ]
+  }
+  dependsOn: [
+    workQueues
+  ]
+}
 
 resource topic 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' = {
   parent: namespace

@@ -18,6 +18,7 @@ from localdev.sandbox.app import SandboxConfig, build_sandbox
 from localdev.sandbox.dataverse.collation import DEFAULT_COLLATION, Collation
 from localdev.sandbox.dataverse.protection import DOCUMENTED_WINDOW_SECONDS, ThrottleSettings
 from localdev.sandbox.dataverse.schema import DEFAULT_TABLES, SchemaError
+from localdev.sandbox.dataverse.service_endpoint import DEFAULT_STEPS, load_steps
 from localdev.sandbox.dataverse.webapi import DEFAULT_CHANGE_TRACKING_SECONDS
 from localdev.sandbox.directory import DEFAULT_DIRECTORY, DirectoryError
 from localdev.sandbox.identity import DEFAULT_TOKEN_LIFETIME_SECONDS
@@ -55,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_CHANGE_TRACKING_SECONDS / 86400,
         help="how long a delta token stays usable (default 7, Dataverse's ExpireChangeTrackingInDays)",
     )
+    parser.add_argument(
+        "--service-bus-connection",
+        help="Service Bus connection string the service endpoint posts events to (default: it posts none)",
+    )
+    parser.add_argument(
+        "--steps", type=Path, help=f"steps registered on the service endpoint (e.g. {DEFAULT_STEPS.name})"
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (info shows every request)")
     args = parser.parse_args(argv)
     try:
@@ -77,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             throttle=throttle,
             collation=Collation(args.collation),
             change_tracking_seconds=args.change_tracking_days * 86400,
+            service_bus_connection=args.service_bus_connection,
+            steps=tuple(load_steps(args.steps)) if args.steps else (),
         )
         sandbox = build_sandbox(config)
     except (DirectoryError, SchemaError, ValueError) as error:

@@ -17,6 +17,7 @@ from localdev.sandbox.dataverse.collation import DEFAULT_COLLATION, Collation
 from localdev.sandbox.dataverse.environment import DataverseEnvironment
 from localdev.sandbox.dataverse.protection import ServiceProtection, ThrottleSettings
 from localdev.sandbox.dataverse.schema import DEFAULT_TABLES, load_schema
+from localdev.sandbox.dataverse.service_endpoint import ServiceEndpoint, StepRegistration
 from localdev.sandbox.dataverse.store import RowStore
 from localdev.sandbox.dataverse.webapi import DEFAULT_CHANGE_TRACKING_SECONDS, WebApi
 from localdev.sandbox.directory import DEFAULT_DIRECTORY, Resource, load_directory
@@ -37,6 +38,8 @@ class SandboxConfig:
     throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     collation: Collation = DEFAULT_COLLATION
     change_tracking_seconds: float = DEFAULT_CHANGE_TRACKING_SECONDS
+    service_bus_connection: str | None = field(default=None, repr=False)
+    steps: tuple[StepRegistration, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -63,7 +66,11 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
     )
     store = RowStore(config.data / DATABASE, config.collation)
     api = WebApi(
-        load_schema(config.tables), store, org_url, change_tracking_seconds=config.change_tracking_seconds
+        load_schema(config.tables),
+        store,
+        org_url,
+        change_tracking_seconds=config.change_tracking_seconds,
+        service_endpoint=ServiceEndpoint(org_url, config.service_bus_connection, config.steps),
     )
     protection = ServiceProtection()
     protection.configure(config.throttle)

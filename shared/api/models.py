@@ -62,7 +62,7 @@ class QueuePath(ApiInput):
     queue: str = Field(
         pattern=NAME_PATTERN,
         title="Queue",
-        description="The queue: sync-requests, batch-loads or gp-postings.",
+        description="The queue: sync-requests, batch-loads, gp-postings or dataverse-events.",
     )
 
 
@@ -410,7 +410,9 @@ class GpPosting(ApiModel):
         description="The month (yyyy-MM) posted, for a statistics posting.",
     )
     trigger: str = Field(
-        description="api, or sweep when the hub found the statement itself.", json_schema_extra=ADVANCED
+        description="api; sweep when the hub found the statement itself; event when a Dataverse event "
+        "started it.",
+        json_schema_extra=ADVANCED,
     )
     requested_by: str | None = Field(
         None,

@@ -56,6 +56,7 @@ def build_api(
         hub.settings.sync_requests_queue,
         hub.settings.batch_loads_queue,
         hub.settings.gp_postings_queue,
+        hub.settings.dataverse_events_queue,
     )
     services = ApiServices(
         syncs=SyncDesk(

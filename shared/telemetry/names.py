@@ -47,6 +47,8 @@ DOCUMENTS = "hub.documents"
 OUTCOMES = "hub.outcomes"  # a prefix: ``hub.outcomes.204`` counts the parts of a $batch answered 204
 ENTITY_SET = "hub.entity_set"
 EVENT_TYPE = "hub.event_type"
+DATAVERSE_MESSAGE = "hub.dataverse_message"  # Create or Update: the step that posted a Dataverse event
+DATAVERSE_ENTITY = "hub.dataverse_entity"  # the logical name of the row a Dataverse event is about
 
 # The values ``ROW_STAGE`` takes: a run's counts, as its record keeps them.
 ROW_STAGES = ("read", "valid", "quarantined", "skipped", "unchanged", "staged", "loaded", "rejected")
@@ -67,6 +69,7 @@ SPAN_HTTP_CALL = "http call"
 SPAN_GP_POSTING = "gp posting"
 SPAN_SMARTCONNECT = "smartconnect run map"
 SPAN_WATCHDOG = "watchdog sweep"
+SPAN_DATAVERSE_EVENT = "dataverse event"
 
 MetricKind = Literal["counter", "histogram", "gauge"]
 

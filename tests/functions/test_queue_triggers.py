@@ -9,7 +9,7 @@ import pytest
 from azure.functions.servicebus import ServiceBusMessage
 from azure.functions.timer import TimerRequest
 
-from functions import gp, pipeline, syncs
+from functions import dataverse, gp, pipeline, syncs
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunStatus
 from tests.functions.conftest import AppHub, invoked, registered
@@ -80,6 +80,7 @@ def test_messages_that_are_not_work_are_set_aside_at_once_by_each_queue_trigger(
         (pipeline.run_requested_sync, hub.settings.sync_requests_queue),
         (pipeline.load_staged_batch, hub.settings.batch_loads_queue),
         (gp.post_to_gp, hub.settings.gp_postings_queue),
+        (dataverse.route_dataverse_event, hub.settings.dataverse_events_queue),
     ):
         trigger(
             ServiceBusMessage(

@@ -14,11 +14,13 @@ Test controls live outside ``/api/data`` and need no token:
 two minutes, ``{"seconds": null}`` down until switched back, ``{"seconds": 0}``
 back up), ``POST /sandbox/faults`` (``{"fault", "count", "fraction", "seed"}``,
 plus ``"seconds"`` for ``late_answer``; ``GET`` shows what is armed),
+``POST /sandbox/steps`` (the service endpoint's steps and Service Bus
+connection, see ``service_endpoint``; ``GET`` shows them),
 ``POST /sandbox/settings`` (``{"collation": "CI_AI"|"CI_AS",
 "change_tracking_seconds"}``; also start options ``--collation`` and
 ``--change-tracking-days``), ``GET /sandbox/stats`` and ``POST /sandbox/reset``
 (forgets every row, tombstone, counter, throttle setting, fault and outage, and
-puts the settings back to those the sandbox started with).
+puts the settings and steps back to those the sandbox started with).
 
 The faults, each for the next ``count`` requests or a seeded ``fraction``:
 ``html_500`` (500 with an HTML page, as a gateway sends), ``unavailable_503``
@@ -56,6 +58,7 @@ from localdev.sandbox.dataverse.protection import (
     ThrottledError,
     ThrottleSettings,
 )
+from localdev.sandbox.dataverse.service_endpoint import parse_steps
 from localdev.sandbox.dataverse.webapi import API_PATH, ApiReply, ApiRequest, WebApi, error_reply
 from localdev.sandbox.identity import IdentityProvider
 
@@ -100,6 +103,7 @@ class DataverseEnvironment:
             Route("/sandbox/faults", self._faults, methods=["POST", "GET"]),
             Route("/sandbox/settings", self._settings, methods=["POST"]),
             Route("/sandbox/stats", self._stats, methods=["GET"]),
+            Route("/sandbox/steps", self._steps, methods=["POST", "GET"]),
             Route("/sandbox/reset", self._reset, methods=["POST"]),
         ]
 
@@ -243,6 +247,22 @@ class DataverseEnvironment:
             }
         )
 
+    async def _steps(self, request: Request) -> Response:
+        """``{"connection_string": ..., "steps": [...]}``: the service endpoint's steps until reset."""
+        endpoint = self.api.service_endpoint
+        if endpoint is None:
+            return JSONResponse({"error": "this sandbox has no service endpoint"}, status_code=404)
+        if request.method == "POST":
+            try:
+                document = orjson.loads(await request.body() or b"{}")
+                connection = document.get("connection_string") if isinstance(document, dict) else None
+                if connection is not None and not isinstance(connection, str):
+                    raise TypeError("connection_string must be a string")
+                endpoint.register(connection, parse_steps(document))
+            except (orjson.JSONDecodeError, TypeError, ValueError) as error:
+                return JSONResponse({"error": f"steps not usable: {error}"}, status_code=400)
+        return JSONResponse(endpoint.registration.as_json())
+
     async def _stats(self, request: Request) -> Response:
         return JSONResponse(self.stats.as_json())
 
@@ -255,4 +275,6 @@ class DataverseEnvironment:
         self.late_seconds = 0.0
         self.api.store.set_collation(self._collation)
         self.api.change_tracking_seconds = self._change_tracking_seconds
+        if self.api.service_endpoint is not None:
+            self.api.service_endpoint.reset()
         return Response(status_code=204)

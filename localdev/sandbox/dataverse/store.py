@@ -4,14 +4,15 @@ Every write takes the next value of one environment-wide version counter, as
 SQL Server's rowversion does for Dataverse: it is the row's ETag and the
 position change tracking reads from. Deleted rows leave a tombstone with the
 version of their deletion, so a delta link can report them. Transactions nest
-(savepoints), which is how a ``$batch`` change set commits all or nothing.
+(savepoints), which is how a ``$batch`` change set commits all or nothing; work
+queued with ``after_commit`` (the service endpoint's events) runs only once it has.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -78,6 +79,7 @@ class RowStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._depth = 0
+        self._after_commit: list[tuple[int, Callable[[], None]]] = []
 
     def close(self) -> None:
         self._db.close()
@@ -92,6 +94,8 @@ class RowStore:
             yield
         except BaseException:
             self._depth -= 1
+            # What was to follow the writes rolled back is forgotten with them.
+            self._after_commit = [(level, call) for level, call in self._after_commit if level <= self._depth]
             if self._depth == 0:
                 self._db.execute("ROLLBACK")
             else:
@@ -100,6 +104,14 @@ class RowStore:
             raise
         self._depth -= 1
         self._db.execute("COMMIT" if self._depth == 0 else f"RELEASE {savepoint}")
+        if self._depth == 0:
+            calls, self._after_commit = self._after_commit, []
+            for _, call in calls:
+                call()
+
+    def after_commit(self, call: Callable[[], None]) -> None:
+        """Run ``call`` once the outermost transaction commits (never, if it rolls back)."""
+        self._after_commit.append((self._depth, call))
 
     def set_collation(self, collation: Collation) -> None:
         """Compare keys by ``collation`` from now on; refused once rows are stored, as Dataverse refuses."""

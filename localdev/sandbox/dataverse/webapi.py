@@ -70,6 +70,7 @@ from localdev.sandbox.dataverse.paging import (
 )
 from localdev.sandbox.dataverse.query import parse_filter, parse_orderby, sort_rows
 from localdev.sandbox.dataverse.schema import AlternateKey, Schema, Table
+from localdev.sandbox.dataverse.service_endpoint import Message, ServiceEndpoint
 from localdev.sandbox.dataverse.store import DuplicateKeyError, RowStore, StoredRow
 
 API_PATH = "/api/data/v9.2/"
@@ -156,8 +157,10 @@ class WebApi:
         org_url: str,
         clock: Callable[[], float] = time.time,
         change_tracking_seconds: float = DEFAULT_CHANGE_TRACKING_SECONDS,
+        service_endpoint: ServiceEndpoint | None = None,
     ) -> None:
         self.schema = schema
+        self.service_endpoint = service_endpoint
         self.change_tracking_seconds = change_tracking_seconds
         self.store = store
         self.root = org_url.rstrip("/") + API_PATH
@@ -436,7 +439,10 @@ class WebApi:
             raise self._not_found(target.table, address)
         return address.row.id
 
-    def _save(self, table: Table, row_id: str, data: dict[str, Any], created: bool) -> StoredRow:
+    def _save(
+        self, table: Table, row_id: str, data: dict[str, Any], created: bool, changed: Mapping[str, Any]
+    ) -> StoredRow:
+        """Write the row; once the transaction commits, the steps registered on its Create / Update post it."""
         version = self.store.next_version()
         now = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         data[table.primary_id] = row_id
@@ -450,7 +456,13 @@ class WebApi:
         except DuplicateKeyError as clash:
             key = next(key for key in table.alternate_keys if key.name == str(clash))
             raise errors.duplicate_entity_key(key.name, key.columns) from None
-        return StoredRow(row_id, version, data)
+        row = StoredRow(row_id, version, data)
+        endpoint = self.service_endpoint
+        if endpoint is not None:
+            target = {**changed, "modifiedon": now}
+            message: Message = "Create" if created else "Update"
+            self.store.after_commit(lambda: endpoint.written(table, row, message, target))
+        return row
 
     def _written(
         self,
@@ -493,7 +505,7 @@ class WebApi:
         row_id = given_id.lower() if given_id else str(uuid.uuid4())
         if self.store.get(table.entity_set, row_id) is not None:
             raise errors.duplicate_record()
-        row = self._save(table, row_id, values, created=True)
+        row = self._save(table, row_id, values, created=True, changed=values)
         return self._written(target, row, f"{self.root}{table.entity_set}({row_id})", True, prefer)
 
     def _upsert(
@@ -529,12 +541,12 @@ class WebApi:
                 for column in address.key.columns:
                     values.pop(column, None)
             values.pop(table.primary_id, None)
-            row = self._save(table, existing.id, {**existing.data, **values}, created=False)
+            row = self._save(table, existing.id, {**existing.data, **values}, created=False, changed=values)
             return self._written(target, row, entity_id, False, prefer)
         for column, value in address.key_values.items():
             values.setdefault(column, value)
         values.pop(table.primary_id, None)
-        row = self._save(table, address.row_id or str(uuid.uuid4()), values, created=True)
+        row = self._save(table, address.row_id or str(uuid.uuid4()), values, created=True, changed=values)
         return self._written(target, row, entity_id, True, prefer)
 
     def _delete(self, target: _Target, predicate: KeyPredicate, request: ApiRequest) -> ApiReply:

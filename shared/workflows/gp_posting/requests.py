@@ -80,7 +80,7 @@ class PostingRequest(BaseModel):
     id: str
     subject: PostingSubject
     status: RequestStatus = "queued"
-    trigger: Literal["api", "sweep"] = "api"
+    trigger: Literal["api", "sweep", "event"] = "api"
     requested_by: str = ""
     created_at: datetime
     updated_at: datetime

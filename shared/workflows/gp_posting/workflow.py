@@ -111,7 +111,7 @@ class GpPostings:
         wanted = PostingRequest(
             id=request_id or new_request_id(now),
             subject=subject,
-            trigger="sweep" if trigger == "sweep" else "api",
+            trigger=trigger if trigger in ("sweep", "event") else "api",
             requested_by=requested_by,
             created_at=now,
             updated_at=now,
