@@ -19,10 +19,11 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shared.pipeline.run_record import ExtractCounts, LoadCounts, RunRecord
-from shared.pipeline.stream import ReadWindow
+if TYPE_CHECKING:  # types only: the batch-loads trigger imports this module as the app is indexed
+    from shared.pipeline.run_record import ExtractCounts, LoadCounts, RunRecord
+    from shared.pipeline.stream import ReadWindow
 
 log = logging.getLogger(__name__)
 

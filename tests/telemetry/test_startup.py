@@ -76,3 +76,23 @@ def test_a_connection_string_configures_the_azure_monitor_distro_with_the_manage
     )
     assert exporter == "azure_monitor"
     assert "azure.monitor" in modules
+
+
+def test_indexing_the_app_loads_none_of_the_sdks_the_hub_uses_on_first_use() -> None:
+    """``import function_app`` stays cheap: triggers build the hub (and its SDKs) when first invoked."""
+    probe = (
+        "import sys, function_app;"
+        "print(sorted({m.split('.')[0] + '.' + m.split('.')[1] if m.startswith('azure.') else m.split('.')[0]"
+        " for m in sys.modules if m.startswith(('azure.storage', 'azure.data', 'azure.servicebus', 'azure.identity',"
+        " 'sqlalchemy', 'msal', 'httpx', 'opentelemetry'))}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=services.REPO,
+        env={**os.environ, **_APP, **_OFF},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
