@@ -39,7 +39,7 @@ from shared.http.hosts import HostRegistry
 from shared.pipeline.delivery import Redeliveries, RetrySchedule
 from shared.pipeline.handlers import BatchLoads, SyncRequests
 from shared.pipeline.load import BatchLoader
-from shared.pipeline.run_events import RunEvents
+from shared.pipeline.run_events import run_event
 from shared.pipeline.run_queue import RunQueue, StreamSlots
 from shared.pipeline.run_table import RunTable
 from shared.pipeline.run_telemetry import count_settled
@@ -49,7 +49,7 @@ from shared.pipeline.watchdog import Watchdog
 from shared.platform import service_bus
 from shared.platform.blob_lock import BlobLocks
 from shared.platform.blob_store import BlobStore
-from shared.platform.cloud_events import EventTopic
+from shared.platform.cloud_events import EventTopic, WriteEvents
 from shared.platform.dead_letter_shelf import DeadLetterShelf
 from shared.platform.patience import FOR_API_CALLERS, FOR_TRIGGERS, Patience
 from shared.platform.secrets import KeyVaultSecretStore, SecretStore, SettingsSecretStore
@@ -61,7 +61,7 @@ from shared.sql.engines import connect_sql
 from shared.workflows.dataverse_events.workflow import DataverseEvents
 from shared.workflows.gp_posting.audit import PostingAudit
 from shared.workflows.gp_posting.billing import BatchIdStyle
-from shared.workflows.gp_posting.events import PostingEvents
+from shared.workflows.gp_posting.events import posting_event
 from shared.workflows.gp_posting.poster import GpPoster
 from shared.workflows.gp_posting.request_table import PostingRequestTable
 from shared.workflows.gp_posting.statements import StatementReader
@@ -362,15 +362,15 @@ def _platform_clients(
         TableStore(tables, name) for name in (names.runs, names.postings, names.streams)
     )
     bus = service_bus.connect(settings.service_bus_connection, credential, patience.bus)
-    run_events = RunEvents(EventTopic(bus, settings.run_events_topic), _utc_now)
+    events = EventTopic(bus, settings.run_events_topic)
     return PlatformClients(
         staging=BlobStore(blob_service, settings.staging_container),
         state=state,
         service_bus=bus,
-        runs=RunTable(runs, state, observers=(count_settled, run_events)),
+        runs=RunTable(runs, state, observers=(count_settled, WriteEvents(events, run_event, _utc_now))),
         stream_states=StreamStateTable(streams, state),
         posting_requests=PostingRequestTable(
-            postings, state, observers=(PostingEvents(EventTopic(bus, settings.run_events_topic), _utc_now),)
+            postings, state, observers=(WriteEvents(events, posting_event, _utc_now),)
         ),
         tables=(runs, postings, streams),
     )

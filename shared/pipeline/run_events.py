@@ -9,7 +9,7 @@ subscribed to the run-events topic, not its state: the record stays the truth.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
 from shared.pipeline.run_record import RunRecord, RunStatus
@@ -17,7 +17,6 @@ from shared.platform.cloud_events import (
     SOURCE,
     TYPE_PREFIX,
     CloudEvent,
-    EventTopic,
     changes,
     rebuild,
     sequence,
@@ -63,14 +62,3 @@ def run_event(before: RunRecord | None, after: RunRecord, now: datetime) -> Clou
 def rebuild_run(events: Iterable[CloudEvent]) -> RunRecord:
     """The run record its events describe."""
     return RunRecord.model_validate(rebuild(events))
-
-
-class RunEvents:
-    """The run stores' observer that publishes each write's event."""
-
-    def __init__(self, topic: EventTopic, now: Callable[[], datetime]) -> None:
-        self._topic = topic
-        self._now = now
-
-    def __call__(self, before: RunRecord | None, after: RunRecord) -> None:
-        self._topic.publish(run_event(before, after, self._now()))

@@ -10,7 +10,6 @@ counts, and every change of status goes through ``TRANSITIONS``
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,14 +19,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from shared.observers import tell
 from shared.pipeline.changes import ChangeRead
 from shared.platform.blob_store import BlobStore
 from shared.platform.conflicts import StateConflictError
 
 _UPDATE_ATTEMPTS = 20
-
-
-log = logging.getLogger(__name__)
 
 
 class RunMode(StrEnum):
@@ -160,15 +157,6 @@ def run_path(run_id: str) -> str:
 RunObserver = Callable[["RunRecord | None", "RunRecord"], None]
 
 
-def tell(observers: Sequence[RunObserver], before: RunRecord | None, after: RunRecord) -> None:
-    """Each observer hears of the write; one that fails is logged, never undoes the write or stops the rest."""
-    for observer in observers:
-        try:
-            observer(before, after)
-        except Exception:
-            log.exception("An observer of run %s failed on version %d", after.id, after.version)
-
-
 class RunStore(Protocol):
     """Where run records live: Table storage in the app (``run_table.RunTable``); Blob before migration."""
 
@@ -193,7 +181,7 @@ class RunRecords:
     def create(self, record: RunRecord) -> None:
         """Write a new record; ``StateConflictError`` if the id is taken."""
         self._store.write_json(run_path(record.id), record.model_dump(mode="json"), etag=None)
-        tell(self._observers, None, record)
+        tell(self._observers, None, record, f"run {record.id}")
 
     def delete(self, run_id: str) -> None:
         """Remove a queued run whose request could not be published: it never existed for anyone."""
@@ -217,7 +205,7 @@ class RunRecords:
                 self._store.write_json(run_path(run_id), record.model_dump(mode="json"), etag=document.etag)
             except StateConflictError:
                 continue
-            tell(self._observers, before, record)
+            tell(self._observers, before, record, f"run {record.id} v{record.version}")
             return record
         raise StateConflictError(f"run record {run_id} kept changing; gave up after {_UPDATE_ATTEMPTS} tries")
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shared.pipeline.run_record import RunObserver, RunRecord, tell
+from shared.observers import tell
+from shared.pipeline.run_record import RunObserver, RunRecord
 from shared.platform.blob_store import BlobStore
 from shared.platform.conflicts import StateConflictError
 from shared.platform.indexed_table import KEY, FoundDocument, IndexedDocuments, inverted_time
@@ -131,7 +132,7 @@ class RunTable:
                 if self._runs.read(record.id) is not None:
                     raise
                 continue
-            tell(self._observers, None, record)
+            tell(self._observers, None, record, f"run {record.id}")
             return
         raise StateConflictError(f"run record {record.id} could not be filed after {_UPDATE_ATTEMPTS} tries")
 
@@ -188,7 +189,7 @@ class RunTable:
             change(record)
             record.version = before.version + 1
             if self._write(found, record):
-                tell(self._observers, before, record)
+                tell(self._observers, before, record, f"run {record.id} v{record.version}")
                 return record
         raise StateConflictError(f"run record {run_id} kept changing; gave up after {_UPDATE_ATTEMPTS} tries")
 

@@ -18,9 +18,9 @@ changes, not the whole record.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -28,6 +28,7 @@ from shared.platform.service_bus import OutgoingMessage, ServiceBus
 from shared.telemetry import meters, names
 
 log = logging.getLogger(__name__)
+Record = TypeVar("Record")
 TYPE_PREFIX = "com.townepark.hub"
 SOURCE = "/towne-park/integration-hub"
 CONTENT_TYPE = "application/cloudevents+json"
@@ -87,3 +88,21 @@ class EventTopic:
         except Exception:
             meters.record(names.EVENTS_UNPUBLISHED, 1, {names.EVENT_TYPE: event.type})
             log.exception("Could not publish event %s (%s) to %s", event.id, event.type, self._topic)
+
+
+class WriteEvents(Generic[Record]):
+    """A store's observer (told of each write: the record before, None when new, and after) that
+    publishes the event ``event_of`` makes of the write."""
+
+    def __init__(
+        self,
+        topic: EventTopic,
+        event_of: Callable[[Record | None, Record, datetime], CloudEvent],
+        now: Callable[[], datetime],
+    ) -> None:
+        self._topic = topic
+        self._event_of = event_of
+        self._now = now
+
+    def __call__(self, before: Record | None, after: Record) -> None:
+        self._topic.publish(self._event_of(before, after, self._now()))

@@ -15,7 +15,6 @@ from shared.platform.cloud_events import (
     SOURCE,
     TYPE_PREFIX,
     CloudEvent,
-    EventTopic,
     changes,
     rebuild,
     sequence,
@@ -59,14 +58,3 @@ def posting_event(before: PostingRequest | None, after: PostingRequest, now: dat
 
 def rebuild_posting(events: Iterable[CloudEvent]) -> PostingRequest:
     return PostingRequest.model_validate(rebuild(events))
-
-
-class PostingEvents:
-    """The posting store's observer that publishes each write's event."""
-
-    def __init__(self, topic: EventTopic, now: Callable[[], datetime]) -> None:
-        self._topic = topic
-        self._now = now
-
-    def __call__(self, before: PostingRequest | None, after: PostingRequest) -> None:
-        self._topic.publish(posting_event(before, after, self._now()))

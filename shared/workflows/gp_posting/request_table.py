@@ -13,11 +13,11 @@ they spill to the state container.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.observers import tell
 from shared.platform.blob_store import BlobStore
 from shared.platform.conflicts import StateConflictError
 from shared.platform.indexed_table import KEY, IndexedDocuments, inverted_time
@@ -25,8 +25,6 @@ from shared.platform.table_documents import TableDocuments
 from shared.platform.table_store import Insert, Operation, Replace, TableStore, key_part, rows_between
 from shared.workflows.gp_posting.events import PostingObserver
 from shared.workflows.gp_posting.requests import ACTIVE, PostingRequest, PostingSubject
-
-log = logging.getLogger(__name__)
 
 REQUESTS_PARTITION = "requests"
 SPILL_PREFIX = "tables/gp-requests/"
@@ -111,7 +109,7 @@ class PostingRequestTable:
                 if existing is not None:
                     return existing, False
                 continue
-            self._tell(None, request)
+            tell(self._observers, None, request, f"GP posting {request.id}")
             return request, True
         raise StateConflictError(f"could not claim {request.subject.index_name} after {_ATTEMPTS} tries")
 
@@ -129,16 +127,9 @@ class PostingRequestTable:
                 self._requests.replace(found, changed.model_dump(mode="json"))
             except StateConflictError:
                 continue
-            self._tell(before, changed)
+            tell(self._observers, before, changed, f"GP posting {changed.id} v{changed.version}")
             return changed
         raise StateConflictError(f"request {request_id} kept changing under this writer")
-
-    def _tell(self, before: PostingRequest | None, after: PostingRequest) -> None:
-        for observer in self._observers:
-            try:
-                observer(before, after)
-            except Exception:
-                log.exception("An observer of GP posting %s failed on version %d", after.id, after.version)
 
     def active_ids(self) -> list[str]:
         """The requests not yet finished, for the watchdog: one query of their ``active|`` entities."""
