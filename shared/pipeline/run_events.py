@@ -13,14 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from shared.pipeline.run_record import RunRecord, RunStatus
-from shared.platform.cloud_events import (
-    SOURCE,
-    TYPE_PREFIX,
-    CloudEvent,
-    changes,
-    rebuild,
-    sequence,
-)
+from shared.platform.cloud_events import CloudEvent, rebuild, write_event
 
 _ENTERED = {
     RunStatus.QUEUED: "queued",
@@ -42,21 +35,9 @@ def fact(before: RunRecord | None, after: RunRecord) -> str:
 
 
 def run_event(before: RunRecord | None, after: RunRecord, now: datetime) -> CloudEvent:
-    previous = before.model_dump(mode="json") if before is not None else None
-    return CloudEvent(
-        id=f"{after.id}.{after.version}",
-        source=f"{SOURCE}/runs/{after.stream}",
-        type=f"{TYPE_PREFIX}.run.{fact(before, after)}",
-        subject=after.id,
-        time=now,
-        sequence=sequence(after.version),
-        data={
-            "runId": after.id,
-            "stream": after.stream,
-            "status": after.status.value,
-            "changes": changes(previous, after.model_dump(mode="json")),
-        },
-    )
+    about = {"runId": after.id, "stream": after.stream, "status": after.status.value}
+    source = f"runs/{after.stream}"
+    return write_event("run", fact(before, after), source, before, after, after.id, after.version, about, now)
 
 
 def rebuild_run(events: Iterable[CloudEvent]) -> RunRecord:

@@ -48,6 +48,31 @@ class CloudEvent(BaseModel):
     data: dict[str, Any]
 
 
+def write_event(
+    kind: str,
+    fact: str,
+    source: str,
+    before: BaseModel | None,
+    after: BaseModel,
+    record_id: str,
+    version: int,
+    about: Mapping[str, Any],
+    now: datetime,
+) -> CloudEvent:
+    """The event of one write of a ``kind`` of record (``run``, ``gp_posting``): ``about`` names the
+    record in ``data``, beside the fields the write changed."""
+    previous = before.model_dump(mode="json") if before is not None else None
+    return CloudEvent(
+        id=f"{record_id}.{version}",
+        source=f"{SOURCE}/{source}",
+        type=f"{TYPE_PREFIX}.{kind}.{fact}",
+        subject=record_id,
+        time=now,
+        sequence=sequence(version),
+        data={**about, "changes": changes(previous, after.model_dump(mode="json"))},
+    )
+
+
 def changes(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> dict[str, Any]:
     """The top-level fields ``after`` has that ``before`` had otherwise (all of them for a new record)."""
     if before is None:

@@ -11,14 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from shared.platform.cloud_events import (
-    SOURCE,
-    TYPE_PREFIX,
-    CloudEvent,
-    changes,
-    rebuild,
-    sequence,
-)
+from shared.platform.cloud_events import CloudEvent, rebuild, write_event
 from shared.workflows.gp_posting.requests import ACTIVE, PostingRequest
 
 # Told of every write of a posting request: the record before it (None for a new one) and after it.
@@ -40,20 +33,9 @@ def fact(before: PostingRequest | None, after: PostingRequest) -> str:
 
 
 def posting_event(before: PostingRequest | None, after: PostingRequest, now: datetime) -> CloudEvent:
-    previous = before.model_dump(mode="json") if before is not None else None
-    return CloudEvent(
-        id=f"{after.id}.{after.version}",
-        source=f"{SOURCE}/gp-postings",
-        type=f"{TYPE_PREFIX}.gp_posting.{fact(before, after)}",
-        subject=after.id,
-        time=now,
-        sequence=sequence(after.version),
-        data={
-            "requestId": after.id,
-            "status": after.status,
-            "changes": changes(previous, after.model_dump(mode="json")),
-        },
-    )
+    about = {"requestId": after.id, "status": after.status}
+    kind = fact(before, after)
+    return write_event("gp_posting", kind, "gp-postings", before, after, after.id, after.version, about, now)
 
 
 def rebuild_posting(events: Iterable[CloudEvent]) -> PostingRequest:
