@@ -10,15 +10,16 @@ exporter instead of a list in another process's memory.)
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
-from localdev.trace_tree import SpanLine
+from localdev.trace_tree import LOGS_FILE, METRICS_FILE, SPANS_FILE, SpanLine
 from shared.telemetry import names
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
-from tests.fixtures.hub_host import HubHost
+from tests.fixtures.hub_host import FUNCTION_KEY, MASTER_KEY, HubHost
 from tests.telemetry.telemetry_world import (
     finished,
     logs_of,
@@ -37,6 +38,10 @@ STREAM = "master_customer_sites"  # 12 sandbox sites, staged 5 a batch below: th
 def test_an_api_started_sync_is_one_trace_from_the_http_call_to_every_dataverse_batch(
     hub_host: HubHost,
 ) -> None:
+    """...and nothing it exported, with two keyed calls besides, carries a secret."""
+    with hub_host.client(key=None) as anonymous:
+        assert anonymous.get("/api/v1/syncs", params={"code": "not-the-key"}).status_code == 401
+        assert anonymous.get("/api/v1/syncs", params={"code": FUNCTION_KEY}).status_code == 200
     with hub_host.client() as client:
         answer = client.post(f"/api/v1/syncs/{STREAM}", json={"mode": "full"})
         assert answer.status_code == 202, answer.text
@@ -107,6 +112,8 @@ def test_an_api_started_sync_is_one_trace_from_the_http_call_to_every_dataverse_
     ):
         assert any(line.strip().startswith(name) and "█" in line for line in drawn.splitlines()), drawn
 
+    _assert_no_secret_exported(hub_host)
+
     logs = [log for log in logs_of(folder) if log.get("attributes", {}).get(names.RUN_ID) == run["id"]]
     assert logs, "the run's log lines carry its id as a custom dimension"
     assert all(log["attributes"].get(names.INVOCATION_ID) for log in logs)
@@ -168,3 +175,29 @@ def test_a_load_that_fails_for_now_shows_as_a_failed_span_with_its_error_class_t
     assert {span.attributes[names.ERROR_CLASS] for span in failed} <= {"transient", "throttled"}
     assert {span.attributes[names.RUN_ID] for span in failed} == {run["id"]}
     assert run["status"] in ("succeeded", "partially_failed"), run
+
+
+def _secrets(settings: dict[str, str]) -> dict[str, str]:
+    """Every secret value the host was given, by where it came from."""
+    found = {
+        "function key": FUNCTION_KEY,
+        "master key": MASTER_KEY,
+        "Dataverse client secret": settings["SECRET_DATAVERSE_CLIENT_SECRET"],
+    }
+    for setting in ("ServiceBusConnection", "AzureWebJobsStorage"):
+        for key in re.findall(r"(?:SharedAccessKey|AccountKey)=([^;]+)", settings[setting]):
+            found[f"{setting} key"] = key
+    return found
+
+
+def _assert_no_secret_exported(host: HubHost) -> None:
+    """No key, client secret, account key or token in any exported span, metric or log line."""
+    folder = host.telemetry
+    exported = "".join(
+        (folder / name).read_text(encoding="utf-8") for name in (SPANS_FILE, METRICS_FILE, LOGS_FILE)
+    )
+    assert len(exported) > 10_000, "the scan reads what the host exported"
+    for source, secret in _secrets(host.settings).items():
+        assert secret not in exported, f"the {source} is in the exported telemetry"
+    assert not re.search(r"Bearer\s+ey", exported), "an access token is in the exported telemetry"
+    assert "code=" not in exported, "a function key passed as ?code= reached an attribute"
