@@ -26,7 +26,7 @@ run: setup
 
 ## Lint, type-check, and run the whole test suite (starts and stops its own services) in TEST_WORKERS
 ## pytest-xdist workers, each with services of its own; `pytest tests/x.py` alone still runs serially.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 6
 test: setup lint
 	$(PY) -m pytest -n $(TEST_WORKERS)
 

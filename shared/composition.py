@@ -362,7 +362,9 @@ def _platform_clients(
         TableStore(tables, name) for name in (names.runs, names.postings, names.streams)
     )
     bus = service_bus.connect(settings.service_bus_connection, credential, patience.bus)
-    events = EventTopic(bus, settings.run_events_topic)
+    # Events are published inside every run-record write: on a client that gives up within seconds.
+    quick_bus = service_bus.connect(settings.service_bus_connection, credential, FOR_API_CALLERS.bus)
+    events = EventTopic(quick_bus, settings.run_events_topic)
     return PlatformClients(
         staging=BlobStore(blob_service, settings.staging_container),
         state=state,

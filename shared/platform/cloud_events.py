@@ -18,12 +18,15 @@ changes, not the whole record.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from shared.errors import CircuitOpenError
+from shared.http.breaker import CircuitBreaker
 from shared.platform.service_bus import OutgoingMessage, ServiceBus
 from shared.telemetry import meters, names
 
@@ -95,11 +98,20 @@ def rebuild(events: Iterable[CloudEvent]) -> dict[str, Any]:
 
 
 class EventTopic:
-    """Publishes events to the run-events topic; never raises into the work that changed the record."""
+    """Publishes events to the run-events topic; never raises into the work that changed the record.
 
-    def __init__(self, bus: ServiceBus, topic: str) -> None:
+    ``bus`` should give up within seconds (the API callers' patience): an event
+    is published inside the write path of every run. After a failed publish
+    the topic is left alone for ``PAUSE_SECONDS`` (a breaker, as for any host),
+    so a Service Bus outage costs each write nothing more than a dropped event.
+    """
+
+    PAUSE_SECONDS = 30.0
+
+    def __init__(self, bus: ServiceBus, topic: str, clock: Callable[[], float] = time.monotonic) -> None:
         self._bus = bus
         self._topic = topic
+        self._breaker = CircuitBreaker(f"topic {topic}", 1, self.PAUSE_SECONDS, clock)
 
     def publish(self, event: CloudEvent) -> None:
         message = OutgoingMessage(
@@ -109,10 +121,20 @@ class EventTopic:
             content_type=CONTENT_TYPE,
         )
         try:
+            self._breaker.before_call()
+        except CircuitOpenError:
+            meters.record(names.EVENTS_UNPUBLISHED, 1, {names.EVENT_TYPE: event.type})
+            log.warning("Event %s (%s) dropped: %s failed moments ago", event.id, event.type, self._topic)
+            return
+        try:
             self._bus.publish(self._topic, message)
         except Exception:
+            # The record is written; losing its event must not undo the work.
+            self._breaker.record_failure()
             meters.record(names.EVENTS_UNPUBLISHED, 1, {names.EVENT_TYPE: event.type})
             log.exception("Could not publish event %s (%s) to %s", event.id, event.type, self._topic)
+            return
+        self._breaker.record_success()
 
 
 class WriteEvents(Generic[Record]):

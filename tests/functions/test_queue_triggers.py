@@ -26,7 +26,7 @@ def load_every_batch(app: AppHub) -> int:
     return loaded
 
 
-@pytest.mark.slow(40)
+@pytest.mark.slow(55)
 def test_an_api_started_sync_whose_first_delivery_fails_for_a_moment_succeeds_on_the_same_message(
     app_hub: AppHub,
 ) -> None:
