@@ -27,6 +27,7 @@ from localdev.local_ca import server_certificate
 from localdev.sandbox_gp.world_chart import COMPANIES as GP_COMPANIES
 from localdev.sandbox_gp.world_chart import seed_world_chart
 from localdev.sandbox_sql import build_sandbox
+from localdev.sandbox_sql.build import is_current
 from localdev.supervisor import Supervisor
 from shared.platform.blob_store import BlobStore
 from shared.settings import LOCAL_SETTINGS_FILE, load_settings
@@ -149,10 +150,14 @@ def prepare_storage() -> None:
 
 
 def ensure_sql_sandbox() -> None:
-    """First run: seed the sandbox SQL Server (about 20 s) that EDW_SQL_URL points at locally."""
-    if not (SQL_SANDBOX / "TP_EDW.sqlite").exists():
+    """First run, or a sandbox an older checkout built: seed the sandbox SQL Server (about 20 s)."""
+    if is_current(SQL_SANDBOX):
+        return
+    if (SQL_SANDBOX / "TP_EDW.sqlite").exists():
+        print("The sandbox SQL Server in .local/sandbox-sql predates today's tables: seeding it again ...")
+    else:
         print("Seeding the sandbox SQL Server (TP_EDW, TP_LEGION, TP_STAGE) in .local/sandbox-sql ...")
-        build_sandbox(SQL_SANDBOX)
+    build_sandbox(SQL_SANDBOX)
 
 
 def ensure_gp_chart() -> None:

@@ -121,6 +121,20 @@ class _Plan:
         return world, make_staff(self.stream("staff"), world.sites, self.employees_per_site)
 
 
+# The sandbox's tables as this code expects them; raised when they change (2: the change-tracking log),
+# so `make run` reseeds a sandbox an older checkout built instead of failing on a missing table.
+SHAPE = 2
+SHAPE_FILE = "SHAPE"
+
+
+def is_current(folder: Path) -> bool:
+    """Whether ``folder`` holds a sandbox built with today's tables."""
+    marker = folder / SHAPE_FILE
+    return (
+        (folder / "TP_EDW.sqlite").exists() and marker.exists() and marker.read_text().strip() == str(SHAPE)
+    )
+
+
 def build_sandbox(
     folder: Path,
     *,
@@ -151,6 +165,7 @@ def build_sandbox(
             rows = {table.fullname: count_rows(connection, table) for table in metadata.sorted_tables}
         for database in TOWNE_PARK_DATABASES:
             (staging / f"{database}.sqlite").replace(folder / f"{database}.sqlite")
+        (folder / SHAPE_FILE).write_text(f"{SHAPE}\n")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     world, _ = plan.world()

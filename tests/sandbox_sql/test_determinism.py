@@ -9,6 +9,7 @@ from contextlib import closing
 from pathlib import Path
 
 from localdev.sandbox_sql import SandboxSummary, build_sandbox
+from localdev.sandbox_sql.build import SHAPE, SHAPE_FILE, is_current
 from shared.sql.tables import metadata
 from tests.sandbox_sql.conftest import read_only
 
@@ -38,15 +39,20 @@ def test_same_seed_same_rows_other_seed_other_rows(small_sandbox: SandboxSummary
 
 
 def test_a_rebuild_replaces_the_files_in_place(tmp_path: Path) -> None:
+    assert not is_current(tmp_path)
     build_sandbox(tmp_path, sites=6, days=3, seed=1)
     rebuilt = build_sandbox(tmp_path, sites=5, days=2, seed=1)
 
     assert sorted(path.name for path in tmp_path.iterdir()) == [
+        SHAPE_FILE,
         "TP_EDW.sqlite",
         "TP_LEGION.sqlite",
         "TP_STAGE.sqlite",
     ]
     assert rebuilt.rows["TP_EDW.dbo.MASTER_NON_FINANCIAL"] == 5
+    assert is_current(tmp_path)
+    (tmp_path / SHAPE_FILE).write_text(f"{SHAPE - 1}\n")  # as an older checkout left it
+    assert not is_current(tmp_path), "make run reseeds a sandbox built with older tables"
 
 
 def test_the_command_line_builds_and_reports(tmp_path: Path) -> None:
