@@ -8,8 +8,8 @@ its operations table.
 
 ``function_app`` is timed with telemetry off (the exporter settings emptied: in
 Azure without ``APPLICATIONINSIGHTS_CONNECTION_STRING`` nothing of OpenTelemetry
-is imported) and, for comparison, with the local file exporters ``make run``
-uses, which import the OpenTelemetry SDK at start-up.
+is imported) and with the local file exporters ``make run`` uses: either way
+the first invocation starts telemetry, not the import.
 """
 
 from __future__ import annotations

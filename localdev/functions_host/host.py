@@ -58,6 +58,9 @@ from localdev.functions_host.servicebus_trigger import (
     servicebus_spec,
 )
 from localdev.functions_host.timer_trigger import Timer, TimerSpec, timer_spec
+from shared.settings import SettingsError as HubSettingsError
+from shared.settings import hub_settings
+from shared.telemetry.startup import start_telemetry
 
 DEFAULT_ROUTE_PREFIX = "api"
 _FORCED_EXIT_CODE = 130
@@ -95,6 +98,7 @@ def load_app(options: HostOptions) -> LoadedApp:
     host_json = load_host_json(options.app_dir)
     route_prefix = str(extension_settings(host_json, "http").get("routePrefix", DEFAULT_ROUTE_PREFIX))
     catalog = read_catalog(import_app(options.app_dir))
+    _start_telemetry()
     loaded = LoadedApp(
         options.app_dir,
         in_error=list(catalog.in_error),
@@ -113,6 +117,17 @@ def load_app(options: HostOptions) -> LoadedApp:
             loaded.in_error.append(FunctionInError(function.name, str(error)))
     loaded.keys.require_for(loaded.endpoints)
     return loaded
+
+
+def _start_telemetry() -> None:
+    """The Functions host's own telemetry exists before any invocation, so its first request is traced
+    too; in the app it starts with the hub (``functions/app_hub.py``). An app without the hub's
+    settings (the host's own tests serve a sample app) has no telemetry."""
+    try:
+        settings = hub_settings()
+    except HubSettingsError:
+        return
+    start_telemetry(settings)
 
 
 def _list_functions(loaded: LoadedApp, port: int, log: logging.Logger) -> None:

@@ -1,4 +1,4 @@
-"""Telemetry set up once, as the app is indexed: Azure Monitor in Azure, files or OTLP locally, else nothing.
+"""Telemetry set up once, on first use: Azure Monitor in Azure, files or OTLP locally, else nothing.
 
 Microsoft's guidance for Python Functions: ``host.json`` has
 ``"telemetryMode": "OpenTelemetry"``, the app setting
@@ -12,8 +12,10 @@ each message); its HTTP-library instrumentations are off, because the hub
 writes its own span per call to a system (``shared.http.client``), with the
 path but never the query, which can carry record values.
 
-With no exporter configured nothing here is imported: ``import function_app``
-costs what it did before telemetry existed (``make bench-import``).
+The first invocation starts it, with the hub (``functions/app_hub.py``), and
+the local Functions host as it starts; ``import function_app`` imports none of
+it, configured or not (``make bench-import``). With no exporter configured
+nothing here is ever imported.
 """
 
 from __future__ import annotations

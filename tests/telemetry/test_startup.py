@@ -9,14 +9,16 @@ import sys
 from pathlib import Path
 
 import certifi
+import pytest
 
 from localdev import services
 
-_PROBE = (
+_PROBE = (  # index the app, start telemetry as the first invocation does, then say what got imported
     "import sys, function_app; from shared.telemetry.startup import start_telemetry;"
-    "from shared.settings import hub_settings;"
-    "print(sorted({m.split('.')[0] + '.' + m.split('.')[1] for m in sys.modules if m.startswith(('opentelemetry.', 'azure.monitor'))}));"
-    "print(start_telemetry(hub_settings()))"
+    "from shared.settings import hub_settings; exporter = start_telemetry(hub_settings());"
+    "print(sorted({m.split('.')[0] + '.' + m.split('.')[1] for m in sys.modules"
+    " if m.startswith(('opentelemetry.', 'azure.monitor'))}));"
+    "print(exporter)"
 )
 _OFF = {
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "",
@@ -78,8 +80,12 @@ def test_a_connection_string_configures_the_azure_monitor_distro_with_the_manage
     assert "azure.monitor" in modules
 
 
-def test_indexing_the_app_loads_none_of_the_sdks_the_hub_uses_on_first_use() -> None:
-    """``import function_app`` stays cheap: triggers build the hub (and its SDKs) when first invoked."""
+@pytest.mark.parametrize("telemetry", [{}, {"LOCAL_TELEMETRY_FOLDER": "telemetry-of-a-first-invocation"}])
+def test_indexing_the_app_loads_none_of_the_sdks_the_hub_uses_on_first_use(
+    telemetry: dict[str, str], tmp_path: Path
+) -> None:
+    """``import function_app`` stays cheap: triggers build the hub (its SDKs, its telemetry) when first
+    invoked, whether or not an exporter is configured."""
     probe = (
         "import sys, function_app;"
         "print(sorted({m.split('.')[0] + '.' + m.split('.')[1] if m.startswith('azure.') else m.split('.')[0]"
@@ -89,7 +95,12 @@ def test_indexing_the_app_loads_none_of_the_sdks_the_hub_uses_on_first_use() -> 
     done = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=services.REPO,
-        env={**os.environ, **_APP, **_OFF},
+        env={
+            **os.environ,
+            **_APP,
+            **_OFF,
+            **{name: str(tmp_path / value) for name, value in telemetry.items()},
+        },
         capture_output=True,
         text=True,
         timeout=60,
