@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from localdev.run import functions_host, local_world
+from localdev.sandbox.dataverse.schema import load_proposals
 from shared.connectors.syncs import SYNCS
 from shared.settings import LOCAL_SECRET_PREFIX, Settings
 
@@ -117,3 +118,15 @@ def test_the_readmes_name_exactly_the_secrets_the_code_reads() -> None:
     assert read == {"dataverse-client-secret", "edw-sql-password", "gp-sql-password"}
     for document in (ROOT / "infra" / "README.md", README):
         assert set(_SECRET_NAME.findall(document.read_text())) == read, document.relative_to(ROOT)
+
+
+def test_the_readme_lists_every_hub_proposed_dataverse_name_with_its_table() -> None:
+    listed = {
+        (_NAME.findall(row[0])[0], _NAME.findall(row[1])[0], row[2])
+        for row in _table_rows(_section(README.read_text(), "## Hub-proposed Dataverse tables and columns"))
+    }
+    proposed = {(p.table, p.name, p.kind) for p in load_proposals()}
+    assert proposed - listed == set(), (
+        "proposed in localdev/sandbox/dataverse/proposed/ but not in the README"
+    )
+    assert listed - proposed == set(), "listed in the README but proposed by no file"
