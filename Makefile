@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup run test lint audit lock bench bench-runs bench-import bench-events connector fuzz clean
+.PHONY: setup run test lint audit lock load bench bench-runs bench-import bench-events connector fuzz clean
 
 setup: $(PIP_STAMP) $(NPM_STAMP)
 
@@ -62,6 +62,16 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared functions function_app.py localdev
 
+## Locust against the API on a host of its own over a running `make run`'s world (start that first):
+## limiter on and off, 50 and 200 users; Locust lives in .load-venv, never in the hub's venv.
+LOAD_VENV := .load-venv
+$(LOAD_VENV)/bin/locust:
+	$(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/python -m pip install --quiet 'locust>=2.40,<3'
+
+load: setup $(LOAD_VENV)/bin/locust
+	$(PY) -m localdev.load
+
 ## The runtime set pinned exactly (requirements.lock), after a change to requirements.txt.
 lock: setup
 	$(PY) -m localdev.supply_chain lock
@@ -71,4 +81,4 @@ audit: setup
 	$(PY) -m localdev.supply_chain audit $(if $(AUDIT_STRICT),--strict)
 
 clean:
-	rm -rf $(VENV) node_modules .local .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(LOAD_VENV) node_modules .local .mypy_cache .ruff_cache .pytest_cache

@@ -28,14 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from localdev import services
-from shared.settings import LOCAL_SETTINGS_FILE, Settings
+from localdev.own_host import local_values, own_host
+from shared.settings import Settings
 
 _SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 _HUB_PER_MINUTE: int = Settings.model_fields["api_rate_limit_per_minute"].default
@@ -116,26 +115,6 @@ def _json(path: Path) -> dict[str, Any]:
     return document
 
 
-@contextmanager
-def own_host(settings: Mapping[str, Any], folder: Path) -> Iterator[str]:
-    """A Functions host of the fuzz's own on a free port, with ``settings``; its base URL."""
-    settings_file = folder / "local.settings.json"
-    settings_file.write_text(json.dumps({"IsEncrypted": False, "Values": dict(settings)}), encoding="utf-8")
-    port = services.free_port()
-    spec = services.python_module(
-        "fuzz-host",
-        "localdev.functions_host",
-        port,
-        ["--app-dir", str(services.REPO), "--port", str(port), "--settings", str(settings_file)],
-        folder / "host.log",
-    )
-    running = services.start(spec)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.stop()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev.fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -160,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         help="with --host: requests per minute, below its API_RATE_LIMIT_PER_MINUTE",
     )
     args = parser.parse_args(argv)
-    values = json.loads(LOCAL_SETTINGS_FILE.read_text(encoding="utf-8"))["Values"]
+    values = local_values()
     key = args.key or values["LOCAL_FUNCTION_KEY"]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hub-fuzz-") as folder:
@@ -175,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.host:
             result = run(args.host, per_minute=args.per_minute)
         else:
-            with own_host({**values, "API_RATE_LIMIT_PER_MINUTE": UNLIMITED}, Path(folder)) as base_url:
+            raised = {**values, "API_RATE_LIMIT_PER_MINUTE": UNLIMITED}
+            with own_host(raised, Path(folder), "fuzz-host") as base_url:
                 result = run(base_url, per_minute=None)
     print(result.line())
     print(f"fuzz: {time.monotonic() - started:.0f} s in all; needed >= {args.min_requests:,} requests")
