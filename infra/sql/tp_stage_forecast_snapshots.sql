@@ -28,12 +28,12 @@ GO
 CREATE VIEW dbo.vwHUB_FORECAST_CONSOLIDATED AS
 SELECT forecast_line.COST_CENTER, forecast_line.PERIOD, forecast_line.IS_SUMMARY_CATEGORY,
        forecast_line.FD_BALANCE, forecast_head.CALCULATED_AT AS DW_LOADED_DTTM
-FROM HUB_FORECAST_SNAPSHOT_LINE AS forecast_line
-JOIN HUB_FORECAST_SNAPSHOT AS forecast_head ON forecast_head.SNAPSHOT_ID = forecast_line.SNAPSHOT_ID
+FROM dbo.HUB_FORECAST_SNAPSHOT_LINE AS forecast_line
+JOIN dbo.HUB_FORECAST_SNAPSHOT AS forecast_head ON forecast_head.SNAPSHOT_ID = forecast_line.SNAPSHOT_ID
 WHERE forecast_line.SNAPSHOT_ID = (
     SELECT MAX(newer_line.SNAPSHOT_ID)
-    FROM HUB_FORECAST_SNAPSHOT_LINE AS newer_line
-    JOIN HUB_FORECAST_SNAPSHOT AS newer_head ON newer_head.SNAPSHOT_ID = newer_line.SNAPSHOT_ID
+    FROM dbo.HUB_FORECAST_SNAPSHOT_LINE AS newer_line
+    JOIN dbo.HUB_FORECAST_SNAPSHOT AS newer_head ON newer_head.SNAPSHOT_ID = newer_line.SNAPSHOT_ID
     WHERE newer_line.COST_CENTER = forecast_line.COST_CENTER
       AND newer_head.FORECAST_YEAR = forecast_head.FORECAST_YEAR
       AND newer_head.COMPLETED_AT IS NOT NULL

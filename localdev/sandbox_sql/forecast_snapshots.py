@@ -25,4 +25,4 @@ def ddl_batches(path: Path = DDL) -> list[str]:
 def create_forecast_snapshots(connection: sqlite3.Connection, database: str = "TP_STAGE") -> None:
     """Create the snapshot tables and the latest-snapshot view in ``database`` (an attached TP_STAGE)."""
     for batch in ddl_batches():
-        connection.execute(batch.replace("dbo.", f"{database}.", 1))
+        connection.execute(batch.replace("dbo.", f"{database}."))

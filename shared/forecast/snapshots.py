@@ -74,16 +74,6 @@ snapshot_lines = Table(
     Column("FD_BALANCE", DECIMAL(18, 2), nullable=False),
     schema=STAGE,
 )
-latest_forecast = Table(  # the view, in vwFORECAST_CONSOLIDATED's schema
-    "vwHUB_FORECAST_CONSOLIDATED",
-    _metadata,
-    Column("COST_CENTER", VARCHAR(10)),
-    Column("PERIOD", VARCHAR(6)),
-    Column("IS_SUMMARY_CATEGORY", NVARCHAR(50)),
-    Column("FD_BALANCE", DECIMAL(18, 2)),
-    Column("DW_LOADED_DTTM", _DATETIME2),
-    schema=STAGE,
-)
 
 
 @dataclass(frozen=True)

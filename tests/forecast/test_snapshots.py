@@ -20,7 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from localdev.sandbox_sql import sandbox_url
 from localdev.sandbox_sql.forecast_snapshots import create_forecast_snapshots
 from localdev.sandbox_sql.loading import open_databases
-from shared.forecast.snapshots import ForecastLine, ForecastSnapshots, Snapshot, snapshot_id
+from shared.forecast.snapshots import (
+    ForecastLine,
+    ForecastSnapshots,
+    Snapshot,
+    snapshot_heads,
+    snapshot_id,
+    snapshot_lines,
+)
 from shared.sql.engines import TOWNE_PARK_DATABASES, sql_server_engine
 from shared.sql.tables import vw_forecast_consolidated
 
@@ -71,6 +78,15 @@ def test_the_view_keeps_vw_forecast_consolidated_s_columns(stage: tuple[Engine, 
         row[0] for row in reader.execute("SELECT * FROM TP_STAGE.vwHUB_FORECAST_CONSOLIDATED").description
     ]
     assert columns == [column.name for column in vw_forecast_consolidated.columns]
+
+
+def test_the_ddl_creates_the_tables_the_writer_declares(stage: tuple[Engine, sqlite3.Connection]) -> None:
+    _, reader = stage
+    for table in (snapshot_heads, snapshot_lines):
+        created = reader.execute(f"PRAGMA TP_STAGE.table_info({table.name})").fetchall()
+        assert [(name, bool(not_null), bool(key)) for _, name, _, not_null, _, key in created] == [
+            (column.name, not column.nullable, column.primary_key) for column in table.columns
+        ], table.name
 
 
 def test_snapshots_append_the_latest_per_site_shows_and_a_rewrite_changes_nothing(
