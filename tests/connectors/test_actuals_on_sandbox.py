@@ -22,6 +22,10 @@ from azure.storage.blob import BlobServiceClient
 
 from localdev.sandbox_sql import SandboxSummary
 from shared.connectors.dataverse.sink import DataverseSink
+from shared.pipeline.requests import SyncRequest
+from shared.pipeline.run_record import RunError, RunMode, RunStatus
+from shared.pipeline.run_states import RunEvent
+from shared.pipeline.stream import ReadWindow
 from shared.sql.engines import TOWNE_PARK_DATABASES
 from tests.connectors.conftest import Hub, dataverse_rows, make_hub
 from tests.connectors.test_syncs_on_sandbox import wage_rate
@@ -62,6 +66,18 @@ def tracked_hub(
     yield from make_hub(
         sql_folder, blob_service, servicebus_emulator, sink, today, change_tracked=("SHIFT_ENTITY",)
     )
+
+
+@pytest.fixture
+def small_batch_hub(
+    sql_folder: Path,
+    today: date,
+    blob_service: BlobServiceClient,
+    servicebus_emulator: ServiceBusEmulator,
+    sink: DataverseSink,
+) -> Iterator[Hub]:
+    """A hub staging 300 rows a batch, so a backfill of two months publishes several."""
+    yield from make_hub(sql_folder, blob_service, servicebus_emulator, sink, today, batch_rows=300)
 
 
 @pytest.fixture
@@ -287,3 +303,41 @@ def test_statistics_and_rates_actuals_equal_the_sources_and_a_quiet_rerun_writes
     second = hub.sync("daily_statistics_actuals", "parking_rates")
     assert all(run.extract.staged == 0 for run in second.values())
     assert dataverse_sandbox.stats()["batches"] == writes
+
+
+def _retry_later(_: RunError) -> tuple[RunEvent, RunStatus]:
+    return RunEvent.RETRY_LATER, RunStatus.RETRYING
+
+
+def test_a_failed_backfill_resumes_after_the_batches_it_published(
+    small_batch_hub: Hub, source: sqlite3.Connection, dataverse_sandbox: DataverseSandbox
+) -> None:
+    """October and November of RSS days by month; November holds more bad rows than the stream allows."""
+    window = ReadWindow(start=date(2026, 10, 1), end=date(2026, 12, 1))
+    source.executemany(
+        "INSERT INTO TP_EDW.REVENUE_DAILY_DETAIL VALUES (?, '2026-11-20', 'Valet Daily', 1, 10)",
+        [(f"X{number:03d}",) for number in range(150)],
+    )
+    engine = small_batch_hub.world.engine
+    request = SyncRequest("daily_statistics_actuals", mode=RunMode.BACKFILL, window=window, trigger="test")
+    failed = engine.run(request, failure_status=_retry_later)
+    assert failed.status is RunStatus.RETRYING and failed.error is not None
+    published = max(batch.cursor_max for batch in failed.batches)
+    assert "2026-10-31" <= published <= "2026-11-20"
+    source.execute("DELETE FROM TP_EDW.REVENUE_DAILY_DETAIL WHERE SITE LIKE 'X%'")
+
+    resumed = engine.run(
+        SyncRequest("daily_statistics_actuals", mode=RunMode.BACKFILL, window=window, run_id=failed.id),
+        failure_status=_retry_later,
+    )
+
+    assert resumed.error is None and resumed.attempts == 2
+    assert resumed.window_start == published
+    expected = statistics(source)
+    assert resumed.extract.read == sum(1 for _, day, _ in expected if day >= published)
+    small_batch_hub.load(len(resumed.batches))
+    landed = dataverse_rows(dataverse_sandbox, *STATISTICS)
+    assert set(landed) == set(expected)
+    assert (
+        engine.states.read("daily_statistics_actuals")[0].watermark is None
+    )  # a backfill leaves state alone
