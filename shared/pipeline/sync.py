@@ -366,7 +366,10 @@ class _Extraction:
         validate = stream.model.__pydantic_validator__.validate_python
         transform, key_of = stream.transform, _key_getter(stream.key)
         cursor_field, last_cursor = stream.cursor, self.last_cursor
-        saw, add = self.sent.saw, self.writer.add
+        # A backfill writes no state, so it need not remember what it sent: its memory stays flat however
+        # long its window (a full-read stream would otherwise keep a digest per record).
+        saw = _remember_nothing if self.mode is RunMode.BACKFILL else self.sent.saw
+        add = self.writer.add
         read = 0
         try:
             for page in self._pages():
@@ -507,6 +510,10 @@ class _Extraction:
             return None
         self.state = state
         return state
+
+
+def _remember_nothing(*_: Any) -> None:
+    """What a backfill does with each record it stages, in place of ``SentRecords.saw``."""
 
 
 def _about(record: RunRecord) -> dict[str, Dimension | None]:
