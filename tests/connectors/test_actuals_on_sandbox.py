@@ -287,7 +287,7 @@ def rates(source: sqlite3.Connection, today: date) -> dict[tuple[str, int, int, 
     return {key: cents(revenue / vehicles) for key, (revenue, vehicles) in sums.items() if vehicles}
 
 
-def test_statistics_and_rates_actuals_equal_the_sources_and_a_quiet_rerun_writes_nothing(
+def test_statistics_and_rates_actuals_equal_the_sources_and_a_changed_row_writes_only_its_row(
     hub: Hub, source: sqlite3.Connection, today: date, dataverse_sandbox: DataverseSandbox
 ) -> None:
     hub.sync("daily_statistics_actuals", "parking_rates")
@@ -303,6 +303,42 @@ def test_statistics_and_rates_actuals_equal_the_sources_and_a_quiet_rerun_writes
     second = hub.sync("daily_statistics_actuals", "parking_rates")
     assert all(run.extract.staged == 0 for run in second.values())
     assert dataverse_sandbox.stats()["batches"] == writes
+
+    # One RSS day rewritten within the re-read days, one budget revenue account changed: one row each.
+    site, day = source.execute(
+        "SELECT SITE, DATE FROM TP_EDW.REVENUE_DAILY_DETAIL WHERE REVENUE_CATEGORY = 'Valet Overnight' "
+        "AND DATE = ? ORDER BY SITE LIMIT 1",
+        ((today - timedelta(days=3)).isoformat(),),
+    ).fetchone()
+    source.execute(
+        "UPDATE TP_EDW.REVENUE_DAILY_DETAIL SET VEHICLECOUNT = VEHICLECOUNT + 7, NETEXTERNALREVENUE = "
+        "NETEXTERNALREVENUE + 210 WHERE SITE = ? AND DATE = ? AND REVENUE_CATEGORY = 'Valet Overnight'",
+        (site, day),
+    )
+    budget_site, period = source.execute(
+        "SELECT COST_CENTER, PERIOD FROM TP_EDW.BUDGET_FINAL WHERE MAIN_ACCOUNT = '9412' AND PERIOD = ? "
+        "ORDER BY COST_CENTER LIMIT 1",
+        (f"{today.year}06",),
+    ).fetchone()
+    source.execute(
+        "UPDATE TP_EDW.BUDGET_FINAL SET BALANCE = BALANCE + 500 "
+        "WHERE COST_CENTER = ? AND PERIOD = ? AND MAIN_ACCOUNT = '9412'",
+        (budget_site, period),
+    )
+
+    third = hub.sync("daily_statistics_actuals", "parking_rates")
+
+    assert (third["daily_statistics_actuals"].extract.staged, third["parking_rates"].extract.staged) == (1, 1)
+    changed_day = (pad(site), day, 126840002)
+    after = dataverse_rows(dataverse_sandbox, *STATISTICS)
+    assert {key for key in after if after[key] != landed[key]} == {changed_day}
+    assert {column: after[changed_day][column] for column in expected[changed_day]} == statistics(source)[
+        changed_day
+    ]
+    rate_key = (pad(budget_site), today.year, 6, "Valet Overnight", 126840002)
+    rated_after = {key: row["bs_rate"] for key, row in dataverse_rows(dataverse_sandbox, *RATES).items()}
+    assert {key for key in rated_after if rated_after[key] != rated[key]["bs_rate"]} == {rate_key}
+    assert rated_after == rates(source, today)
 
 
 def _retry_later(_: RunError) -> tuple[RunEvent, RunStatus]:
