@@ -142,6 +142,7 @@ def payroll_columns(rows: dict[tuple[Any, ...], dict[str, Any]], *columns: str) 
     }
 
 
+@pytest.mark.slow(15)
 def test_payroll_actuals_equal_the_sources_sums_and_only_changed_days_are_written_again(
     tracked_hub: Hub, source: sqlite3.Connection, today: date, dataverse_sandbox: DataverseSandbox
 ) -> None:
@@ -287,6 +288,7 @@ def rates(source: sqlite3.Connection, today: date) -> dict[tuple[str, int, int, 
     return {key: cents(revenue / vehicles) for key, (revenue, vehicles) in sums.items() if vehicles}
 
 
+@pytest.mark.slow(12)
 def test_statistics_and_rates_actuals_equal_the_sources_and_a_changed_row_writes_only_its_row(
     hub: Hub, source: sqlite3.Connection, today: date, dataverse_sandbox: DataverseSandbox
 ) -> None:
