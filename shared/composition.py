@@ -313,6 +313,7 @@ def build_hub(settings: Settings) -> Hub:
         gp_companies=settings.gp_companies.split(","),
         batch_rows=settings.sync_batch_rows,
         change_tracked=settings.change_tracked_tables,
+        actuals_reread_days=settings.actuals_reread_days,
     )
     engine = SyncEngine(
         catalog,

@@ -219,6 +219,10 @@ class Settings(BaseSettings):
         "dollars_only", alias="WAGE_RATE_DIFFERENTIAL_PAY"
     )
 
+    # How many days before its watermark each actuals stream reads again: the payroll view's nightly
+    # refresh and RSS resubmissions rewrite recent days (scheduled hours: days before today).
+    actuals_reread_days: int = Field(3, alias="ACTUALS_REREAD_DAYS", ge=0, le=62)
+
     # Whether the hub reads each table's changes (SQL Server change tracking, enabled on the table by
     # Towne Park's DBAs) on its short timer; off, the streams read the table in full, as before.
     change_tracking_shift_entity: bool = Field(False, alias="CHANGE_TRACKING_SHIFT_ENTITY")

@@ -15,7 +15,7 @@ The order of writes is what makes a run safe to kill at any point:
 Modes: ``incremental`` reads from the watermark (minus the stream's look-back)
 and skips records sent unchanged before; ``full`` re-reads and re-sends
 everything and resets the watermark; ``backfill`` reads an explicit window and
-leaves state alone; ``replay`` re-publishes a past run's staged batches without
+leaves state alone (resumed, it reads on from the batches it published); ``replay`` re-publishes a past run's staged batches without
 touching the source.
 """
 
@@ -312,10 +312,26 @@ class _Extraction:
         if self.mode is RunMode.BACKFILL:
             if request.window is None:
                 raise ValueError("a backfill needs an explicit window (start and/or end)")
-            return request.window
+            return self._resumed(request.window)
         if self.mode is RunMode.INCREMENTAL and self.stream.cursor is not None:
             return ReadWindow(start=window_start(self.watermark, self.stream.lookback))
         return ReadWindow()
+
+    def _resumed(self, window: ReadWindow) -> ReadWindow:
+        """A resumed backfill reads on from the last cursor its earlier attempts published, not from the start.
+
+        A backfill keeps no watermark, but its run record keeps the batches it
+        published (with their cursor range), so a year's backfill that fails in
+        October starts again at the day of its last published batch: that day
+        is read again, which keyed upserts make harmless.
+        """
+        published = [
+            self._typed(batch.cursor_max) for batch in self.record.batches if batch.cursor_max is not None
+        ]
+        if self.stream.cursor is None or not published:
+            return window
+        start = self._typed(window.start)
+        return replace(window, start=max(published) if start is None else max(start, *published))
 
     def run(self) -> None:
         record = self.record
@@ -350,7 +366,10 @@ class _Extraction:
         validate = stream.model.__pydantic_validator__.validate_python
         transform, key_of = stream.transform, _key_getter(stream.key)
         cursor_field, last_cursor = stream.cursor, self.last_cursor
-        saw, add = self.sent.saw, self.writer.add
+        # A backfill writes no state, so it need not remember what it sent: its memory stays flat however
+        # long its window (a full-read stream would otherwise keep a digest per record).
+        saw = _remember_nothing if self.mode is RunMode.BACKFILL else self.sent.saw
+        add = self.writer.add
         read = 0
         try:
             for page in self._pages():
@@ -491,6 +510,10 @@ class _Extraction:
             return None
         self.state = state
         return state
+
+
+def _remember_nothing(*_: Any) -> None:
+    """What a backfill does with each record it stages, in place of ``SentRecords.saw``."""
 
 
 def _about(record: RunRecord) -> dict[str, Dimension | None]:
