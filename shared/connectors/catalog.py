@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy import Engine
 
+from shared.connectors.edw.budget_monthly import ApprovedBudget, budget_monthly_stream
 from shared.connectors.edw.budgets import budgets_stream
 from shared.connectors.edw.master_sites import master_sites_stream
 from shared.connectors.great_plains.receivables import invoice_payment_status_stream
@@ -34,6 +35,7 @@ def hub_streams(
     gp_companies: Sequence[str] = (),
     batch_rows: int | None = None,
     change_tracked: Collection[str] = (),
+    approved_budget: ApprovedBudget | None = None,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
@@ -41,6 +43,7 @@ def hub_streams(
     ``batch_rows`` caps every stream's rows per staged batch (``SYNC_BATCH_ROWS``).
     ``change_tracked`` names the tables (``SHIFT_ENTITY``, ``WORKDAY_RLS_BISECURITY``,
     ``MASTER_NON_FINANCIAL``) whose streams read their changes on incremental runs.
+    ``approved_budget`` holds a fixed year's budget to its approved revisions.
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
     streams; without ``gp_company_engine`` it holds no GP stream.
     """
@@ -60,6 +63,7 @@ def hub_streams(
                 edw, days=LastDays(WAGE_RATE_DAYS, today), differential=differential_pay, page_rows=page_rows
             ),
             budgets_stream(edw, page_rows=page_rows),
+            budget_monthly_stream(edw, approved=approved_budget, page_rows=page_rows),
         ):
             catalog.add(stream)
     if gp_company_engine is not None:

@@ -8,7 +8,8 @@ its folder, its streams in ``catalog.py`` and one entry here.
 
 Defaults are 6-field NCRONTAB in UTC, from DOMAIN.md §1, §2, §4: master sites
 daily at 03:00 as today; user roles nightly after Workday's overnight export;
-job codes and budgets daily after it; wage rates every 4 hours from 00:00; GP
+job codes and budgets daily after it (budget monthly a
+quarter of an hour after the billable budgets); wage rates every 4 hours from 00:00; GP
 payment status hourly (no flow does it today).
 
 ``CHANGE_SYNCS`` are the short timers of the change-tracked streams: each
@@ -59,6 +60,7 @@ SYNCS: tuple[ScheduledSync, ...] = (
         "BILLABLE_EXPENSE_BUDGETS_SCHEDULE",
         "0 0 8 * * *",
     ),
+    ScheduledSync("budget_monthly", ("budget_monthly",), "BUDGET_MONTHLY_SCHEDULE", "0 15 8 * * *"),
     ScheduledSync(
         "gp_invoice_payment_status",
         ("gp_invoice_payment_status",),
