@@ -59,7 +59,7 @@ var tags = {
 }
 var stagingContainer = 'hub-staging'
 var stateContainer = 'hub-state'
-// shared/settings.py names the state tables <prefix>Runs, <prefix>Postings, <prefix>Streams.
+// shared/settings.py names the state tables <prefix>Runs, <prefix>Postings, <prefix>Streams, <prefix>Budgets.
 var stateTablePrefix = 'hub'
 var queues = [
   {
@@ -112,6 +112,7 @@ module storage 'core/storage.bicep' = {
       '${stateTablePrefix}Runs'
       '${stateTablePrefix}Postings'
       '${stateTablePrefix}Streams'
+      '${stateTablePrefix}Budgets'
     ]
   }
 }
@@ -211,6 +212,7 @@ module api 'app/api.bicep' = {
       EDW_SQL_URL: 'mssql+pymssql://${edwSqlLogin}@${edwSqlHost}:1433/TP_EDW'
       SQL_QUERY_TIMEOUT_SECONDS: '300'
       WAGE_RATE_DIFFERENTIAL_PAY: 'dollars_only'
+      BUDGET_FIXED_FROM: '01-01'
       MASTER_CUSTOMER_SITES_SCHEDULE: '0 0 3 * * *'
       USER_ROLES_AND_SITES_SCHEDULE: '0 0 7 * * *'
       JOB_CODES_SCHEDULE: '0 30 7 * * *'
