@@ -10,9 +10,12 @@ decided twice. Approving does not load anything itself: the next
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from shared.workflows.budget_revisions.revision_table import RevisionTable
 from shared.workflows.budget_revisions.revisions import BudgetRevision, RevisionEvent, move
+
+if TYPE_CHECKING:  # the API's handlers import this module when the app is indexed: no SDK then
+    from shared.workflows.budget_revisions.revision_table import RevisionTable
 
 
 def decide(
