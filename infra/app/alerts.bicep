@@ -26,6 +26,7 @@ var streamLagThresholdSeconds = {
   job_codes_by_site: 176400
   wage_rates: 32400
   billable_expense_budgets: 176400
+  budget_monthly: 176400
   gp_invoice_payment_status: 10800
 }
 

@@ -119,11 +119,11 @@ class BudgetApprovals:
         held: list[AccountBalance] = []
         for key in sorted(source.keys() | standing.keys()):
             read, approved = source.get(key), standing.get(key)
-            category = (read or approved).category  # type: ignore[union-attr]  # one of them exists
             new = read.balance if read is not None else Decimal(0)
             old = approved.balance if approved is not None else Decimal(0)
             if approved is not None:
-                held.append(approved)
+                held.append(approved)  # a cell the approved budget lacks adds nothing until approved
+            category = read.category if read is not None else standing[key].category
             self._compare(key, category, old, new, revisions.get(key, []))
         for cell_revisions in revisions.values():
             for revision in cell_revisions:
