@@ -106,6 +106,7 @@ def _calls(run_id: str, posting_id: str, stream: str, period: str) -> dict[str, 
         # A key alone may not decide a revision: refused before any dependency is asked.
         "ApproveBudgetRevision": {"method": "POST", "route": {"id": "0170-202603-6005-0123456789"}},
         "RejectBudgetRevision": {"method": "POST", "route": {"id": "0170-202603-6005-0123456789"}},
+        "CheckStatementForecast": {"method": "POST", "route": {"id": "00000000-0000-4000-8000-000000000001"}},
         "LiveRead": {"route": {"name": read.name}, "query": {"site": "170", "period": "2026-11"}},
         "GetReadiness": {},
         "GetHealth": {},

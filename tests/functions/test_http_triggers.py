@@ -54,6 +54,7 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         "DiscardDeadLetter": ({"queue": "batch-loads", "messageId": batch_id}, None, None),
         "StartGpPosting": ({}, None, {"unitStatisticsPeriod": "2026-10"}),
         "GetGpPosting": ({"id": "20261101T000000Z-gp-00000000"}, None, None),
+        "CheckStatementForecast": ({"id": "00000000-0000-4000-8000-000000000001"}, None, None),
         "ListBudgetRevisions": ({}, {"status": "pending_approval"}, None),
         "ApproveBudgetRevision": ({"id": "0170-202603-6005-0123456789"}, None, {}),
         "RejectBudgetRevision": ({"id": "0170-202603-6005-0123456789"}, None, {"comment": "no"}),
