@@ -97,7 +97,7 @@ var edwSqlEndpoint = '${edwSqlHost}:1433'
 var gpSqlEndpoint = empty(gpSqlHost) ? '' : '${gpSqlHost}:1433'
 var smartConnectEndpoint = replace(replace(gpSmartConnectUrl, 'https://', ''), 'http://', '')
 var onPremisesEndpoints = union([edwSqlEndpoint, smartConnectEndpoint], empty(gpSqlEndpoint) ? [] : [gpSqlEndpoint], extraOnPremisesEndpoints)
-// shared/settings.py names the state tables <prefix>Runs, <prefix>Postings, <prefix>Streams.
+// shared/settings.py names the state tables <prefix>Runs, <prefix>Postings, <prefix>Streams, <prefix>Budgets.
 var stateTablePrefix = 'hub'
 // hubRoles: what the hub's identity may do on each queue, and nothing on the others. It receives
 // from every work queue (a trigger each) and sends to each too: the API and the engine queue work,
@@ -170,6 +170,7 @@ module storage 'core/storage.bicep' = {
       '${stateTablePrefix}Runs'
       '${stateTablePrefix}Postings'
       '${stateTablePrefix}Streams'
+      '${stateTablePrefix}Budgets'
     ]
   }
 }
@@ -296,6 +297,7 @@ module api 'app/api.bicep' = {
       SQL_QUERY_TIMEOUT_SECONDS: '300'
       WAGE_RATE_DIFFERENTIAL_PAY: 'dollars_only'
       ACTUALS_REREAD_DAYS: '3'
+      BUDGET_FIXED_FROM: '01-01'
       MASTER_CUSTOMER_SITES_SCHEDULE: '0 0 3 * * *'
       USER_ROLES_AND_SITES_SCHEDULE: '0 0 7 * * *'
       JOB_CODES_SCHEDULE: '0 30 7 * * *'
@@ -304,6 +306,7 @@ module api 'app/api.bicep' = {
       GL_ACTUALS_SCHEDULE: '0 0 9 * * *'
       PAYROLL_ACTUALS_SCHEDULE: '0 0 4 * * *'
       STATISTICS_ACTUALS_SCHEDULE: '0 30 4 * * *'
+      BUDGET_MONTHLY_SCHEDULE: '0 15 8 * * *'
       SHIFT_CHANGES_SCHEDULE: '0 */5 * * * *'
       USER_ACCESS_CHANGES_SCHEDULE: '0 */2 * * * *'
       MASTER_SITE_CHANGES_SCHEDULE: '0 */5 * * * *'

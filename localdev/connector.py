@@ -113,8 +113,8 @@ def _entra_sign_in(entra: EntraAudience, client_id: str) -> dict[str, Any]:
         },
         "uiDefinition": {
             "displayName": "Sign in with Entra ID",
-            "description": "Your app roles on the hub's API (Integration.Read, .Run, .Admin) decide what "
-            "the connection may do.",
+            "description": "Your app roles on the hub's API (Integration.Read, .Run, .Admin; Budget.Approve "
+            "for budget revisions) decide what the connection may do.",
             "constraints": {"required": "true"},
         },
     }

@@ -145,7 +145,7 @@ def prepare_storage() -> None:
     for container in (settings.staging_container, settings.state_container, settings.audit_container):
         BlobStore(service, container).ensure_container()
     tables = TableServiceClient.from_connection_string(settings.blob.connection_string)
-    for name in settings.state_tables.names:
+    for name in (*settings.state_tables.names, settings.budget_table):
         tables.create_table_if_not_exists(name)
 
 

@@ -32,6 +32,7 @@ from shared.connectors.dataverse.sink import DataverseSink
 from shared.connectors.great_plains.chart import ChartCache, FiscalPeriods
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.smartconnect import SmartConnect
+from shared.connectors.legion.days import utc_today
 from shared.connectors.legion.wage_rates import DifferentialPay
 from shared.connectors.syncs import SYNCS
 from shared.errors import ErrorClass, HubError
@@ -58,6 +59,9 @@ from shared.platform.table_service import table_service
 from shared.platform.table_store import TableStore
 from shared.settings import Settings, hub_settings
 from shared.sql.engines import connect_sql
+from shared.workflows.budget_revisions.approved_budget import BudgetApprovals, FixedFrom
+from shared.workflows.budget_revisions.events import revision_event
+from shared.workflows.budget_revisions.revision_table import RevisionTable
 from shared.workflows.dataverse_events.workflow import DataverseEvents
 from shared.workflows.gp_posting.audit import PostingAudit
 from shared.workflows.gp_posting.billing import BatchIdStyle
@@ -81,6 +85,7 @@ class PlatformClients:
     runs: RunTable
     stream_states: StreamStateTable
     posting_requests: PostingRequestTable
+    budget_revisions: RevisionTable
     tables: tuple[TableStore, ...]
 
 
@@ -314,6 +319,9 @@ def build_hub(settings: Settings) -> Hub:
         batch_rows=settings.sync_batch_rows,
         change_tracked=settings.change_tracked_tables,
         actuals_reread_days=settings.actuals_reread_days,
+        approved_budget=BudgetApprovals(
+            patient.budget_revisions, state, FixedFrom.parse(settings.budget_fixed_from), utc_today, _utc_now
+        ),
     )
     engine = SyncEngine(
         catalog,
@@ -363,6 +371,7 @@ def _platform_clients(
     runs, postings, streams = (
         TableStore(tables, name) for name in (names.runs, names.postings, names.streams)
     )
+    budgets = TableStore(tables, settings.budget_table)
     bus = service_bus.connect(settings.service_bus_connection, credential, patience.bus)
     # Events are published inside every run-record write: on a client that gives up within seconds.
     quick_bus = service_bus.connect(settings.service_bus_connection, credential, FOR_API_CALLERS.bus)
@@ -377,7 +386,10 @@ def _platform_clients(
         posting_requests=PostingRequestTable(
             postings, state, observers=(WriteEvents(events, posting_event, _utc_now),)
         ),
-        tables=(runs, postings, streams),
+        budget_revisions=RevisionTable(
+            budgets, state, observers=(WriteEvents(events, revision_event, _utc_now),)
+        ),
+        tables=(runs, postings, streams, budgets),
     )
 
 

@@ -25,6 +25,7 @@ import json
 import os
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -218,6 +219,8 @@ class Settings(BaseSettings):
     wage_rate_differential_pay: Literal["dollars_only", "excluded"] = Field(
         "dollars_only", alias="WAGE_RATE_DIFFERENTIAL_PAY"
     )
+    # DOMAIN.md §5: a year's budget is fixed from this day (MM-dd) of that year; later changes need approval.
+    budget_fixed_from: str = Field("01-01", alias="BUDGET_FIXED_FROM", pattern=r"^\d\d-\d\d$")
 
     # How many days before its watermark each actuals stream reads again: the payroll view's nightly
     # refresh and RSS resubmissions rewrite recent days (scheduled hours: days before today).
@@ -347,6 +350,16 @@ class Settings(BaseSettings):
         """An app setting left empty turns its exporter off, as if it were not there."""
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("budget_fixed_from")
+    @classmethod
+    def _a_day_of_every_year(cls, text: str) -> str:
+        month, day = (int(part) for part in text.split("-"))
+        try:
+            date(2001, month, day)  # not February 29: a day every year has
+        except ValueError:
+            raise ValueError("expects a month and day every year has, MM-dd (01-01)") from None
+        return text
+
     @field_validator("local_ca_bundle")
     @classmethod
     def _bundle_exists(cls, path: Path | None) -> Path | None:
@@ -397,6 +410,11 @@ class Settings(BaseSettings):
             service_uri=str(self.staging_storage_table_uri) if self.staging_storage_table_uri else None,
             client_id=self.staging_storage_client_id or self.managed_identity_client_id,
         )
+
+    @property
+    def budget_table(self) -> str:
+        """The table budget revisions live in (``<prefix>Budgets``: within 63 characters, as the others)."""
+        return f"{self.state_table_prefix}Budgets"
 
     @property
     def state_tables(self) -> StateTableNames:

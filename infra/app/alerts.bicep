@@ -32,6 +32,7 @@ var streamLagThresholdSeconds = {
   parking_rates: 176400
   gl_actuals: 176400
   gl_account_actuals: 176400
+  budget_monthly: 176400
   gp_invoice_payment_status: 10800
 }
 

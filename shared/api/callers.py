@@ -22,7 +22,7 @@ import jwt
 
 from shared.api.http import ApiRequest
 from shared.api.problems import ProblemError
-from shared.api.roles import Caller, Role
+from shared.api.roles import LADDER, Caller, Role
 
 _ALGORITHMS = ["RS256"]
 _LEEWAY_SECONDS = 60
@@ -109,10 +109,13 @@ def _unauthorized(detail: str) -> ProblemError:
 
 
 def key_caller(request: ApiRequest) -> Caller:
-    """A caller the Functions host admitted by key, named by a digest of the key (never the key)."""
+    """A caller the Functions host admitted by key, named by a digest of the key (never the key).
+
+    A key admits the Read/Run/Admin ladder only: no key approves a budget revision.
+    """
     key = request.header("x-functions-key") or request.query.get("code") or ""
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-    return Caller(f"key:{digest}", frozenset(Role))
+    return Caller(f"key:{digest}", frozenset(LADDER))
 
 
 def identify(request: ApiRequest, tokens: BearerTokens | None) -> Caller:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # types only: importing the services here would load every SD
     from shared.forecast.desk import ForecastDesk
     from shared.health import HealthReport
     from shared.pipeline.dead_letters import DeadLetters
+    from shared.workflows.budget_revisions.revision_table import RevisionTable
     from shared.workflows.forecast_check.check import StatementForecastCheck
     from shared.workflows.gp_posting.workflow import GpPostings
 
@@ -49,6 +50,7 @@ class ApiServices:
     # document is built from the operations table, which names the handlers.
     description: Callable[[str | None, str], dict[str, Any]]
     gp: GpPostings | None = None
+    budget_revisions: RevisionTable | None = None
     forecast_check: StatementForecastCheck | None = None
     forecast: ForecastDesk | None = None
 

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from shared.api import forecast_models, models
+from shared.api import forecast_models, models, revision_models
 from shared.api.calls import Handler
 from shared.api.handlers import (
+    budget_revisions,
     dead_letters,
     forecast,
     forecast_checks,
@@ -240,6 +241,53 @@ GP_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+_DECIDED = Reply(409, "The revision is decided already (or the hub withdrew it): detail says its status.")
+BUDGET_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "ListBudgetRevisions",
+        "GET",
+        "v1/budget/revisions",
+        "List budget revisions",
+        "Changes to a fixed year's budget (BUDGET_FINAL after the cut-off), newest first: pending_approval ones "
+        "wait for an approver and are not in Budget Monthly until approved.",
+        Role.READ,
+        query=revision_models.RevisionQuery,
+        replies=(Reply(200, "The revisions.", revision_models.RevisionPage),),
+        tags=("Budget",),
+        handler=budget_revisions.list_budget_revisions,
+    ),
+    Operation(
+        "ApproveBudgetRevision",
+        "POST",
+        "v1/budget/revisions/{id}/approve",
+        "Approve a budget revision",
+        "Approves the change (app role Budget.Approve, from an Entra ID token: a function key alone answers "
+        "403); the next budget_monthly run loads it and marks it applied.",
+        Role.BUDGET_APPROVE,
+        path=revision_models.RevisionPath,
+        body=revision_models.RevisionDecision,
+        replies=(Reply(200, "Approved.", revision_models.BudgetRevision), _DECIDED, _NOT_FOUND),
+        changes_state=True,
+        tags=("Budget",),
+        handler=budget_revisions.approve_budget_revision,
+    ),
+    Operation(
+        "RejectBudgetRevision",
+        "POST",
+        "v1/budget/revisions/{id}/reject",
+        "Reject a budget revision",
+        "Rejects the change (app role Budget.Approve): the approved balance stays in Budget Monthly and this "
+        "change is never loaded.",
+        Role.BUDGET_APPROVE,
+        path=revision_models.RevisionPath,
+        body=revision_models.RevisionDecision,
+        replies=(Reply(200, "Rejected.", revision_models.BudgetRevision), _DECIDED, _NOT_FOUND),
+        changes_state=True,
+        tags=("Budget",),
+        handler=budget_revisions.reject_budget_revision,
+    ),
+)
+
 BILLING_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "CheckStatementForecast",
@@ -386,6 +434,7 @@ HEALTH_OPERATIONS: tuple[Operation, ...] = (
 SERVED_OPERATIONS: tuple[Operation, ...] = (
     *SYNC_OPERATIONS,
     *GP_OPERATIONS,
+    *BUDGET_OPERATIONS,
     *BILLING_OPERATIONS,
     *FORECAST_OPERATIONS,
     LIVE_READ_OPERATION,
@@ -427,6 +476,7 @@ def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
     return (
         *SYNC_OPERATIONS,
         *GP_OPERATIONS,
+        *BUDGET_OPERATIONS,
         *BILLING_OPERATIONS,
         *FORECAST_OPERATIONS,
         *live_read_operations(reads),

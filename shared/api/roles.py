@@ -11,15 +11,25 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    """The API's app roles; each includes the ones before it."""
+    """The API's app roles: Read, Run and Admin each include the ones before them.
+
+    ``Budget.Approve`` is outside that ladder: approving a budget revision is a
+    person's decision, so only an Entra ID token that carries the role grants
+    it (DOMAIN.md §5; a function key alone never does, nor does Admin).
+    """
 
     READ = "Integration.Read"
     RUN = "Integration.Run"
     ADMIN = "Integration.Admin"
+    BUDGET_APPROVE = "Budget.Approve"
 
     @property
-    def rank(self) -> int:
-        return list(Role).index(self)
+    def rank(self) -> int | None:
+        """Its place on the Read < Run < Admin ladder; None for a role that stands alone."""
+        return LADDER.index(self) if self in LADDER else None
+
+
+LADDER: tuple[Role, ...] = (Role.READ, Role.RUN, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,9 @@ class Caller:
     roles: frozenset[Role]
 
     def may(self, needed: Role) -> bool:
-        return any(role.rank >= needed.rank for role in self.roles)
+        if needed.rank is None:
+            return needed in self.roles
+        return any(role.rank is not None and role.rank >= needed.rank for role in self.roles)
 
 
 ANONYMOUS = Caller("anonymous", frozenset())

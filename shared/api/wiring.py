@@ -75,6 +75,7 @@ def build_api(
         readiness=readiness,
         description=functools.partial(openapi_document, reads, entra=settings.entra, queues=queues),
         gp=hub.gp_postings_for_api if hub.gp_configured else None,
+        budget_revisions=platform.budget_revisions,
         forecast_check=StatementForecastCheck(hub.dataverse, hub.edw) if hub.edw is not None else None,
         forecast=ForecastDesk(hub.dataverse, edw_engine or no_edw, hub.engine.now),
     )

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy import Engine
 
+from shared.connectors.edw.budget_monthly import ApprovedBudget, budget_monthly_stream
 from shared.connectors.edw.budgets import budgets_stream
 from shared.connectors.edw.daily_statistics import daily_statistics_stream
 from shared.connectors.edw.gl_actuals import gl_actual_streams
@@ -41,6 +42,7 @@ def hub_streams(
     batch_rows: int | None = None,
     change_tracked: Collection[str] = (),
     actuals_reread_days: int = ACTUALS_REREAD_DAYS,
+    approved_budget: ApprovedBudget | None = None,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
@@ -50,6 +52,7 @@ def hub_streams(
     ``MASTER_NON_FINANCIAL``) whose streams read their changes on incremental runs.
     ``actuals_reread_days`` is how many days before its watermark each actuals
     stream reads again (``ACTUALS_REREAD_DAYS``).
+    ``approved_budget`` holds a fixed year's budget to its approved revisions.
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
     streams; without ``gp_company_engine`` it holds no GP stream.
     """
@@ -83,6 +86,7 @@ def hub_streams(
             ),
             daily_statistics_stream(edw, reread_days=actuals_reread_days, page_rows=page_rows),
             parking_rates_stream(edw, today=today, page_rows=page_rows),
+            budget_monthly_stream(edw, approved=approved_budget, page_rows=page_rows),
         ):
             catalog.add(stream)
     if gp_company_engine is not None:

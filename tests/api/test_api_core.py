@@ -136,7 +136,9 @@ def test_a_body_is_documented_as_required_exactly_where_a_call_without_one_is_re
                 assert answer.status < 500, answer.body
                 checked.append((operation["operationId"], body[0]["required"], answer.status == 400))
     assert sorted(checked) == [
+        ("ApproveBudgetRevision", False, False),  # a comment is optional
         ("CalculateForecast", True, True),
+        ("RejectBudgetRevision", False, False),
         ("StartGpPosting", True, True),
         ("StartSync", False, False),
     ]

@@ -39,7 +39,7 @@ UNSTARTED_STREAM = "job_codes"  # started with the dependency stopped: its start
 # What each operation needs from Blob storage and Service Bus (audit writes aside: they never fail a call).
 NEEDS_BLOB = {  # the dead-letter operations read the hub's own shelf in Blob as well as Service Bus's
     "ListSyncs", "StartSync", "ListRuns", "GetRun", "ReplayRun", "ListDeadLetters", "ResubmitDeadLetter",
-    "DiscardDeadLetter", "StartGpPosting", "GetGpPosting", "GetReadiness",
+    "DiscardDeadLetter", "StartGpPosting", "GetGpPosting", "GetReadiness", "ListBudgetRevisions",
 }  # fmt: skip
 NEEDS_SERVICE_BUS = {
     "StartSync", "ListDeadLetters", "ResubmitDeadLetter", "DiscardDeadLetter", "StartGpPosting",
@@ -102,6 +102,10 @@ def _calls(run_id: str, posting_id: str, stream: str, period: str) -> dict[str, 
         "DiscardDeadLetter": {"method": "DELETE", "route": letter},
         "StartGpPosting": {"method": "POST", "body": orjson.dumps({"unitStatisticsPeriod": period})},
         "GetGpPosting": {"route": {"id": posting_id}},
+        "ListBudgetRevisions": {"query": {"status": "pending_approval"}},
+        # A key alone may not decide a revision: refused before any dependency is asked.
+        "ApproveBudgetRevision": {"method": "POST", "route": {"id": "0170-202603-6005-0123456789"}},
+        "RejectBudgetRevision": {"method": "POST", "route": {"id": "0170-202603-6005-0123456789"}},
         "CheckStatementForecast": {"method": "POST", "route": {"id": "00000000-0000-4000-8000-000000000001"}},
         "LiveRead": {"route": {"name": read.name}, "query": {"site": "170", "period": "2026-11"}},
         "GetSiteVariance": {"route": {"site": "0170"}, "query": {"year": "2026"}},

@@ -64,6 +64,19 @@ class Walk:
         self.called.add(operation_id)
         return response
 
+    def refused(
+        self, operation_id: str, status: int, route: dict[str, str] | None = None, **request: Any
+    ) -> httpx.Response:
+        """An operation valid inputs cannot pass on this host (approving needs an Entra ID token, and the host
+        takes keys): its refusal must be ``status``, documented, and keep the documented problem schema."""
+        path, method = self._routes[operation_id]
+        response = self._client.request(method.upper(), BASE_PATH + path.format(**(route or {})), **request)
+        assert response.status_code == status, (operation_id, response.status_code, response.text)
+        assert str(status) in self._responses[operation_id], f"{operation_id} does not document {status}"
+        self._schema[path][method.upper()].validate_response(response)
+        self.called.add(operation_id)
+        return response
+
     def until_finished(
         self, operation_id: str, first: httpx.Response, seconds: float = 120
     ) -> httpx.Response:
@@ -166,6 +179,11 @@ def test_every_operation_answers_valid_inputs_as_the_served_document_says(
         assert rows.json()["value"], f"{operation_id} found no rows in the sandbox for {query}"
         unchanged = walk(operation_id, params=query, headers={"If-None-Match": rows.headers["ETag"]})
         assert unchanged.status_code == 304
+
+    assert walk("ListBudgetRevisions", params={"status": "pending_approval"}).json() == {"value": []}
+    revision = {"id": "0170-202603-6005-0123456789"}
+    for decision in ("ApproveBudgetRevision", "RejectBudgetRevision"):  # a function key alone may not decide
+        walk.refused(decision, 403, revision, json={"comment": "walked by the schema test"})
 
     walk("GetHealth")
     walk("GetReadiness")

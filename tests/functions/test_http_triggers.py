@@ -54,11 +54,14 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         "DiscardDeadLetter": ({"queue": "batch-loads", "messageId": batch_id}, None, None),
         "StartGpPosting": ({}, None, {"unitStatisticsPeriod": "2026-10"}),
         "GetGpPosting": ({"id": "20261101T000000Z-gp-00000000"}, None, None),
+        "CheckStatementForecast": ({"id": "00000000-0000-4000-8000-000000000001"}, None, None),
+        "ListBudgetRevisions": ({}, {"status": "pending_approval"}, None),
+        "ApproveBudgetRevision": ({"id": "0170-202603-6005-0123456789"}, None, {}),
+        "RejectBudgetRevision": ({"id": "0170-202603-6005-0123456789"}, None, {"comment": "no"}),
         "LiveRead": ({"name": LIVE_READS[0].name}, {"site": "0170", "period": "2026-11"}, None),
         "GetSiteVariance": ({"site": "0170"}, {"year": "2026"}, None),
         "GetDistrictVariance": ({"district": "No Such District"}, {"year": "2026"}, None),
         "CalculateForecast": ({}, None, {"year": 2026, "sites": ["0170"]}),
-        "CheckStatementForecast": ({"id": "00000000-0000-0000-0000-000000000000"}, None, None),
         "GetHealth": ({}, None, None),
         "GetReadiness": ({}, None, None),
         "GetOpenApi": ({}, None, None),
@@ -82,3 +85,7 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         404,
         201,
     )
+    assert statuses["ListBudgetRevisions"] == 200
+    assert (
+        statuses["ApproveBudgetRevision"] == statuses["RejectBudgetRevision"] == 403
+    )  # a key may not decide

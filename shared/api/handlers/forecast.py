@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -18,8 +19,10 @@ from shared.api.calls import ApiServices, Call
 from shared.api.forecast_models import ForecastSnapshotView, VarianceLineView, VarianceReport
 from shared.api.http import ApiResponse
 from shared.api.problems import ProblemError
-from shared.forecast.desk import EdwNotConfiguredError, ForecastDesk
-from shared.forecast.variance import VarianceLine
+
+if TYPE_CHECKING:  # the desk writes snapshots with SQLAlchemy, which the app must not load as it is indexed
+    from shared.forecast.desk import ForecastDesk
+    from shared.forecast.variance import VarianceLine
 
 
 def get_site_variance(services: ApiServices, call: Call) -> ApiResponse:
@@ -43,6 +46,8 @@ def calculate_forecast(services: ApiServices, call: Call) -> ApiResponse:
         raise ProblemError(
             404, "district-not-found", f"No bs_mastercustomersite is in district {start.district!r}."
         )
+    from shared.forecast.desk import EdwNotConfiguredError
+
     try:
         calculation = desk.calculate(sites, start.year)
     except EdwNotConfiguredError as missing:

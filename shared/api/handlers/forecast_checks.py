@@ -10,13 +10,14 @@ from shared.api.answers import ok
 from shared.api.calls import ApiServices, Call
 from shared.api.http import ApiResponse
 from shared.api.problems import ProblemError
-from shared.errors import ConflictError
 
 if TYPE_CHECKING:
     from shared.workflows.forecast_check.check import StatementForecastCheck
 
 
 def check_statement_forecast(services: ApiServices, call: Call) -> ApiResponse:
+    # Imported here: the operations table names this handler as the app is indexed, and these load the SDKs.
+    from shared.errors import ConflictError
     from shared.workflows.forecast_check.check import ForecastCheckError
 
     apply: bool = call.query.apply
