@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -33,6 +33,19 @@ class ReadWindow:
 
     start: Any = None
     end: Any = None
+
+
+@runtime_checkable
+class ReportingRead(Protocol):
+    """A read that also tells what it found beyond rows (the payroll budget's mapping coverage).
+
+    ``read`` may return one instead of a plain iterable of pages; once its pages
+    are read, the engine keeps ``report()`` (JSON-ready) in the run record.
+    """
+
+    def __iter__(self) -> Iterator[Sequence[Row]]: ...
+
+    def report(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ from shared.pipeline.sent_records import (
     window_start,
 )
 from shared.pipeline.staging import DELETE, UPSERT, BatchWriter, PendingBatch, stage_batch
-from shared.pipeline.stream import ReadWindow, Stream, StreamCatalog
+from shared.pipeline.stream import ReadWindow, ReportingRead, Stream, StreamCatalog
 from shared.pipeline.stream_state import StreamState, StreamStates, StreamStateStore
 from shared.platform.blob_lock import BlobLocks, LockHeldError
 from shared.platform.blob_store import BlobStore
@@ -239,6 +239,7 @@ class SyncEngine:
         def finish(latest: RunRecord) -> None:
             latest.extract = extracted.extract
             latest.change_tracking = extracted.change_tracking
+            latest.report = extracted.report
             latest.batches = extracted.batches
             latest.window_start, latest.window_end = extracted.window_start, extracted.window_end
             latest.watermark_before = extracted.watermark_before
@@ -352,8 +353,9 @@ class _Extraction:
         cursor_field, last_cursor = stream.cursor, self.last_cursor
         saw, add = self.sent.saw, self.writer.add
         read = 0
+        pages = self._pages()
         try:
-            for page in self._pages():
+            for page in pages:
                 for row in page:
                     read += 1
                     try:
@@ -382,6 +384,8 @@ class _Extraction:
                         self._hand_over()
         finally:
             self._tally(read)
+        if isinstance(pages, ReportingRead):
+            self.record.report = pages.report()
         self._stage_deletes(previous)
         self._hand_over(final=True)
         while self.in_flight:
