@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import Table
 
+from localdev.sandbox_sql.budget_days import write_budget_daily_detail
 from localdev.sandbox_sql.change_tracking import enable_change_tracking
 from localdev.sandbox_sql.finance import write_finance
 from localdev.sandbox_sql.gp_statistics import write_gp_statistics
@@ -121,9 +122,10 @@ class _Plan:
         return world, make_staff(self.stream("staff"), world.sites, self.employees_per_site)
 
 
-# The sandbox's tables as this code expects them; raised when they change (2: the change-tracking log),
+# The sandbox's tables as this code expects them; raised when they change (2: the change-tracking log;
+# 3: spBUDGET_DAILY_DETAIL's stand-in and the payroll budget's unmapped and shift-differential profiles),
 # so `make run` reseeds a sandbox an older checkout built instead of failing on a missing table.
-SHAPE = 2
+SHAPE = 3
 SHAPE_FILE = "SHAPE"
 
 
@@ -200,6 +202,7 @@ def _fill_edw(plan: _Plan) -> None:
             connection, plan.stream("finance"), world, staff=staff, revenue=revenue, end_date=plan.end_date
         )
         write_gp_statistics(connection, plan.stream("gp-statistics"), world, plan.end_date)
+        write_budget_daily_detail(connection)
         _finish(connection, "TP_EDW")
 
 
