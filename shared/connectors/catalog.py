@@ -12,8 +12,12 @@ from dataclasses import replace
 
 from sqlalchemy import Engine
 
+from shared.connectors.dataverse.job_profile_mappings import NO_HAND_MAPPINGS, ReadHandMappings
+from shared.connectors.edw.budget_months import BudgetMonths
 from shared.connectors.edw.budgets import budgets_stream
+from shared.connectors.edw.daily_budget_statistics import budget_statistics_stream
 from shared.connectors.edw.master_sites import master_sites_stream
+from shared.connectors.edw.payroll_budget import payroll_budget_stream
 from shared.connectors.great_plains.receivables import invoice_payment_status_stream
 from shared.connectors.legion.days import LastDays, Today, utc_today
 from shared.connectors.legion.job_codes import SCHEDULE_DAYS, job_code_streams
@@ -34,6 +38,7 @@ def hub_streams(
     gp_companies: Sequence[str] = (),
     batch_rows: int | None = None,
     change_tracked: Collection[str] = (),
+    hand_mappings: ReadHandMappings = lambda: NO_HAND_MAPPINGS,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
@@ -41,6 +46,7 @@ def hub_streams(
     ``batch_rows`` caps every stream's rows per staged batch (``SYNC_BATCH_ROWS``).
     ``change_tracked`` names the tables (``SHIFT_ENTITY``, ``WORKDAY_RLS_BISECURITY``,
     ``MASTER_NON_FINANCIAL``) whose streams read their changes on incremental runs.
+    ``hand_mappings`` reads the job-profile mappings made by hand in Dataverse.
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
     streams; without ``gp_company_engine`` it holds no GP stream.
     """
@@ -60,6 +66,10 @@ def hub_streams(
                 edw, days=LastDays(WAGE_RATE_DAYS, today), differential=differential_pay, page_rows=page_rows
             ),
             budgets_stream(edw, page_rows=page_rows),
+            budget_statistics_stream(edw, BudgetMonths(today)),
+            payroll_budget_stream(
+                edw, BudgetMonths(today), LastDays(SCHEDULE_DAYS, today), hand_mappings, page_rows=page_rows
+            ),
         ):
             catalog.add(stream)
     if gp_company_engine is not None:

@@ -8,7 +8,8 @@ its folder, its streams in ``catalog.py`` and one entry here.
 
 Defaults are 6-field NCRONTAB in UTC, from DOMAIN.md §1, §2, §4: master sites
 daily at 03:00 as today; user roles nightly after Workday's overnight export;
-job codes and budgets daily after it; wage rates every 4 hours from 00:00; GP
+job codes and budgets daily after it, the daily budget baseline after
+the budgets (a budget revision reaches it the same morning); wage rates every 4 hours from 00:00; GP
 payment status hourly (no flow does it today).
 
 ``CHANGE_SYNCS`` are the short timers of the change-tracked streams: each
@@ -58,6 +59,12 @@ SYNCS: tuple[ScheduledSync, ...] = (
         ("billable_expense_budgets",),
         "BILLABLE_EXPENSE_BUDGETS_SCHEDULE",
         "0 0 8 * * *",
+    ),
+    ScheduledSync(
+        "daily_budget_baseline",
+        ("daily_budget_statistics", "daily_payroll_budget"),
+        "DAILY_BUDGET_BASELINE_SCHEDULE",
+        "0 30 8 * * *",
     ),
     ScheduledSync(
         "gp_invoice_payment_status",
