@@ -16,6 +16,7 @@ from shared.api.http import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:  # types only: importing the services here would load every SDK when the app is indexed
     from shared.api.live_reads import LiveReads
+    from shared.api.payroll_coverage_desk import PayrollCoverageDesk
     from shared.api.roles import Caller
     from shared.api.syncs import SyncDesk
     from shared.health import HealthReport
@@ -47,6 +48,7 @@ class ApiServices:
     # document is built from the operations table, which names the handlers.
     description: Callable[[str | None, str], dict[str, Any]]
     gp: GpPostings | None = None
+    payroll_coverage: PayrollCoverageDesk | None = None
 
 
 Handler = Callable[[ApiServices, Call], ApiResponse]

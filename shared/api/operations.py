@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field, create_model
 
 from shared.api import models
 from shared.api.calls import Handler
-from shared.api.handlers import dead_letters, gp_postings, health, live_reads, runs, syncs
+from shared.api.handlers import dead_letters, forecast, gp_postings, health, live_reads, runs, syncs
+from shared.api.payroll_coverage import CoverageQuery, PayrollCoverage
 from shared.api.roles import Role
 
 if TYPE_CHECKING:
@@ -229,6 +230,22 @@ GP_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+FORECAST_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GetPayrollCoverage",
+        "GET",
+        "v1/forecast/payroll-coverage",
+        "Get the payroll budget's coverage",
+        "For one month: each site's budgeted payroll hours, the hours each job-profile mapping rule placed, "
+        "the unmapped profiles and the hours written, from the newest finished payroll budget run.",
+        Role.READ,
+        query=CoverageQuery,
+        replies=(Reply(200, "The month's coverage.", PayrollCoverage), _NOT_FOUND),
+        tags=("Forecast",),
+        handler=forecast.get_payroll_coverage,
+    ),
+)
+
 LIVE_READ_OPERATION = Operation(
     "LiveRead",
     "GET",
@@ -285,6 +302,7 @@ HEALTH_OPERATIONS: tuple[Operation, ...] = (
 SERVED_OPERATIONS: tuple[Operation, ...] = (
     *SYNC_OPERATIONS,
     *GP_OPERATIONS,
+    *FORECAST_OPERATIONS,
     LIVE_READ_OPERATION,
     *HEALTH_OPERATIONS,
 )
@@ -321,4 +339,10 @@ def _rows_model(read: LiveRead) -> type[BaseModel]:
 
 def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
     """What the OpenAPI document lists: every operation, with each live read spelled out."""
-    return (*SYNC_OPERATIONS, *GP_OPERATIONS, *live_read_operations(reads), *HEALTH_OPERATIONS)
+    return (
+        *SYNC_OPERATIONS,
+        *GP_OPERATIONS,
+        *FORECAST_OPERATIONS,
+        *live_read_operations(reads),
+        *HEALTH_OPERATIONS,
+    )

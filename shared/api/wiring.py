@@ -14,6 +14,7 @@ from shared.api.callers import BearerTokens, EntraAudience
 from shared.api.calls import ApiServices
 from shared.api.live_reads import LiveRead, LiveReads
 from shared.api.openapi import openapi_document
+from shared.api.payroll_coverage_desk import PayrollCoverageDesk
 from shared.api.rate_limit import RateLimiter
 from shared.api.service import HubApi
 from shared.api.syncs import SyncDesk
@@ -73,6 +74,7 @@ def build_api(
         readiness=readiness,
         description=functools.partial(openapi_document, reads, entra=settings.entra, queues=queues),
         gp=hub.gp_postings_for_api if hub.gp_configured else None,
+        payroll_coverage=PayrollCoverageDesk(platform.runs),
     )
     return HubApi(
         services,
