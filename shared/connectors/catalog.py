@@ -13,7 +13,7 @@ from dataclasses import replace
 from sqlalchemy import Engine
 
 from shared.connectors.dataverse.job_profile_mappings import NO_HAND_MAPPINGS, ReadHandMappings
-from shared.connectors.edw.budget_months import BudgetMonths
+from shared.connectors.edw.budget_months import BASELINE_MONTHS, BudgetMonths
 from shared.connectors.edw.budgets import budgets_stream
 from shared.connectors.edw.daily_budget_statistics import budget_statistics_stream
 from shared.connectors.edw.master_sites import master_sites_stream
@@ -39,6 +39,7 @@ def hub_streams(
     batch_rows: int | None = None,
     change_tracked: Collection[str] = (),
     hand_mappings: ReadHandMappings = lambda: NO_HAND_MAPPINGS,
+    baseline_months: int = BASELINE_MONTHS,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
@@ -46,12 +47,14 @@ def hub_streams(
     ``batch_rows`` caps every stream's rows per staged batch (``SYNC_BATCH_ROWS``).
     ``change_tracked`` names the tables (``SHIFT_ENTITY``, ``WORKDAY_RLS_BISECURITY``,
     ``MASTER_NON_FINANCIAL``) whose streams read their changes on incremental runs.
-    ``hand_mappings`` reads the job-profile mappings made by hand in Dataverse.
+    ``hand_mappings`` reads the job-profile mappings made by hand in Dataverse;
+    ``baseline_months`` is how many months from today's the daily budget streams write.
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
     streams; without ``gp_company_engine`` it holds no GP stream.
     """
     catalog = StreamCatalog()
     if edw is not None:
+        months = BudgetMonths(today, baseline_months)
         shifts, access = "SHIFT_ENTITY" in change_tracked, "WORKDAY_RLS_BISECURITY" in change_tracked
         codes, use = job_code_streams(
             edw, days=LastDays(SCHEDULE_DAYS, today), page_rows=page_rows, track_changes=shifts
@@ -66,9 +69,9 @@ def hub_streams(
                 edw, days=LastDays(WAGE_RATE_DAYS, today), differential=differential_pay, page_rows=page_rows
             ),
             budgets_stream(edw, page_rows=page_rows),
-            budget_statistics_stream(edw, BudgetMonths(today)),
+            budget_statistics_stream(edw, months),
             payroll_budget_stream(
-                edw, BudgetMonths(today), LastDays(SCHEDULE_DAYS, today), hand_mappings, page_rows=page_rows
+                edw, months, LastDays(SCHEDULE_DAYS, today), hand_mappings, page_rows=page_rows
             ),
         ):
             catalog.add(stream)

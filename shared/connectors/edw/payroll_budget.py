@@ -202,9 +202,18 @@ class PayrollBudgetRead:
             profile = str(row["job_profile"] or "").strip().upper()
             merged[profile][0] += Decimal(str(row["hours"] or 0))
             merged[profile][1] += Decimal(str(row["cost"] or 0))
-        for profile, (hours, cost) in sorted(merged.items()):
-            if hours <= 0 or not profile:
-                continue
+        budgeted = [
+            (profile, hours, cost)
+            for profile, (hours, cost) in sorted(merged.items())
+            if hours > 0 and profile
+        ]
+        if site not in inputs.known:  # quarantined as budgeted, one row a profile: no rule is applied
+            return [
+                {"site": site, "site_known": False, "job_code": profile, "date": month.first_day,
+                 "minutes": minutes(hours), "cents": cents(cost)}
+                for profile, hours, cost in budgeted
+            ]  # fmt: skip
+        for profile, hours, cost in budgeted:
             mapping = map_profile(profile, active, inputs.hand.code_for(site, profile))
             coverage.placed(mapping.rule, profile, hours)
             if not mapping.codes:
