@@ -12,6 +12,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
+from localdev.job_profile_mappings import seed_job_profile_mappings
 from localdev.sandbox_sql import SandboxSummary, sandbox_url
 from shared.api.payroll_coverage_desk import PayrollCoverageDesk
 from shared.connectors.catalog import hub_streams
@@ -65,6 +67,11 @@ def source(sql_folder: Path) -> Iterator[sqlite3.Connection]:
         yield connection
 
 
+@dataclass
+class Baseline(Hub):
+    dataverse: DataverseClient
+
+
 @pytest.fixture
 def baseline(
     sql_folder: Path,
@@ -74,7 +81,7 @@ def baseline(
     servicebus_emulator: ServiceBusEmulator,
     sink: DataverseSink,
     dataverse_sandbox: DataverseSandbox,
-) -> Iterator[Hub]:
+) -> Iterator[Baseline]:
     """The two baseline streams over November (this month, one month), run records in Azurite's tables."""
     hosts = HostRegistry(HttpPolicy(budget_seconds=60), verify=dataverse_sandbox.ca_bundle)
     client = DataverseClient(hosts.client(web_api_root(dataverse_sandbox.url)), dataverse_sandbox.hub_token())
@@ -93,7 +100,7 @@ def baseline(
     world.loader = BatchLoader(
         world.engine.catalog, world.staging, world.state, sink, world.engine.now, runs=world.engine.runs
     )
-    yield Hub(world, engine)
+    yield Baseline(world, engine, client)
     world.bus.close()
     engine.dispose()
     hosts.close()
@@ -145,7 +152,9 @@ def test_budget_statistics_days_add_up_to_the_month_and_only_a_changed_row_is_wr
         drive_in = None if rooms == 0 else round(float(overnight / rooms), 4)
         capture = None if overnight == 0 else round(float(budget["bs_valetovernight"] / overnight), 4)
         assert {(row["bs_drivein"], row["bs_capture"]) for row in days[site]} == {(drive_in, capture)}
-        revenue = sum(hundredths(budget[c]) for c in ACCOUNT_COLUMNS.values() if c.endswith("revenue"))
+        revenue = sum(
+            (hundredths(budget[c]) for c in ACCOUNT_COLUMNS.values() if c.endswith("revenue")), Decimal(0)
+        )
         assert sum(hundredths(row["bs_externalrevenue"]) for row in days[site]) == revenue
 
     quiet = baseline.sync("daily_budget_statistics")["daily_budget_statistics"]
@@ -192,21 +201,14 @@ def _active(source: sqlite3.Connection, first: str, last: str) -> dict[str, dict
 
 
 def test_payroll_budget_places_each_profile_by_the_rules_and_records_the_coverage(
-    baseline: Hub,
+    baseline: Baseline,
     source: sqlite3.Connection,
     built_sandbox: SandboxSummary,
     dataverse_sandbox: DataverseSandbox,
 ) -> None:
     profiles = _profiles(source)
     known = master_sites(source)
-    pilot = sorted(site for site, named in profiles.items() if "NIGHTAUD" in named and site in known)[0]
-    with dataverse_sandbox.client() as client:
-        created = client.post(
-            "bs_forecastjobprofilemappings",
-            json={"bs_jobprofile": "NIGHTAUD", "bs_jobcode": "GSA", "bs_sitenumber": pilot},
-        )
-        assert created.status_code == 204, created.text
-
+    seeded = seed_job_profile_mappings(baseline.dataverse, baseline.engine)  # make run's pilot mappings
     run = baseline.sync("daily_payroll_budget")["daily_payroll_budget"]
     coverage = {row["site"]: row for row in (run.report or {})["payrollCoverage"]}
     unknown = set(profiles) - known
@@ -236,9 +238,12 @@ def test_payroll_budget_places_each_profile_by_the_rules_and_records_the_coverag
         assert hundredths(found["mappedHours"]) == hundredths(budgeted) - hundredths(found["unmappedHours"])
         for profile in found["unmappedProfiles"]:
             assert profile not in active.get(site, {}), (site, profile)
-        if site == pilot:
-            assert found["hoursByRule"]["handMapped"] == float(named["NIGHTAUD"])
-            assert "NIGHTAUD" not in found["unmappedProfiles"]
+        hand = {profile for profile, _, at in seeded if at in (site, None) and named.get(profile, 0) > 0}
+        assert hundredths(found["hoursByRule"].get("handMapped", 0)) == hundredths(
+            sum(named[p] for p in hand)
+        )
+        assert not hand & set(found["unmappedProfiles"])
+    assert {site for _, _, site in seeded} > {None}  # a pilot site mapped by hand, and every site
     assert any(row["unmappedProfiles"] for row in coverage.values())
     assert any("closest" in row["hoursByRule"] for row in coverage.values())
 
@@ -274,7 +279,9 @@ def test_payroll_budget_places_each_profile_by_the_rules_and_records_the_coverag
             allocated = salaries.get(site, Decimal(0)) * DAYS / 365
             assert sum(cost[(site, code)] for code in salaried) == hundredths(allocated), site
 
-    desk = PayrollCoverageDesk(baseline.world.engine.runs)  # type: ignore[arg-type]
+    runs = baseline.world.engine.runs
+    assert isinstance(runs, RunTable)
+    desk = PayrollCoverageDesk(runs)
     answer = desk.month("2026-11")
     assert answer is not None and answer.run_id == run.id
     assert {site.site for site in answer.sites} == set(profiles) & known
@@ -285,4 +292,3 @@ def test_payroll_budget_places_each_profile_by_the_rules_and_records_the_coverag
 
     quiet = baseline.sync("daily_payroll_budget")["daily_payroll_budget"]
     assert (quiet.extract.staged, quiet.load.upserted) == (0, 0)
-    assert isinstance(baseline.world.engine.runs, RunTable)
