@@ -172,8 +172,8 @@ def test_budget_statistics_days_add_up_to_the_month_and_only_a_changed_row_is_wr
     again = dataverse_rows(
         dataverse_sandbox, "bs_sitestatisticdetails", ("bs_sitenumber", "bs_date", "bs_type")
     )
-    rooms = sum(hundredths(row["bs_occupiedrooms"]) for (s, _, _), row in again.items() if s == site)
-    assert rooms == hundredths(months[site]["bs_occupiedrooms"] + 300)
+    rooms_after = sum(hundredths(row["bs_occupiedrooms"]) for (s, _, _), row in again.items() if s == site)
+    assert rooms_after == hundredths(months[site]["bs_occupiedrooms"] + 300)
 
 
 def _profiles(source: sqlite3.Connection) -> dict[str, dict[str, Decimal]]:
