@@ -74,7 +74,7 @@ def build_api(
         readiness=readiness,
         description=functools.partial(openapi_document, reads, entra=settings.entra, queues=queues),
         gp=hub.gp_postings_for_api if hub.gp_configured else None,
-        payroll_coverage=PayrollCoverageDesk(platform.runs),
+        payroll_coverage=PayrollCoverageDesk(platform.runs, platform.staging),
     )
     return HubApi(
         services,

@@ -35,17 +35,28 @@ class ReadWindow:
     end: Any = None
 
 
+@dataclass(frozen=True)
+class ReadReport:
+    """What a read found beyond rows, JSON-ready: a ``summary`` small enough for the run record (and
+    its events), and the ``detail`` (per site, say), stored beside the run's batches."""
+
+    summary: dict[str, Any]
+    detail: dict[str, Any]
+
+
 @runtime_checkable
 class ReportingRead(Protocol):
-    """A read that also tells what it found beyond rows (the payroll budget's mapping coverage).
+    """A read that also tells what it found (the payroll budget's mapping coverage).
 
     ``read`` may return one instead of a plain iterable of pages; once its pages
-    are read, the engine keeps ``report()`` (JSON-ready) in the run record.
+    are read, the engine keeps ``report().summary`` in the run record and the
+    detail in ``reports/<stream>/<run>.json`` of the staging container, which
+    the record names (``report_path``).
     """
 
     def __iter__(self) -> Iterator[Sequence[Row]]: ...
 
-    def report(self) -> dict[str, Any]: ...
+    def report(self) -> ReadReport: ...
 
 
 @dataclass(frozen=True)

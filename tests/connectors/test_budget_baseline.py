@@ -210,7 +210,14 @@ def test_payroll_budget_places_each_profile_by_the_rules_and_records_the_coverag
     known = master_sites(source)
     seeded = seed_job_profile_mappings(baseline.dataverse, baseline.engine)  # make run's pilot mappings
     run = baseline.sync("daily_payroll_budget")["daily_payroll_budget"]
-    coverage = {row["site"]: row for row in (run.report or {})["payrollCoverage"]}
+    assert run.report_path is not None
+    detail = orjson.loads(baseline.world.staging.get(run.report_path))["payrollCoverage"]
+    coverage = {row["site"]: row for row in detail}
+    (month,) = (run.report or {})["payrollCoverage"]  # the run record's summary: the month's totals
+    assert month["sites"] == len(coverage)
+    assert hundredths(month["budgetedHours"]) == hundredths(
+        sum(Decimal(str(c["budgetedHours"])) for c in detail)
+    )
     unknown = set(profiles) - known
     assert (
         len(unknown) == 1 and run.extract.quarantined == 1
@@ -281,7 +288,7 @@ def test_payroll_budget_places_each_profile_by_the_rules_and_records_the_coverag
 
     runs = baseline.world.engine.runs
     assert isinstance(runs, RunTable)
-    desk = PayrollCoverageDesk(runs)
+    desk = PayrollCoverageDesk(runs, baseline.world.staging)
     answer = desk.month("2026-11")
     assert answer is not None and answer.run_id == run.id
     assert {site.site for site in answer.sites} == set(profiles) & known

@@ -8,7 +8,8 @@ every day gets the even share rounded down, and the units left over go one
 each to the days with the largest remainder. An even split leaves every day
 the same remainder, so the leftover units go to the month's first days: a
 deterministic answer, the same on every run, so a run with no change in the
-source writes nothing.
+source writes nothing. A job profile's month shared among several job codes
+by their active employees is divided the same way (:func:`apportion`).
 """
 
 from __future__ import annotations

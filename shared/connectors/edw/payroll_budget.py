@@ -17,8 +17,10 @@ per cost center) / 365 a day, shared among its salaried codes by their active
 employees. Which codes are salaried is not in any source the hub reads, so
 it is an option (:data:`SALARIED_JOB_CODES`, the sandbox's).
 
-Each run records the mapping's coverage per site and month in its run record
-(``report``): the budgeted hours, the hours each rule placed, the unmapped
+Each run records the mapping's coverage: each month's totals in its run
+record (``report``), and each site's month beside its batches (the record's
+``report_path``: several hundred sites would outgrow a record and its
+events): the budgeted hours, the hours each rule placed, the unmapped
 profiles and their hours, the shift differentials left out and the hours
 written, so the known gap (12.9M budgeted against 15M+ mapped, DOMAIN.md §5)
 is visible and explained: ``GET /api/v1/forecast/payroll-coverage`` reads it.
@@ -43,7 +45,7 @@ from shared.connectors.edw.daily_spread import apportion, cents, minutes, spread
 from shared.connectors.edw.job_profiles import MappingRule, map_profile
 from shared.connectors.legion.days import LastDays
 from shared.connectors.legion.job_codes import read_job_code_use
-from shared.pipeline.stream import ReadWindow, Record, Row, Stream
+from shared.pipeline.stream import ReadReport, ReadWindow, Record, Row, Stream
 from shared.sites import KnownSite, Month, SiteNumber, site_key, site_number
 from shared.sql.engines import stream_rows
 from shared.sql.tables import budget_datatab_pr, workday_site_salaries
@@ -187,9 +189,30 @@ class PayrollBudgetRead:
         if page:
             yield page
 
-    def report(self) -> dict[str, Any]:
-        """The coverage per site and month, for the run record."""
-        return {"payrollCoverage": [coverage.as_json() for coverage in self._coverage]}
+    def report(self) -> ReadReport:
+        """The coverage per site and month (the detail), and each month's totals (the run record's)."""
+        sites = [coverage.as_json() for coverage in self._coverage]
+        months: dict[str, dict[str, Any]] = {}
+        for site in sites:
+            month = months.setdefault(
+                site["period"], {"period": site["period"], "sites": 0, "hoursByRule": {}}
+            )
+            month["sites"] += 1
+            for name in (
+                "budgetedHours",
+                "mappedHours",
+                "writtenHours",
+                "unmappedHours",
+                "shiftDifferentialHours",
+            ):
+                month[name] = round(month.get(name, 0.0) + site[name], 2)
+            for rule, hours in site["hoursByRule"].items():
+                month["hoursByRule"][rule] = round(month["hoursByRule"].get(rule, 0.0) + hours, 2)
+            month["unmappedProfiles"] = month.get("unmappedProfiles", 0) + len(site["unmappedProfiles"])
+        return ReadReport(
+            summary={"payrollCoverage": [months[period] for period in sorted(months)]},
+            detail={"payrollCoverage": sites},
+        )
 
     def _site_month(self, site: str, year: int, month_number: int, rows: list[dict[str, Any]]) -> list[Row]:
         """A site's month: each profile placed, each code's month spread over its days."""
