@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -138,6 +138,16 @@ def test_every_operation_answers_valid_inputs_as_the_served_document_says(
         assert rows.json()["value"], f"{operation_id} found no rows in the sandbox for {query}"
         unchanged = walk(operation_id, params=query, headers={"If-None-Match": rows.headers["ETag"]})
         assert unchanged.status_code == 304
+
+    month = hub_sql_summary.last_payroll_day.replace(day=1)
+    backfill = {
+        "mode": "backfill",
+        "windowStart": f"{month}",
+        "windowEnd": f"{month + timedelta(days=31):%Y-%m}-01",
+    }
+    walk.until_finished("GetRun", walk("StartSync", {"stream": "daily_payroll_budget"}, json=backfill))
+    coverage = walk("GetPayrollCoverage", params={"period": f"{month:%Y-%m}"})
+    assert {site["site"] for site in coverage.json()["sites"]} <= set(hub_sql_summary.sites)
 
     walk("GetHealth")
     walk("GetReadiness")
