@@ -1,4 +1,4 @@
-"""The daily budget baseline on the seeded sandbox (40 sites), November 2026, into the sandbox Dataverse.
+"""The daily budget baseline on the app tests' small sandbox (12 sites), November 2026, into the sandbox Dataverse.
 
 Expected values are computed here with plain SQL over the SQLite files
 (``BUDGET_FINAL``'s statistic accounts, ``BUDGET_DATATAB_PR``, ``SHIFT_ENTITY``,
@@ -8,6 +8,7 @@ streams' own queries.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
@@ -59,6 +60,16 @@ SALARIED = ("MGR", "ASTMGR")
 
 
 @pytest.fixture
+def sql_folder(hub_sql_summary: SandboxSummary, tmp_path: Path) -> Path:
+    """This test's own copy of the small sandbox the hub host reads (a few thousand payroll rows to load)."""
+    folder = tmp_path / "sql"
+    folder.mkdir()
+    for database in TOWNE_PARK_DATABASES:
+        shutil.copyfile(hub_sql_summary.folder / f"{database}.sqlite", folder / f"{database}.sqlite")
+    return folder
+
+
+@pytest.fixture
 def source(sql_folder: Path) -> Iterator[sqlite3.Connection]:
     connection = sqlite3.connect(":memory:", isolation_level=None)
     for database in TOWNE_PARK_DATABASES:
@@ -75,7 +86,7 @@ class Baseline(Hub):
 @pytest.fixture
 def baseline(
     sql_folder: Path,
-    built_sandbox: SandboxSummary,
+    hub_sql_summary: SandboxSummary,
     blob_service: BlobServiceClient,
     table_service: TableServiceClient,
     servicebus_emulator: ServiceBusEmulator,
@@ -86,7 +97,7 @@ def baseline(
     hosts = HostRegistry(HttpPolicy(budget_seconds=60), verify=dataverse_sandbox.ca_bundle)
     client = DataverseClient(hosts.client(web_api_root(dataverse_sandbox.url)), dataverse_sandbox.hub_token())
     engine = sql_server_engine(sandbox_url(sql_folder), None, 60)
-    today = built_sandbox.last_payroll_day + timedelta(days=1)
+    today = hub_sql_summary.last_payroll_day + timedelta(days=1)
     catalog = hub_streams(
         engine, today=lambda: today, hand_mappings=dataverse_hand_mappings(client), baseline_months=1
     )
@@ -203,7 +214,7 @@ def _active(source: sqlite3.Connection, first: str, last: str) -> dict[str, dict
 def test_payroll_budget_places_each_profile_by_the_rules_and_records_the_coverage(
     baseline: Baseline,
     source: sqlite3.Connection,
-    built_sandbox: SandboxSummary,
+    hub_sql_summary: SandboxSummary,
     dataverse_sandbox: DataverseSandbox,
 ) -> None:
     profiles = _profiles(source)
@@ -228,7 +239,7 @@ def test_payroll_budget_places_each_profile_by_the_rules_and_records_the_coverag
         "site_known: Value error, not a Towne Park site: the number is in no MASTER_NON_FINANCIAL row"
     ]
 
-    today = built_sandbox.last_payroll_day + timedelta(days=1)
+    today = hub_sql_summary.last_payroll_day + timedelta(days=1)
     active = _active(
         source, (today - timedelta(days=28)).isoformat(), (today - timedelta(days=1)).isoformat()
     )
