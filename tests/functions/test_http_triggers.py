@@ -54,6 +54,7 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         "DiscardDeadLetter": ({"queue": "batch-loads", "messageId": batch_id}, None, None),
         "StartGpPosting": ({}, None, {"unitStatisticsPeriod": "2026-10"}),
         "GetGpPosting": ({"id": "20261101T000000Z-gp-00000000"}, None, None),
+        "GetPayrollCoverage": ({}, {"period": "2026-11"}, None),
         "LiveRead": ({"name": LIVE_READS[0].name}, {"site": "0170", "period": "2026-11"}, None),
         "GetHealth": ({}, None, None),
         "GetReadiness": ({}, None, None),
@@ -72,3 +73,4 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
     assert statuses["ReplayRun"] == 409  # the stream is busy with the very run to replay
     assert statuses["ResubmitDeadLetter"] == statuses["DiscardDeadLetter"] == 404  # a dotted id routes
     assert statuses["GetGpPosting"] == 404 and statuses["GetHealth"] == 200
+    assert statuses["GetPayrollCoverage"] == 404  # no payroll budget run has written November
