@@ -26,6 +26,8 @@ var streamLagThresholdSeconds = {
   job_codes_by_site: 176400
   wage_rates: 32400
   billable_expense_budgets: 176400
+  daily_budget_statistics: 176400
+  daily_payroll_budget: 176400
   gp_invoice_payment_status: 10800
 }
 
