@@ -307,6 +307,7 @@ module api 'app/api.bicep' = {
       PAYROLL_ACTUALS_SCHEDULE: '0 0 4 * * *'
       STATISTICS_ACTUALS_SCHEDULE: '0 30 4 * * *'
       BUDGET_MONTHLY_SCHEDULE: '0 15 8 * * *'
+      DAILY_BUDGET_BASELINE_SCHEDULE: '0 30 8 * * *'
       SHIFT_CHANGES_SCHEDULE: '0 */5 * * * *'
       USER_ACCESS_CHANGES_SCHEDULE: '0 */2 * * * *'
       MASTER_SITE_CHANGES_SCHEDULE: '0 */5 * * * *'

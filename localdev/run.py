@@ -23,12 +23,14 @@ from azure.storage.blob import BlobServiceClient
 
 from localdev import services
 from localdev.functions_host.host import DRAIN_SECONDS
+from localdev.job_profile_mappings import seed_job_profile_mappings
 from localdev.local_ca import server_certificate
 from localdev.sandbox_gp.world_chart import COMPANIES as GP_COMPANIES
 from localdev.sandbox_gp.world_chart import seed_world_chart
 from localdev.sandbox_sql import build_sandbox
 from localdev.sandbox_sql.build import is_current
 from localdev.supervisor import Supervisor
+from shared.composition import build_hub
 from shared.platform.blob_store import BlobStore
 from shared.settings import LOCAL_SETTINGS_FILE, load_settings
 
@@ -149,6 +151,17 @@ def prepare_storage() -> None:
         tables.create_table_if_not_exists(name)
 
 
+def seed_pilot_mappings() -> None:
+    """The pilot sites' job-profile mappings in the sandbox Dataverse, once it answers."""
+    hub = build_hub(load_settings())
+    if hub.edw is None:
+        return
+    seeded = seed_job_profile_mappings(hub.dataverse, hub.edw)
+    hub.hosts.close()
+    mapped = ", ".join(f"{profile} → {code} ({site or 'every site'})" for profile, code, site in seeded)
+    print(f"  bs_forecastjobprofilemapping: {mapped}")
+
+
 def ensure_sql_sandbox() -> None:
     """First run, or a sandbox an older checkout built: seed the sandbox SQL Server (about 20 s)."""
     if is_current(SQL_SANDBOX):
@@ -187,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             supervisor.start(spec)
             print(f"  {spec.name:<20} listening on 127.0.0.1:{spec.port}   (log: {spec.log_file})")
         prepare_storage()
+        seed_pilot_mappings()
         host = functions_host(arguments.core_tools)
         supervisor.start(host)
         print(f"  {host.name:<20} http://127.0.0.1:{host.port}/api/health   (its log follows)")

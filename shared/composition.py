@@ -28,6 +28,7 @@ from shared.connectors.catalog import hub_streams
 from shared.connectors.dataverse.auth import DataverseToken
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.collation import KeyCollation
+from shared.connectors.dataverse.job_profile_mappings import dataverse_hand_mappings
 from shared.connectors.dataverse.sink import DataverseSink
 from shared.connectors.great_plains.chart import ChartCache, FiscalPeriods
 from shared.connectors.great_plains.ledger import GpLedger
@@ -311,6 +312,7 @@ def build_hub(settings: Settings) -> Hub:
         if settings.gp_sql_url is not None
         else None
     )
+    dataverse = _dataverse_client(settings, secrets, hosts)
     catalog = hub_streams(
         edw,
         differential_pay=DifferentialPay(settings.wage_rate_differential_pay),
@@ -322,6 +324,7 @@ def build_hub(settings: Settings) -> Hub:
         approved_budget=BudgetApprovals(
             patient.budget_revisions, state, FixedFrom.parse(settings.budget_fixed_from), utc_today, _utc_now
         ),
+        hand_mappings=dataverse_hand_mappings(dataverse),
     )
     engine = SyncEngine(
         catalog,
@@ -333,7 +336,6 @@ def build_hub(settings: Settings) -> Hub:
         runs=patient.runs,
         states=patient.stream_states,
     )
-    dataverse = _dataverse_client(settings, secrets, hosts)
     return Hub(
         settings=settings,
         secrets=secrets,

@@ -33,6 +33,8 @@ var streamLagThresholdSeconds = {
   gl_actuals: 176400
   gl_account_actuals: 176400
   budget_monthly: 176400
+  daily_budget_statistics: 176400
+  daily_payroll_budget: 176400
   gp_invoice_payment_status: 10800
 }
 

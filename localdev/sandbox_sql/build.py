@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import Table
 
+from localdev.sandbox_sql.budget_days import write_budget_daily_detail
 from localdev.sandbox_sql.change_tracking import enable_change_tracking
 from localdev.sandbox_sql.finance import write_finance
 from localdev.sandbox_sql.forecast_snapshots import create_forecast_snapshots
@@ -122,10 +123,11 @@ class _Plan:
         return world, make_staff(self.stream("staff"), world.sites, self.employees_per_site)
 
 
-# The sandbox's tables as this code expects them; raised when they change (2: the change-tracking log,
-# 3: the hub's forecast snapshots in TP_STAGE), so `make run` reseeds a sandbox an older checkout built
-# instead of failing on a missing table.
-SHAPE = 3
+# The sandbox's tables as this code expects them; raised when they change (2: the change-tracking log;
+# 3: the hub's forecast snapshots in TP_STAGE; 4: spBUDGET_DAILY_DETAIL's stand-in and the payroll
+# budget's unmapped and shift-differential profiles), so `make run` reseeds a sandbox an older checkout
+# built instead of failing on a missing table.
+SHAPE = 4
 SHAPE_FILE = "SHAPE"
 
 
@@ -204,6 +206,7 @@ def _fill_edw(plan: _Plan) -> None:
             connection, plan.stream("finance"), world, staff=staff, revenue=revenue, end_date=plan.end_date
         )
         write_gp_statistics(connection, plan.stream("gp-statistics"), world, plan.end_date)
+        write_budget_daily_detail(connection)
         _finish(connection, "TP_EDW")
 
 

@@ -130,6 +130,12 @@ def write_finance(
             _forecast(rng, [row for row in budget if row[1].startswith(str(end_date.year))], loaded),
         )
     insert(connection, account_summary, (*_ACCOUNT_COLUMNS, "ENTITY"), _overhead(rng, world, months, closed))
+    insert(
+        connection,
+        budget_datatab_pr,
+        ("COST_CENTER", "YEAR", "MONTH", "JOB_PROFILE", "BALANCE_DESC", "BALANCE"),
+        _unknown_site_payroll_budget(world, months),
+    )
 
 
 def _last_closed(end_date: date) -> str:
@@ -245,6 +251,36 @@ def _payroll_budget(rng: random.Random, books: _SiteBooks) -> Iterator[Row]:
             share = 0.0 if code in unbudgeted else rng.uniform(0.9, 1.1)
             yield (site.number, month.year, month.month, profiles[code], "PR Hours", round(hours * share, 2))
             yield (site.number, month.year, month.month, profiles[code], "Payroll", round(cost * share, 2))
+        for profile, hours, cost in _unusual_profiles(site, books):
+            scale = month.days / 30
+            yield (site.number, month.year, month.month, profile, "PR Hours", round(hours * scale, 2))
+            yield (site.number, month.year, month.month, profile, "Payroll", round(cost * scale, 2))
+
+
+def _unusual_profiles(site: Site, books: _SiteBooks) -> Iterator[tuple[str, float, float]]:
+    """Profiles no rule maps exactly: shift differentials at overnight sites, and a night auditor
+    (no Legion code is like it) at one site in five; each with its hours and cost for a 30-day month.
+
+    Drawn from the site's own stream, so the rest of the finance tables keep their values."""
+    rng = random.Random(f"{site.number}/payroll-profiles")
+    jobs = books.jobs[30]
+    if site.overnight:
+        for code in ("GSA", "VALET"):
+            if code in jobs:
+                hours = round(jobs[code][0] * 0.12, 2)
+                yield f"{code} SHIFT DIFF", hours, round(hours * 1.5, 2)
+    if rng.random() < 0.2:
+        hours = round(rng.uniform(120, 220), 2)
+        yield "NIGHTAUD", hours, round(hours * 17.25, 2)
+
+
+def _unknown_site_payroll_budget(world: World, months: list[Month]) -> Iterator[Row]:
+    """A payroll budget for a site number no master row has (a proforma or mistyped site): quarantined."""
+    taken = {site.number for site in world.sites}
+    number = next(f"{candidate:04d}" for candidate in range(8999, 0, -1) if f"{candidate:04d}" not in taken)
+    for month in months:
+        yield (number, month.year, month.month, "GSA", "PR Hours", 640.0)
+        yield (number, month.year, month.month, "GSA", "Payroll", 10_560.0)
 
 
 def _actuals(rng: random.Random, site: Site, budget: list[AccountRow]) -> Iterator[Row]:

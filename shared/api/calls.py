@@ -16,6 +16,7 @@ from shared.api.http import ApiRequest, ApiResponse
 
 if TYPE_CHECKING:  # types only: importing the services here would load every SDK when the app is indexed
     from shared.api.live_reads import LiveReads
+    from shared.api.payroll_coverage_desk import PayrollCoverageDesk
     from shared.api.roles import Caller
     from shared.api.syncs import SyncDesk
     from shared.forecast.desk import ForecastDesk
@@ -53,6 +54,7 @@ class ApiServices:
     budget_revisions: RevisionTable | None = None
     forecast_check: StatementForecastCheck | None = None
     forecast: ForecastDesk | None = None
+    payroll_coverage: PayrollCoverageDesk | None = None
 
 
 Handler = Callable[[ApiServices, Call], ApiResponse]

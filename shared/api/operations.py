@@ -23,9 +23,11 @@ from shared.api.handlers import (
     gp_postings,
     health,
     live_reads,
+    payroll_coverage,
     runs,
     syncs,
 )
+from shared.api.payroll_coverage import CoverageQuery, PayrollCoverage
 from shared.api.roles import Role
 
 if TYPE_CHECKING:
@@ -375,6 +377,19 @@ FORECAST_OPERATIONS: tuple[Operation, ...] = (
         changes_state=True,
         tags=("Forecast",),
         handler=forecast.calculate_forecast,
+    ),
+    Operation(
+        "GetPayrollCoverage",
+        "GET",
+        "v1/forecast/payroll-coverage",
+        "Get the payroll budget's coverage",
+        "For one month: each site's budgeted payroll hours, the hours each job-profile mapping rule placed, "
+        "the unmapped profiles and the hours written, from the newest finished payroll budget run.",
+        Role.READ,
+        query=CoverageQuery,
+        replies=(Reply(200, "The month's coverage.", PayrollCoverage), _NOT_FOUND),
+        tags=("Forecast",),
+        handler=payroll_coverage.get_payroll_coverage,
     ),
 )
 

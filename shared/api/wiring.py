@@ -14,6 +14,7 @@ from shared.api.callers import BearerTokens, EntraAudience
 from shared.api.calls import ApiServices
 from shared.api.live_reads import LiveRead, LiveReads
 from shared.api.openapi import openapi_document
+from shared.api.payroll_coverage_desk import PayrollCoverageDesk
 from shared.api.rate_limit import RateLimiter
 from shared.api.service import HubApi
 from shared.api.syncs import SyncDesk
@@ -78,6 +79,7 @@ def build_api(
         budget_revisions=platform.budget_revisions,
         forecast_check=StatementForecastCheck(hub.dataverse, hub.edw) if hub.edw is not None else None,
         forecast=ForecastDesk(hub.dataverse, edw_engine or no_edw, hub.engine.now),
+        payroll_coverage=PayrollCoverageDesk(platform.runs, platform.staging),
     )
     return HubApi(
         services,

@@ -12,12 +12,16 @@ from dataclasses import replace
 
 from sqlalchemy import Engine
 
+from shared.connectors.dataverse.job_profile_mappings import NO_HAND_MAPPINGS, ReadHandMappings
 from shared.connectors.edw.budget_monthly import ApprovedBudget, budget_monthly_stream
+from shared.connectors.edw.budget_months import BASELINE_MONTHS, BudgetMonths
 from shared.connectors.edw.budgets import budgets_stream
+from shared.connectors.edw.daily_budget_statistics import budget_statistics_stream
 from shared.connectors.edw.daily_statistics import daily_statistics_stream
 from shared.connectors.edw.gl_actuals import gl_actual_streams
 from shared.connectors.edw.master_sites import master_sites_stream
 from shared.connectors.edw.parking_rates import parking_rates_stream
+from shared.connectors.edw.payroll_budget import payroll_budget_stream
 from shared.connectors.great_plains.receivables import invoice_payment_status_stream
 from shared.connectors.legion.days import LastDays, Today, utc_today
 from shared.connectors.legion.job_codes import SCHEDULE_DAYS, job_code_streams
@@ -43,6 +47,8 @@ def hub_streams(
     change_tracked: Collection[str] = (),
     actuals_reread_days: int = ACTUALS_REREAD_DAYS,
     approved_budget: ApprovedBudget | None = None,
+    hand_mappings: ReadHandMappings = lambda: NO_HAND_MAPPINGS,
+    baseline_months: int = BASELINE_MONTHS,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
@@ -53,11 +59,14 @@ def hub_streams(
     ``actuals_reread_days`` is how many days before its watermark each actuals
     stream reads again (``ACTUALS_REREAD_DAYS``).
     ``approved_budget`` holds a fixed year's budget to its approved revisions.
+    ``hand_mappings`` reads the job-profile mappings made by hand in Dataverse;
+    ``baseline_months`` is how many months from today's the daily budget streams write.
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
     streams; without ``gp_company_engine`` it holds no GP stream.
     """
     catalog = StreamCatalog()
     if edw is not None:
+        months = BudgetMonths(today, baseline_months)
         shifts, access = "SHIFT_ENTITY" in change_tracked, "WORKDAY_RLS_BISECURITY" in change_tracked
         codes, use = job_code_streams(
             edw, days=LastDays(SCHEDULE_DAYS, today), page_rows=page_rows, track_changes=shifts
@@ -87,6 +96,10 @@ def hub_streams(
             daily_statistics_stream(edw, reread_days=actuals_reread_days, page_rows=page_rows),
             parking_rates_stream(edw, today=today, page_rows=page_rows),
             budget_monthly_stream(edw, approved=approved_budget, page_rows=page_rows),
+            budget_statistics_stream(edw, months),
+            payroll_budget_stream(
+                edw, months, LastDays(SCHEDULE_DAYS, today), hand_mappings, page_rows=page_rows
+            ),
         ):
             catalog.add(stream)
     if gp_company_engine is not None:

@@ -9,11 +9,12 @@ its folder, its streams in ``catalog.py`` and one entry here.
 Defaults are 6-field NCRONTAB in UTC, from DOMAIN.md §1, §2, §4: master sites
 daily at 03:00 as today; user roles nightly after Workday's overnight export;
 job codes and budgets daily after it (budget monthly a quarter of an hour
-after the billable budgets); GL actuals daily at 09:00, so a month closed (or
-re-closed) overnight is in Dataverse that morning; wage rates every 4 hours
-from 00:00; GP payment status hourly (no flow does it today); payroll actuals
-at 04:00, after the payroll view's 2 AM refresh, and the RSS statistics and
-rates after them.
+after the billable budgets, the daily budget baseline after that, so a budget
+revision reaches it the same morning); GL actuals daily at 09:00, so a month
+closed (or re-closed) overnight is in Dataverse that morning; wage rates every
+4 hours from 00:00; GP payment status hourly (no flow does it today); payroll
+actuals at 04:00, after the payroll view's 2 AM refresh, and the RSS
+statistics and rates after them.
 
 ``CHANGE_SYNCS`` are the short timers of the change-tracked streams: each
 reads only what changed in its table since the last run (README, "Change
@@ -74,6 +75,12 @@ SYNCS: tuple[ScheduledSync, ...] = (
         "0 30 4 * * *",
     ),
     ScheduledSync("budget_monthly", ("budget_monthly",), "BUDGET_MONTHLY_SCHEDULE", "0 15 8 * * *"),
+    ScheduledSync(
+        "daily_budget_baseline",
+        ("daily_budget_statistics", "daily_payroll_budget"),
+        "DAILY_BUDGET_BASELINE_SCHEDULE",
+        "0 30 8 * * *",
+    ),
     ScheduledSync(
         "gp_invoice_payment_status",
         ("gp_invoice_payment_status",),

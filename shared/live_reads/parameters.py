@@ -10,8 +10,7 @@ refused, so a maker's typo is a 400 with the field named, not an empty result.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
@@ -28,9 +27,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from shared.query_values import DIGITS_ONLY, QueryDate
+from shared.sites import FIRST_YEAR, LAST_YEAR, Month
 
-FIRST_YEAR = 2000
-LAST_YEAR = 2099
 MAX_SITES = 50  # one district's sites in one call; more is a batch job, not a screen
 MAX_RANGE_DAYS = 93  # a quarter: the longest daily view a screen shows
 _SITE = re.compile(r"[0-9]{1,4}")
@@ -77,40 +75,13 @@ SiteNumbers = Annotated[
 Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR), DIGITS_ONLY]
 
 
-@dataclass(frozen=True)
-class Month:
-    """A calendar month, the EDW's PERIOD; fiscal months are calendar months (DOMAIN.md §10, inferred)."""
-
-    year: int
-    month: int
-
-    def __post_init__(self) -> None:
-        if not (FIRST_YEAR <= self.year <= LAST_YEAR and 1 <= self.month <= 12):
-            raise ValueError(f"a period is a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12")
-
-    @property
-    def period(self) -> str:
-        """The EDW's form, yyyyMM."""
-        return f"{self.year}{self.month:02d}"
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, self.month, 1)
-
-    @property
-    def last_day(self) -> date:
-        following = date(self.year + self.month // 12, self.month % 12 + 1, 1)
-        return following - timedelta(days=1)
-
-
 def _month(value: Any) -> Month:
     """'202611' (the EDW) and '2026-11' (Dataverse's bs_period) name the same month."""
     if isinstance(value, Month):
         return value
-    match = _PERIOD.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
+    if not isinstance(value, str) or not _PERIOD.fullmatch(value):
         raise ValueError("a period is yyyyMM or yyyy-MM, such as 202611 or 2026-11")
-    return Month(int(match[1]), int(match[2]))
+    return Month.parse(value)
 
 
 # Sent, documented and shown as text; held as a Month once checked.

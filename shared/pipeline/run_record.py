@@ -131,6 +131,10 @@ class RunRecord(BaseModel):
     watermark_after: Any = None
     extract: ExtractCounts = Field(default_factory=ExtractCounts)
     change_tracking: ChangeRead | None = None  # how a change-tracked stream read its source
+    report: dict[str, Any] | None = (
+        None  # the summary of what the read found beyond counts (``ReportingRead``)
+    )
+    report_path: str | None = None  # where its detail is, in the staging container
     load: LoadCounts = Field(default_factory=LoadCounts)
     batches: list[StagedBatch] = Field(default_factory=list)
     batches_expected: int | None = None

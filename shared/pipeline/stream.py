@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -33,6 +33,30 @@ class ReadWindow:
 
     start: Any = None
     end: Any = None
+
+
+@dataclass(frozen=True)
+class ReadReport:
+    """What a read found beyond rows, JSON-ready: a ``summary`` small enough for the run record (and
+    its events), and the ``detail`` (per site, say), stored beside the run's batches."""
+
+    summary: dict[str, Any]
+    detail: dict[str, Any]
+
+
+@runtime_checkable
+class ReportingRead(Protocol):
+    """A read that also tells what it found (the payroll budget's mapping coverage).
+
+    ``read`` may return one instead of a plain iterable of pages; once its pages
+    are read, the engine keeps ``report().summary`` in the run record and the
+    detail in ``reports/<stream>/<run>.json`` of the staging container, which
+    the record names (``report_path``).
+    """
+
+    def __iter__(self) -> Iterator[Sequence[Row]]: ...
+
+    def report(self) -> ReadReport: ...
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from azure.storage.blob import ContentSettings
 from pydantic import TypeAdapter, ValidationError
 
 from shared.errors import classify_exception
@@ -61,7 +62,7 @@ from shared.pipeline.sent_records import (
     window_start,
 )
 from shared.pipeline.staging import DELETE, UPSERT, BatchWriter, PendingBatch, stage_batch
-from shared.pipeline.stream import ReadWindow, Stream, StreamCatalog
+from shared.pipeline.stream import ReadReport, ReadWindow, ReportingRead, Stream, StreamCatalog
 from shared.pipeline.stream_state import StreamState, StreamStates, StreamStateStore
 from shared.platform.blob_lock import BlobLocks, LockHeldError
 from shared.platform.blob_store import BlobStore
@@ -94,6 +95,9 @@ _IN_FLIGHT = 2  # batches handed to the staging thread and not yet published
 # published); a run killed in between re-reads and re-sends at most this much, which keyed upserts
 # make harmless.
 _CHECKPOINT_EVERY_SECONDS = 2.0
+
+
+_JSON = ContentSettings(content_type="application/json")
 
 
 def utc_now() -> datetime:
@@ -239,6 +243,7 @@ class SyncEngine:
         def finish(latest: RunRecord) -> None:
             latest.extract = extracted.extract
             latest.change_tracking = extracted.change_tracking
+            latest.report, latest.report_path = extracted.report, extracted.report_path
             latest.batches = extracted.batches
             latest.window_start, latest.window_end = extracted.window_start, extracted.window_end
             latest.watermark_before = extracted.watermark_before
@@ -371,8 +376,9 @@ class _Extraction:
         saw = _remember_nothing if self.mode is RunMode.BACKFILL else self.sent.saw
         add = self.writer.add
         read = 0
+        pages = self._pages()
         try:
-            for page in self._pages():
+            for page in pages:
                 for row in page:
                     read += 1
                     try:
@@ -401,10 +407,17 @@ class _Extraction:
                         self._hand_over()
         finally:
             self._tally(read)
+        if isinstance(pages, ReportingRead):
+            self._keep_report(pages.report())
         self._stage_deletes(previous)
         self._hand_over(final=True)
         while self.in_flight:
             self.in_flight.popleft().result()
+
+    def _keep_report(self, report: ReadReport) -> None:
+        path = f"reports/{self.stream.name}/{self.record.id}.json"
+        self.engine.staging.put(path, orjson.dumps(report.detail), content_settings=_JSON)
+        self.record.report, self.record.report_path = report.summary, path
 
     def _pages(self) -> Any:
         """The stream's own read, or the affected rows a change read found."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -184,6 +184,15 @@ def test_every_operation_answers_valid_inputs_as_the_served_document_says(
     revision = {"id": "0170-202603-6005-0123456789"}
     for decision in ("ApproveBudgetRevision", "RejectBudgetRevision"):  # a function key alone may not decide
         walk.refused(decision, 403, revision, json={"comment": "walked by the schema test"})
+    month = hub_sql_summary.last_payroll_day.replace(day=1)
+    backfill = {
+        "mode": "backfill",
+        "windowStart": f"{month}",
+        "windowEnd": f"{month + timedelta(days=31):%Y-%m}-01",
+    }
+    walk.until_finished("GetRun", walk("StartSync", {"stream": "daily_payroll_budget"}, json=backfill))
+    coverage = walk("GetPayrollCoverage", params={"period": f"{month:%Y-%m}"})
+    assert {site["site"] for site in coverage.json()["sites"]} <= set(hub_sql_summary.sites)
 
     walk("GetHealth")
     walk("GetReadiness")

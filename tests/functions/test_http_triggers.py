@@ -58,6 +58,7 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         "ListBudgetRevisions": ({}, {"status": "pending_approval"}, None),
         "ApproveBudgetRevision": ({"id": "0170-202603-6005-0123456789"}, None, {}),
         "RejectBudgetRevision": ({"id": "0170-202603-6005-0123456789"}, None, {"comment": "no"}),
+        "GetPayrollCoverage": ({}, {"period": "2026-11"}, None),
         "LiveRead": ({"name": LIVE_READS[0].name}, {"site": "0170", "period": "2026-11"}, None),
         "GetSiteVariance": ({"site": "0170"}, {"year": "2026"}, None),
         "GetDistrictVariance": ({"district": "No Such District"}, {"year": "2026"}, None),
@@ -89,3 +90,4 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
     assert (
         statuses["ApproveBudgetRevision"] == statuses["RejectBudgetRevision"] == 403
     )  # a key may not decide
+    assert statuses["GetPayrollCoverage"] == 404  # no payroll budget run has written November
