@@ -78,6 +78,10 @@ var queues = [
     name: 'dataverse-events'
     maxDeliveryCount: 5
   }
+  {
+    name: 'rss-submissions'
+    maxDeliveryCount: 5
+  }
 ]
 var runEventsTopic = 'run-events'
 
@@ -202,6 +206,7 @@ module api 'app/api.bicep' = {
       BATCH_LOADS_QUEUE: queues[1].name
       GP_POSTINGS_QUEUE: queues[2].name
       DATAVERSE_EVENTS_QUEUE: queues[3].name
+      RSS_SUBMISSIONS_QUEUE: queues[4].name
       RUN_EVENTS_TOPIC: runEventsTopic
       DATAVERSE_URL: dataverseUrl
       DATAVERSE_COLLATION: 'CI_AI'
