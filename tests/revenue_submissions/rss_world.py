@@ -95,10 +95,13 @@ class GraphControls:
         body |= {"cash": str(cash)} if cash is not None else {"unreadable": True}
         return str(self._control("POST", f"sites/{site.site_id}/items", body)["itemId"])
 
-    def edit(self, site: RssSite, item_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-        answer: dict[str, Any] = self._control(
-            "POST", f"sites/{site.site_id}/items/{item_id}/edit", {"fields": fields, "by": SUBMITTER}
-        )
+    def edit(
+        self, site: RssSite, item_id: str, fields: dict[str, Any], *, cash: Decimal | None = None
+    ) -> dict[str, Any]:
+        """The submitter changes the item's fields, and with ``cash`` uploads a new version of the file."""
+        body: dict[str, Any] = {"fields": fields, "by": SUBMITTER}
+        body |= {"cash": str(cash)} if cash is not None else {}
+        answer: dict[str, Any] = self._control("POST", f"sites/{site.site_id}/items/{item_id}/edit", body)
         return answer
 
     def status(self, site: RssSite, item_id: str) -> str | None:
@@ -259,6 +262,15 @@ def drain(hub: Hub, emulator: ServiceBusEmulator, seconds: float = 5.0) -> list[
                 results.append(hub.revenue_submissions.handle(delivery_from_sdk(message, QUEUE)))
                 receiver.complete_message(message)
     return results
+
+
+def queued(emulator: ServiceBusEmulator) -> int:
+    """Messages on the RSS queue now, locked or not."""
+    with (
+        ServiceBusClient.from_connection_string(emulator.connection_string) as client,
+        client.get_queue_receiver(QUEUE) as receiver,
+    ):
+        return len(receiver.peek_messages(max_message_count=50))
 
 
 def eventually(check: Callable[[], T | None], seconds: float = 20.0, what: str = "the condition") -> T:

@@ -6,8 +6,11 @@ and creates the subscription only if the endpoint answers 200 within 10
 seconds with the token, decoded, as its ``text/plain`` body. Each change to a
 subscribed list is then POSTed as a ``changeNotificationCollection`` carrying
 the subscription's ``clientState``; an endpoint should answer 2xx within 3
-seconds. SharePoint list notifications carry no item: the subscriber asks
-``items/delta`` what changed. Every delivery is recorded for the tests.
+seconds, or the notification is sent again later with exponential backoff
+(Graph keeps trying for up to 4 hours; the sandbox ``RETRY_DELAYS``).
+SharePoint list notifications carry no item: the subscriber asks
+``items/delta`` what changed. Each notification's last answer, and how many
+tries it took, is recorded for the tests.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from localdev.sandbox.graph.world import GraphWorld, Subscription, graph_time
 
 VALIDATION_SECONDS = 10.0
 DELIVERY_SECONDS = 3.0
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)  # seconds before each try again, doubling as Graph's backoff does
 
 
 class ValidationFailedError(Exception):
@@ -77,11 +81,16 @@ class Notifier:
     async def _deliver(self, subscription: Subscription) -> None:
         body = {"value": [notification(subscription, self._tenant_id)]}
         record: dict[str, Any] = {"subscriptionId": subscription.id, "url": subscription.notification_url}
-        try:
-            async with httpx.AsyncClient(verify=self._verify, timeout=DELIVERY_SECONDS) as client:
-                answer = await client.post(subscription.notification_url, json=body)
-            record["status"] = answer.status_code
-        except httpx.HTTPError as error:
-            record["error"] = type(error).__name__
+        for tries, delay in enumerate((*RETRY_DELAYS, None), start=1):
+            record["tries"] = tries
+            try:
+                async with httpx.AsyncClient(verify=self._verify, timeout=DELIVERY_SECONDS) as client:
+                    answer = await client.post(subscription.notification_url, json=body)
+                record["status"], record["error"] = answer.status_code, None
+            except httpx.HTTPError as error:
+                record["status"], record["error"] = None, type(error).__name__
+            if (record["status"] is not None and record["status"] < 300) or delay is None:
+                break
+            await asyncio.sleep(delay)
         with self._world.lock:
             self._world.deliveries.append(record)
