@@ -118,7 +118,11 @@ class GraphControls:
         self._control("POST", f"sites/{site.site_id}/notify", {"times": times})
 
     def expire_tokens(self, site: RssSite) -> None:
-        self._control("POST", f"sites/{site.site_id}/expire-tokens")
+        self.expire_site_tokens(site.site_id)
+
+    def expire_site_tokens(self, site_id: str) -> None:
+        """Every delta token of the site's list given so far is expired: Graph answers 410 to them."""
+        self._control("POST", f"sites/{site_id}/expire-tokens")
 
     def move_expiry(self, subscription_id: str, when: str) -> None:
         self._control("POST", f"subscriptions/{subscription_id}", {"expirationDateTime": when})

@@ -172,7 +172,8 @@ class GraphService:
                     {"value": [], "@odata.deltaLink": _link(base, query, token=str(revenue.changes))}
                 )
             since = int(token) if token and token.isdigit() else 0
-            if token is not None and (not token.isdigit() or since < revenue.oldest_token):
+            # Token 0 is an enumeration's own paging (its first call had none): it never expires.
+            if token is not None and (not token.isdigit() or 0 < since < revenue.oldest_token):
                 fresh = _link(base, query)
                 message = "Resync required. Replace any local items with the server's version."
                 return graph_error(410, "resyncRequired", message, headers={"Location": fresh})
