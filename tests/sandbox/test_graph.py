@@ -4,11 +4,14 @@ a pre-authenticated file download, and sendMail's 202."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from localdev import services
+from localdev.sandbox.graph.world import SEEDED_SITES, site_ids
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.revenue_submissions.rss_world import GraphControls, graph
 
@@ -120,3 +123,9 @@ def test_send_mail_is_accepted_and_recorded(graph: GraphControls) -> None:
         "RSS",
     )
     assert recorded["message"] == message
+
+
+def test_make_run_watches_the_lists_every_sandbox_starts_with() -> None:
+    example = json.loads((services.REPO / "local.settings.json.example").read_text(encoding="utf-8"))
+    named = example["Values"]["RSS_REVENUE_LISTS"].split(";")
+    assert named == ["/".join(site_ids(name)) for name in SEEDED_SITES]

@@ -19,6 +19,9 @@ from typing import Any
 
 HOST_NAME = "townepark.sharepoint.com"
 REVENUE_LIST = "Revenue"
+# The sites every sandbox starts with (and a reset restores, empty): the lists local.settings.json.example
+# names in RSS_REVENUE_LISTS, so `make run` watches them.
+SEEDED_SITES = ("TP0170", "TP0338")
 
 
 def utc_now() -> datetime:
@@ -134,13 +137,20 @@ class GraphWorld:
     notifications_on: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        for name in SEEDED_SITES:
+            self.add_site(name)
+
     def reset(self) -> None:
+        """Back to the seeded sites with empty lists, no subscription, no mail, notifications on."""
         with self.lock:
             self.sites.clear()
             self.subscriptions.clear()
             self.sent_mail.clear()
             self.deliveries.clear()
             self.notifications_on = True
+        for name in SEEDED_SITES:
+            self.add_site(name)
 
     def add_site(self, name: str) -> Site:
         """The site ``name`` (``TP0170``) with an empty Revenue list; the same name always has the same ids."""
