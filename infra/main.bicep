@@ -44,6 +44,12 @@ param gpSmartConnectUrl string = 'http://p-gp18-app2:5556'
 @description('GP company databases as a SQLAlchemy URL with a {company} placeholder, e.g. mssql+pymssql://svc-integration-hub@<gp-sql-host>:1433/{company} (password: Key Vault secret gp-sql-password). Empty leaves GP posting off; add the host:1433 to onPremisesEndpoints too.')
 param gpSqlUrl string = ''
 
+@description('The SharePoint Revenue lists the RSS deposit check watches, as <site-id>/<list-id> separated by ";" (Graph ids). Empty leaves revenue submissions off.')
+param rssRevenueLists string = ''
+
+@description('The mailbox RSS rejections are sent from through Graph sendMail (the app registration needs Mail.Send).')
+param rssMailbox string = ''
+
 @description('On-premises host:port pairs the Function App reaches through App Service Hybrid Connections; one Relay hybrid connection each.')
 param onPremisesEndpoints array = [
   'EDW-NODE-01:1433'
@@ -238,10 +244,18 @@ module api 'app/api.bicep' = {
       RETRY_BUDGET_MINUTES: '60'
       GP_COMPANIES: 'TOWNE,ENC,UPP'
       GP_PAYMENT_STATUS_SCHEDULE: '0 20 * * * *'
+      // The RSS timers' schedules are read as %SETTING%, so they are set even while RSS is off.
+      RSS_SUBSCRIPTIONS_SCHEDULE: '0 0 8 * * *'
+      RSS_SWEEP_SCHEDULE: '0 */15 * * * *'
     }, empty(gpSqlUrl) ? {} : {
       // GP posting turns on only with both: the hub checks GP's tables before any retry.
       GP_SMARTCONNECT_URL: gpSmartConnectUrl
       GP_SQL_URL: gpSqlUrl
+    }, empty(rssRevenueLists) ? {} : {
+      // Graph calls the webhook on the app's own host name; clientState is Key Vault secret rss-webhook-secret.
+      RSS_REVENUE_LISTS: rssRevenueLists
+      RSS_MAILBOX: rssMailbox
+      RSS_NOTIFICATION_URL: 'https://func-api-${resourceToken}.azurewebsites.net/api/graph/notifications'
     })
   }
 }
