@@ -36,6 +36,7 @@ def graph_notifications(req: func.HttpRequest, context: func.Context) -> func.Ht
     token = req.params.get("validationToken")
     if token is not None:
         return func.HttpResponse(token, status_code=200, mimetype="text/plain")
+    # Imported here, after the handshake: echoing the token must not wait on the hub's imports.
     from shared.workflows.revenue_submissions.notifications import NotANotificationError
 
     built = hub()
