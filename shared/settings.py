@@ -189,6 +189,8 @@ class Settings(BaseSettings):
 
     staging_container: str = Field("hub-staging", alias="STAGING_CONTAINER", pattern=r"^[a-z0-9-]{3,63}$")
     state_container: str = Field("hub-state", alias="STATE_CONTAINER", pattern=r"^[a-z0-9-]{3,63}$")
+    # GP's audit trail, apart from staging and state so that one container can be immutable.
+    audit_container: str = Field("hub-audit", alias="AUDIT_CONTAINER", pattern=r"^[a-z0-9-]{3,63}$")
     # Table names are letters and digits only; the longest suffix ("Postings") keeps them within 63.
     state_table_prefix: str = Field("hub", alias="STATE_TABLE_PREFIX", pattern=r"^[A-Za-z][A-Za-z0-9]{2,54}$")
     sync_requests_queue: str = Field("sync-requests", alias="SYNC_REQUESTS_QUEUE", min_length=1)

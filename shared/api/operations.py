@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, create_model
 
 from shared.api import models
 from shared.api.calls import Handler
-from shared.api.handlers import dead_letters, gp_postings, health, live_reads, runs, syncs
+from shared.api.handlers import dead_letters, forecast_checks, gp_postings, health, live_reads, runs, syncs
 from shared.api.roles import Role
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class Operation:
     auth_level: AuthLevel = "function"
     path: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    request_headers: tuple[Header, ...] = ()  # optional request headers the handler reads (If-Match)
     body: type[BaseModel] | None = None
     replies: tuple[Reply, ...] = ()
     changes_state: bool = False
@@ -73,6 +74,7 @@ _RUNNING = Reply(
     models.Run,
     (_LOCATION, _RETRY_AFTER),
 )
+_ETAG_READ = Header("ETag", "The statement's ETag: send it as If-Match to apply only if it is unchanged.")
 _CONFLICT = Reply(409, "The stream is running already; detail names the running run's id.")
 _NOT_FOUND = Reply(404, "No such resource.")
 
@@ -229,6 +231,42 @@ GP_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+BILLING_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "CheckStatementForecast",
+        "POST",
+        "v1/statements/{id}/forecast-check",
+        "Check a statement against the forecast",
+        "Compares the statement's amount with the forecast's internal revenue for its site and month and "
+        "answers where it goes: APPROVAL_TEAM when the deviation passes both the contract's percentage and "
+        "amount, AR_REVIEW for an arrears site whose revenue submission has comments, otherwise "
+        "READY_TO_SEND, with both figures and the thresholds. With apply=true it also sets the statement's "
+        "status, only if the statement is unchanged since If-Match (or since this check read it): 412 if not.",
+        Role.RUN,
+        path=models.StatementPath,
+        query=models.ForecastCheckQuery,
+        request_headers=(
+            Header(
+                "If-Match",
+                "The statement's ETag from an earlier check: apply only if it is still unchanged.",
+            ),
+        ),
+        replies=(
+            Reply(200, "The decision (applied when asked).", models.ForecastCheckResult, (_ETAG_READ,)),
+            _NOT_FOUND,
+            Reply(412, "The statement changed since the ETag; its status is unchanged."),
+            Reply(
+                422,
+                "The statement, its contract or the forecast lacks what the check needs; detail says what.",
+            ),
+            Reply(503, "The EDW is not configured, or a dependency is unavailable."),
+        ),
+        changes_state=True,
+        tags=("Billing",),
+        handler=forecast_checks.check_statement_forecast,
+    ),
+)
+
 LIVE_READ_OPERATION = Operation(
     "LiveRead",
     "GET",
@@ -285,6 +323,7 @@ HEALTH_OPERATIONS: tuple[Operation, ...] = (
 SERVED_OPERATIONS: tuple[Operation, ...] = (
     *SYNC_OPERATIONS,
     *GP_OPERATIONS,
+    *BILLING_OPERATIONS,
     LIVE_READ_OPERATION,
     *HEALTH_OPERATIONS,
 )
@@ -321,4 +360,10 @@ def _rows_model(read: LiveRead) -> type[BaseModel]:
 
 def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
     """What the OpenAPI document lists: every operation, with each live read spelled out."""
-    return (*SYNC_OPERATIONS, *GP_OPERATIONS, *live_read_operations(reads), *HEALTH_OPERATIONS)
+    return (
+        *SYNC_OPERATIONS,
+        *GP_OPERATIONS,
+        *BILLING_OPERATIONS,
+        *live_read_operations(reads),
+        *HEALTH_OPERATIONS,
+    )
