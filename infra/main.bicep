@@ -312,6 +312,7 @@ module api 'app/api.bicep' = {
       JOB_CODES_SCHEDULE: '0 30 7 * * *'
       WAGE_RATES_SCHEDULE: '0 0 */4 * * *'
       BILLABLE_EXPENSE_BUDGETS_SCHEDULE: '0 0 8 * * *'
+      GL_ACTUALS_SCHEDULE: '0 0 9 * * *'
       SHIFT_CHANGES_SCHEDULE: '0 */5 * * * *'
       USER_ACCESS_CHANGES_SCHEDULE: '0 */2 * * * *'
       MASTER_SITE_CHANGES_SCHEDULE: '0 */5 * * * *'

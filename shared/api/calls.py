@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # types only: importing the services here would load every SD
     from shared.api.live_reads import LiveReads
     from shared.api.roles import Caller
     from shared.api.syncs import SyncDesk
+    from shared.forecast.desk import ForecastDesk
     from shared.health import HealthReport
     from shared.pipeline.dead_letters import DeadLetters
     from shared.workflows.forecast_check.check import StatementForecastCheck
@@ -49,6 +50,7 @@ class ApiServices:
     description: Callable[[str | None, str], dict[str, Any]]
     gp: GpPostings | None = None
     forecast_check: StatementForecastCheck | None = None
+    forecast: ForecastDesk | None = None
 
 
 Handler = Callable[[ApiServices, Call], ApiResponse]

@@ -547,7 +547,12 @@ class ForecastCheckResult(ApiModel):
     )
     forecast_amount: Amount = Field(
         title="Forecast Amount",
-        description="The forecast's internal revenue for the site and month (vwFORECAST_CONSOLIDATED FD_BALANCE).",
+        description="The forecast's internal revenue for the site and month (FD_BALANCE).",
+    )
+    forecast_source: Literal["hub", "edw"] = Field(
+        title="Forecast Source",
+        description="hub: the hub's latest calculated forecast (vwHUB_FORECAST_CONSOLIDATED); edw: today's "
+        "vwFORECAST_CONSOLIDATED, for a site the hub has not calculated yet.",
     )
     deviation_amount: Amount = Field(title="Deviation Amount", description="|statement - forecast| in USD.")
     deviation_percent: Amount = Field(

@@ -13,9 +13,18 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from shared.api import models
+from shared.api import forecast_models, models
 from shared.api.calls import Handler
-from shared.api.handlers import dead_letters, forecast_checks, gp_postings, health, live_reads, runs, syncs
+from shared.api.handlers import (
+    dead_letters,
+    forecast,
+    forecast_checks,
+    gp_postings,
+    health,
+    live_reads,
+    runs,
+    syncs,
+)
 from shared.api.roles import Role
 
 if TYPE_CHECKING:
@@ -267,6 +276,60 @@ BILLING_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+_VARIANCE_REPLIES = (
+    Reply(200, "The lines.", forecast_models.VarianceReport, (_ETAG,)),
+    Reply(304, "Unchanged since the ETag sent in If-None-Match."),
+)
+FORECAST_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GetSiteVariance",
+        "GET",
+        "v1/sites/{site}/variance",
+        "Get a site's budget variance",
+        "Per month and line of the year: budget, actual, forecast by Towne Park's trending rules, variance "
+        "(forecast minus budget) in money and %, and the rule behind each figure. From Dataverse "
+        "(bs_budgetmonthly, bs_glactual, the daily actuals), never the EDW.",
+        Role.READ,
+        path=forecast_models.SitePath,
+        query=forecast_models.VarianceQuery,
+        replies=_VARIANCE_REPLIES,
+        tags=("Forecast",),
+        handler=forecast.get_site_variance,
+    ),
+    Operation(
+        "GetDistrictVariance",
+        "GET",
+        "v1/districts/{district}/variance",
+        "Get a district's budget variance",
+        "The site variance of every site bs_mastercustomersite places in the district, in site order.",
+        Role.READ,
+        path=forecast_models.DistrictPath,
+        query=forecast_models.VarianceQuery,
+        replies=(*_VARIANCE_REPLIES, _NOT_FOUND),
+        tags=("Forecast",),
+        handler=forecast.get_district_variance,
+    ),
+    Operation(
+        "CalculateForecast",
+        "POST",
+        "v1/forecast/snapshots",
+        "Calculate the forecast",
+        "Forecasts a district's (or the listed sites') year by the trending rules and appends it to the EDW "
+        "as one snapshot in TP_STAGE; vwHUB_FORECAST_CONSOLIDATED shows each site's latest in "
+        "vwFORECAST_CONSOLIDATED's schema. Run it after the forecast-input syncs settle.",
+        Role.RUN,
+        body=forecast_models.ForecastCalculationStart,
+        replies=(
+            Reply(201, "Calculated and written.", forecast_models.ForecastSnapshotView),
+            _NOT_FOUND,
+            Reply(503, "The EDW is not configured, or a dependency is unavailable."),
+        ),
+        changes_state=True,
+        tags=("Forecast",),
+        handler=forecast.calculate_forecast,
+    ),
+)
+
 LIVE_READ_OPERATION = Operation(
     "LiveRead",
     "GET",
@@ -324,6 +387,7 @@ SERVED_OPERATIONS: tuple[Operation, ...] = (
     *SYNC_OPERATIONS,
     *GP_OPERATIONS,
     *BILLING_OPERATIONS,
+    *FORECAST_OPERATIONS,
     LIVE_READ_OPERATION,
     *HEALTH_OPERATIONS,
 )
@@ -364,6 +428,7 @@ def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
         *SYNC_OPERATIONS,
         *GP_OPERATIONS,
         *BILLING_OPERATIONS,
+        *FORECAST_OPERATIONS,
         *live_read_operations(reads),
         *HEALTH_OPERATIONS,
     )

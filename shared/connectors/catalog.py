@@ -13,6 +13,7 @@ from dataclasses import replace
 from sqlalchemy import Engine
 
 from shared.connectors.edw.budgets import budgets_stream
+from shared.connectors.edw.gl_actuals import gl_actual_streams
 from shared.connectors.edw.master_sites import master_sites_stream
 from shared.connectors.great_plains.receivables import invoice_payment_status_stream
 from shared.connectors.legion.days import LastDays, Today, utc_today
@@ -60,6 +61,7 @@ def hub_streams(
                 edw, days=LastDays(WAGE_RATE_DAYS, today), differential=differential_pay, page_rows=page_rows
             ),
             budgets_stream(edw, page_rows=page_rows),
+            *gl_actual_streams(edw, page_rows),
         ):
             catalog.add(stream)
     if gp_company_engine is not None:

@@ -146,6 +146,21 @@ def test_every_operation_answers_valid_inputs_as_the_served_document_says(
         )
     walk("CheckStatementForecast", {"id": checked}, params={"apply": "true"})
 
+    year = {"year": str(hub_sql_summary.last_payroll_day.year)}
+    with dataverse_sandbox.client() as dataverse:  # the master sites the first sync above landed
+        sites = dataverse.get("bs_mastercustomersites?$select=bs_district&$filter=bs_district ne null").json()
+        district = sites["value"][0]["bs_district"]
+    walk("CalculateForecast", json={"year": int(year["year"]), "district": district})
+    variance = walk("GetSiteVariance", {"site": hub_sql_summary.sites[0]}, params=year)
+    unchanged = walk(
+        "GetSiteVariance",
+        {"site": hub_sql_summary.sites[0]},
+        params=year,
+        headers={"If-None-Match": variance.headers["ETag"]},
+    )
+    assert unchanged.status_code == 304
+    walk("GetDistrictVariance", {"district": district}, params=year)
+
     for operation_id, query in _edw_reads(hub_sql_summary).items():
         rows = walk(operation_id, params=query)
         assert rows.json()["value"], f"{operation_id} found no rows in the sandbox for {query}"

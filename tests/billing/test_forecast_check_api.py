@@ -19,6 +19,7 @@ from tests.billing.forecast_world import (
     ARREARS,
     NEEDS_REVIEW,
     forecasts,
+    hub_forecast,
     site_with_contract,
     statement,
     write,
@@ -46,7 +47,7 @@ def test_the_check_routes_on_both_thresholds_and_applies_only_over_an_unchanged_
         assert answer.status_code == 200, answer.text
         checked = answer.json()
         assert checked["decision"] == "READY_TO_SEND"
-        assert Decimal(str(checked["forecastAmount"])) == forecast
+        assert Decimal(str(checked["forecastAmount"])) == forecast and checked["forecastSource"] == "edw"
         assert Decimal(str(checked["statementAmount"])) == forecast + edge
         assert Decimal(str(checked["deviationAmount"])) == edge
         assert (checked["thresholdPercent"], checked["thresholdAmount"]) == (10, 500)
@@ -81,6 +82,17 @@ def test_the_check_routes_on_both_thresholds_and_applies_only_over_an_unchanged_
             {"cr9e8_site": arrears_site, "cr9e8_period": arrears_period, "cr9e8_comments": "Deposits short"},
         )
         assert api.post(f"/api/v1/statements/{arrears}/forecast-check").json()["decision"] == "AR_REVIEW"
+
+        # Once the hub has calculated the site's forecast, the check reads the hub's, not today's view.
+        calculated = api.post(
+            "/api/v1/forecast/snapshots", json={"year": int(arrears_period[:4]), "sites": [arrears_site]}
+        )
+        assert calculated.status_code == 201, calculated.text
+        from_hub = api.post(f"/api/v1/statements/{arrears}/forecast-check").json()
+        assert from_hub["forecastSource"] == "hub"
+        assert Decimal(str(from_hub["forecastAmount"])) == hub_forecast(
+            hub_sql_summary, arrears_site, arrears_period
+        )
 
         assert api.post(f"/api/v1/statements/{uuid.uuid4()}/forecast-check").status_code == 404
         bad = api.post(f"/api/v1/statements/{past}/forecast-check", params={"apply": "yes"})

@@ -39,6 +39,7 @@ def check_statement_forecast(services: ApiServices, call: Call) -> ApiResponse:
         period=checked.period,
         statement_amount=checked.statement_amount,
         forecast_amount=checked.forecast_amount,
+        forecast_source=checked.forecast_source,
         deviation_amount=checked.off_by.amount,
         deviation_percent=checked.off_by.shown_percent,
         threshold_percent=checked.thresholds.percent,

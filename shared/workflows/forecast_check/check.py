@@ -28,9 +28,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Column, Engine, MetaData, Table, func, select
 
 from shared.connectors.dataverse.client import DataverseClient
+from shared.forecast.snapshots import STAGE
 from shared.sites import site_number, spellings
 from shared.sql.tables import vw_forecast_consolidated
 from shared.workflows.forecast_check.routing import (
@@ -62,6 +63,14 @@ RSS_SITE = "cr9e8_site"  # unconfirmed spelling: the four-digit site
 RSS_PERIOD = "cr9e8_period"  # unconfirmed spelling: 'yyyyMM'
 RSS_COMMENTS = "cr9e8_comments"
 INTERNAL_REVENUE = "INTERNAL REVENUE"
+# The hub's forecast in vwFORECAST_CONSOLIDATED's columns (infra/sql/tp_stage_forecast_snapshots.sql).
+hub_forecast = Table(
+    "vwHUB_FORECAST_CONSOLIDATED",
+    MetaData(),
+    *(Column(column.name, column.type) for column in vw_forecast_consolidated.columns),
+    schema=STAGE,
+)
+FORECAST_VIEWS = {"hub": hub_forecast, "edw": vw_forecast_consolidated}
 
 
 class ForecastCheckError(Exception):
@@ -81,6 +90,7 @@ class ForecastCheck:
     period: str  # yyyyMM, the statement's service month
     statement_amount: Decimal
     forecast_amount: Decimal
+    forecast_source: str  # "hub" (the hub's snapshot) or "edw" (today's vwFORECAST_CONSOLIDATED)
     thresholds: Thresholds
     off_by: Deviation
     routing: Routing
@@ -112,7 +122,7 @@ class StatementForecastCheck:
         contract = self._contract(site_id, site)
         thresholds = _thresholds(contract, site)
         statement_amount = self._statement_amount(statement_id)
-        forecast = self._forecast(site, period)
+        forecast_source, forecast = self._forecast(site, period)
         off_by = deviation(statement_amount, forecast)
         comments = contract.get(BILLING_TYPE) == ARREARS and self._rss_has_comments(site, period)
         routing = route(off_by, thresholds, arrears_comments=comments)
@@ -132,6 +142,7 @@ class StatementForecastCheck:
             period,
             statement_amount,
             forecast,
+            forecast_source,
             thresholds,
             off_by,
             routing,
@@ -175,22 +186,23 @@ class StatementForecastCheck:
         )
         return sum((_money(row.get("bs_amount")) for row in rows), Decimal(0))
 
-    def _forecast(self, site: str, period: str) -> Decimal:
-        view = vw_forecast_consolidated.c
-        statement = select(func.sum(view.FD_BALANCE), func.count()).where(
-            view.COST_CENTER.in_(sorted(spellings([site]))),
-            view.PERIOD == period,
-            view.IS_SUMMARY_CATEGORY == INTERNAL_REVENUE,
-        )
+    def _forecast(self, site: str, period: str) -> tuple[str, Decimal]:
+        """The hub's forecast of the month's internal revenue, else today's view's; which one answered."""
         with self._edw.connect() as connection:
-            total, rows = connection.execute(statement).one()
-        if not rows:
-            raise ForecastCheckError(
-                422,
-                "no-forecast",
-                f"vwFORECAST_CONSOLIDATED has no internal revenue for site {site}, {period}.",
-            )
-        return _money(total)
+            for source, view in FORECAST_VIEWS.items():
+                statement = select(func.sum(view.c.FD_BALANCE), func.count()).where(
+                    view.c.COST_CENTER.in_(sorted(spellings([site]))),
+                    view.c.PERIOD == period,
+                    view.c.IS_SUMMARY_CATEGORY == INTERNAL_REVENUE,
+                )
+                total, rows = connection.execute(statement).one()
+                if rows:
+                    return source, _money(total)
+        raise ForecastCheckError(
+            422,
+            "no-forecast",
+            f"Neither the hub's forecast nor vwFORECAST_CONSOLIDATED has site {site}, {period}.",
+        )
 
     def _rss_has_comments(self, site: str, period: str) -> bool:
         rows = self._dataverse.query(
