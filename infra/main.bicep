@@ -44,6 +44,12 @@ param gpSmartConnectUrl string = 'http://p-gp18-app2:5556'
 @description('Host name of the SQL Server that holds the GP company databases, as the Function App sees it through its hybrid connection. Empty leaves GP posting off (GP_SMARTCONNECT_URL and GP_SQL_URL unset).')
 param gpSqlHost string = ''
 
+@description('The SharePoint Revenue lists the RSS deposit check watches, as <site-id>/<list-id> separated by ";" (Graph ids). Empty leaves revenue submissions off.')
+param rssRevenueLists string = ''
+
+@description('The mailbox RSS rejections are sent from through Graph sendMail (the app registration needs Mail.Send).')
+param rssMailbox string = ''
+
 @description('SQL Server login the hub reads the GP company databases with (password: Key Vault secret gp-sql-password).')
 param gpSqlLogin string = 'svc-integration-hub'
 
@@ -120,6 +126,11 @@ var queues = [
   }
   {
     name: 'dataverse-events'
+    maxDeliveryCount: 5
+    hubRoles: ['send', 'receive']
+  }
+  {
+    name: 'rss-submissions'
     maxDeliveryCount: 5
     hubRoles: ['send', 'receive']
   }
@@ -287,6 +298,7 @@ module api 'app/api.bicep' = {
       BATCH_LOADS_QUEUE: queues[1].name
       GP_POSTINGS_QUEUE: queues[2].name
       DATAVERSE_EVENTS_QUEUE: queues[3].name
+      RSS_SUBMISSIONS_QUEUE: queues[4].name
       RUN_EVENTS_TOPIC: runEventsTopic
       DATAVERSE_URL: dataverseUrl
       DATAVERSE_COLLATION: 'CI_AI'
@@ -325,11 +337,19 @@ module api 'app/api.bicep' = {
       RETRY_BUDGET_MINUTES: '60'
       GP_COMPANIES: 'TOWNE,ENC,UPP'
       GP_PAYMENT_STATUS_SCHEDULE: '0 20 * * * *'
+      // The RSS timers' schedules are read as %SETTING%, so they are set even while RSS is off.
+      RSS_SUBSCRIPTIONS_SCHEDULE: '0 0 8 * * *'
+      RSS_SWEEP_SCHEDULE: '0 */15 * * * *'
     }, empty(gpSqlHost) ? {} : {
       // GP posting turns on only with both: the hub checks GP's tables before any retry.
       GP_SMARTCONNECT_URL: gpSmartConnectUrl
       // The login's password is the Key Vault secret gp-sql-password; {company} is filled per company.
       GP_SQL_URL: 'mssql+pymssql://${gpSqlLogin}@${gpSqlEndpoint}/{company}'
+    }, empty(rssRevenueLists) ? {} : {
+      // Graph calls the webhook on the app's own host name; clientState is Key Vault secret rss-webhook-secret.
+      RSS_REVENUE_LISTS: rssRevenueLists
+      RSS_MAILBOX: rssMailbox
+      RSS_NOTIFICATION_URL: 'https://func-api-${resourceToken}.azurewebsites.net/api/graph/notifications'
     })
   }
 }

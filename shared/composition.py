@@ -30,6 +30,10 @@ from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.collation import KeyCollation
 from shared.connectors.dataverse.job_profile_mappings import dataverse_hand_mappings
 from shared.connectors.dataverse.sink import DataverseSink
+from shared.connectors.graph.client import GRAPH_SCOPE_RESOURCE, GraphClient
+from shared.connectors.graph.list_items import ListItems, RevenueListRef
+from shared.connectors.graph.mail import Mailbox
+from shared.connectors.graph.subscriptions import Subscriptions
 from shared.connectors.great_plains.chart import ChartCache, FiscalPeriods
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.smartconnect import SmartConnect
@@ -73,6 +77,9 @@ from shared.workflows.gp_posting.statements import StatementReader
 from shared.workflows.gp_posting.sweep import GpSweep
 from shared.workflows.gp_posting.unit_statistics import UnitStatisticsSource
 from shared.workflows.gp_posting.workflow import GpPostings
+from shared.workflows.revenue_submissions.state import CheckClaims, DeltaLinks
+from shared.workflows.revenue_submissions.subscriptions import SubscriptionKeeper
+from shared.workflows.revenue_submissions.workflow import RevenueSubmissions
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,11 @@ class PlatformClients:
     posting_requests: PostingRequestTable
     budget_revisions: RevisionTable
     tables: tuple[TableStore, ...]
+
+    @property
+    def streams_table(self) -> TableStore:
+        """The streams' table, where the revenue submissions keep their delta links and claims too."""
+        return self.tables[2]
 
 
 @dataclass(frozen=True)
@@ -223,6 +235,74 @@ class Hub:
             self.redeliveries,
         )
 
+    @property
+    def rss_configured(self) -> bool:
+        """Revenue submissions run when lists are named (``RSS_REVENUE_LISTS``) and the EDW is reachable."""
+        return bool(self.settings.rss_lists) and self.edw is not None
+
+    @functools.cached_property
+    def graph(self) -> GraphClient:
+        """Graph with the hub's app registration, app-only (``https://graph.microsoft.com/.default``)."""
+        settings = self.settings
+        token = DataverseToken(
+            org_url=GRAPH_SCOPE_RESOURCE,
+            tenant_id=settings.dataverse_tenant_id,
+            client_id=settings.dataverse_client_id,
+            client_secret=functools.partial(self.secrets.get, DATAVERSE_CLIENT_SECRET),
+            authority_host=str(settings.entra_authority_host),
+            verify=settings.local_ca_bundle or True,
+        )
+        return GraphClient(self.hosts.client(str(settings.graph_url)), token)
+
+    @functools.cached_property
+    def revenue_submissions(self) -> RevenueSubmissions:
+        """Revenue submissions as the triggers sweep and check them, with the patient clients."""
+        return self._revenue_submissions(self.patient)
+
+    @functools.cached_property
+    def revenue_submissions_for_api(self) -> RevenueSubmissions:
+        """As the webhook queues notified lists: on clients that give up in seconds (Graph waits 3 s)."""
+        return self._revenue_submissions(self.for_api)
+
+    def _revenue_submissions(self, clients: PlatformClients) -> RevenueSubmissions:
+        settings, edw = self.settings, self.edw
+        if not self.rss_configured or edw is None or settings.rss_mailbox is None:
+            raise HubError(
+                "revenue submissions are off: set RSS_REVENUE_LISTS (with RSS_NOTIFICATION_URL, RSS_MAILBOX) "
+                "and EDW_SQL_URL to turn them on",
+                error_class=ErrorClass.CONFIG,
+            )
+        return RevenueSubmissions(
+            lists=self.rss_lists,
+            items=ListItems(self.graph),
+            edw=edw,
+            dataverse=self.dataverse,
+            mailbox=Mailbox(self.graph, settings.rss_mailbox),
+            links=DeltaLinks(clients.streams_table),
+            claims=CheckClaims(clients.streams_table),
+            bus=clients.service_bus,
+            queue=settings.rss_submissions_queue,
+            redeliveries=self.redeliveries,
+            client_state=functools.partial(self.secrets.get, RSS_WEBHOOK_SECRET),
+            tolerance=settings.rss_deposit_tolerance,
+            now=_utc_now,
+        )
+
+    @functools.cached_property
+    def rss_subscriptions(self) -> SubscriptionKeeper:
+        return SubscriptionKeeper(
+            Subscriptions(self.graph),
+            self.rss_lists,
+            str(self.settings.rss_notification_url),
+            functools.partial(self.secrets.get, RSS_WEBHOOK_SECRET),
+            timedelta(hours=self.settings.rss_renew_within_hours),
+            _utc_now,
+        )
+
+    @property
+    def rss_lists(self) -> tuple[RevenueListRef, ...]:
+        return tuple(RevenueListRef(site, listed) for site, listed in self.settings.rss_lists)
+
     def _gp_settings(self) -> tuple[str, GpCompanyDatabases]:
         url, databases = self.settings.gp_smartconnect_url, self.gp_databases
         if url is None or databases is None:
@@ -269,6 +349,7 @@ def _circuit_closed(host: str, state: str) -> None:
 DATAVERSE_CLIENT_SECRET = "dataverse-client-secret"  # noqa: S105 - the Key Vault secret's name
 EDW_SQL_PASSWORD = "edw-sql-password"  # noqa: S105 - the Key Vault secret's name
 GP_SQL_PASSWORD = "gp-sql-password"  # noqa: S105 - the Key Vault secret's name (GP-SQL-PASSWORD)
+RSS_WEBHOOK_SECRET = "rss-webhook-secret"  # noqa: S105 - the Key Vault secret: the subscriptions' clientState
 GP_CACHE_SECONDS = 900  # how long a company's chart and fiscal periods are trusted before reading again
 
 

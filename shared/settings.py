@@ -26,6 +26,7 @@ import os
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -278,6 +279,46 @@ class Settings(BaseSettings):
         description="NCRONTAB schedule of the sweep that queues GP postings the flows never handed over.",
     )
 
+    graph_url: AnyHttpUrl = Field(
+        AnyHttpUrl("https://graph.microsoft.com/v1.0"),
+        alias="GRAPH_URL",
+        description="Microsoft Graph's v1.0 root; locally the sandbox's https://127.0.0.1:7081/v1.0. The token "
+        "is always for https://graph.microsoft.com, with the Dataverse app registration (DATAVERSE_CLIENT_ID).",
+    )
+    rss_revenue_lists: str | None = Field(
+        None,
+        alias="RSS_REVENUE_LISTS",
+        pattern=r"^[^/;]+/[^/;]+(;[^/;]+/[^/;]+)*$",
+        description="The Revenue lists the RSS deposit check watches, as <site-id>/<list-id> separated by ';' "
+        "(a Graph site id holds commas). Unset: revenue submissions are off.",
+    )
+    rss_notification_url: AnyHttpUrl | None = Field(
+        None,
+        alias="RSS_NOTIFICATION_URL",
+        description="The hub's Graph webhook as Graph reaches it: https://<app>.azurewebsites.net/api/graph/notifications.",
+    )
+    rss_mailbox: str | None = Field(
+        None, alias="RSS_MAILBOX", description="The mailbox rejections are sent from (Graph sendMail)."
+    )
+    rss_deposit_tolerance: Decimal = Field(
+        Decimal("0.00"),
+        alias="RSS_DEPOSIT_TOLERANCE",
+        ge=0,
+        description="How far the RSS's recorded deposits may differ from account 4785 and still match (dollars).",
+    )
+    rss_submissions_queue: str = Field("rss-submissions", alias="RSS_SUBMISSIONS_QUEUE", min_length=1)
+    rss_subscriptions_schedule: Ncrontab = Field(
+        "0 0 8 * * *",
+        alias="RSS_SUBSCRIPTIONS_SCHEDULE",
+        description="NCRONTAB of the timer that creates and renews the lists' Graph subscriptions (02:00 CST).",
+    )
+    rss_sweep_schedule: Ncrontab = Field(
+        "0 */15 * * * *",
+        alias="RSS_SWEEP_SCHEDULE",
+        description="NCRONTAB of the delta sweep of every list, which catches what notifications missed.",
+    )
+    rss_renew_within_hours: int = Field(72, alias="RSS_RENEW_WITHIN_HOURS", ge=1, le=700)
+
     api_entra_client_id: str | None = Field(None, alias="API_ENTRA_CLIENT_ID")
     api_entra_tenant_id: str | None = Field(None, alias="API_ENTRA_TENANT_ID")
     api_entra_authority_host: AnyHttpUrl | None = Field(None, alias="API_ENTRA_AUTHORITY_HOST")
@@ -394,6 +435,21 @@ class Settings(BaseSettings):
                 "GP_SMARTCONNECT_URL is set (the hub checks GP before any posting is retried)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _rss_is_complete(self) -> Settings:
+        if self.rss_revenue_lists is not None and (self.rss_notification_url is None or not self.rss_mailbox):
+            raise ValueError(
+                "RSS_NOTIFICATION_URL and RSS_MAILBOX: expect the hub's webhook URL and the mailbox rejections "
+                "are sent from whenever RSS_REVENUE_LISTS is set"
+            )
+        return self
+
+    @property
+    def rss_lists(self) -> tuple[tuple[str, str], ...]:
+        """Each watched Revenue list as (site id, list id), from ``RSS_REVENUE_LISTS``; none when unset."""
+        entries = (self.rss_revenue_lists or "").split(";")
+        return tuple((site, listed) for site, _, listed in (e.partition("/") for e in entries) if listed)
 
     @property
     def blob(self) -> BlobConnection:

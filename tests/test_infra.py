@@ -39,6 +39,9 @@ LEFT_TO_THEIR_DEFAULT = {
     "API_RATE_LIMIT_PER_MINUTE": "300 calls a minute per caller is above what Towne Park's flows send",
     "API_MAX_BODY_BYTES": "1 MiB is far above the largest body the API takes",
     "SYNC_BATCH_ROWS": "each stream's own batch size is its production value",
+    "GRAPH_URL": "https://graph.microsoft.com is the public cloud's Graph",
+    "RSS_DEPOSIT_TOLERANCE": "the default tolerance is the Logic App's; change it in the portal if finance asks",
+    "RSS_RENEW_WITHIN_HOURS": "renewing 72 hours before expiry leaves three daily timer runs to succeed",
 }
 _PARAM = re.compile(r"^param\s+(\w+)\s+[\w.]+(\s*=)?", re.MULTILINE)
 _MODULE = re.compile(r"^module\s+(\w+)\s+'([^']+)'\s*=", re.MULTILINE)

@@ -1,9 +1,10 @@
-"""The sandbox as one ASGI app: Entra ID endpoints, the Dataverse environment and its test controls.
+"""The sandbox as one ASGI app: Entra ID endpoints, the Dataverse environment, Microsoft Graph, test controls.
 
 Both halves share the signing key, so a token the identity endpoints issue is the
 one the Web API accepts. The environment's org URL is the sandbox's own address
 (``https://127.0.0.1:<port>``) unless told otherwise; it is always a resource the
-identity endpoints issue tokens for (``scope=<org URL>/.default``).
+identity endpoints issue tokens for (``scope=<org URL>/.default``), and so is
+Microsoft Graph (``https://graph.microsoft.com/.default``), served under ``/v1.0``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from localdev.sandbox.dataverse.service_endpoint import ServiceEndpoint, StepReg
 from localdev.sandbox.dataverse.store import RowStore
 from localdev.sandbox.dataverse.webapi import DEFAULT_CHANGE_TRACKING_SECONDS, WebApi
 from localdev.sandbox.directory import DEFAULT_DIRECTORY, Resource, load_directory
+from localdev.sandbox.graph.service import GRAPH_RESOURCE, GraphService
 from localdev.sandbox.identity import DEFAULT_TOKEN_LIFETIME_SECONDS, IdentityProvider
 from localdev.sandbox.signing_key import SigningKey
 
@@ -55,12 +57,17 @@ class Sandbox:
     app: Starlette
     identity: IdentityProvider
     environment: DataverseEnvironment
+    graph: GraphService
 
 
 def build_sandbox(config: SandboxConfig) -> Sandbox:
     """Everything wired from ``config``; raises ``DirectoryError`` or ``SchemaError`` on a bad file."""
     org_url = config.environment_url
-    directory = load_directory(config.directory).with_resource(Resource(org_url, org_url))
+    directory = (
+        load_directory(config.directory)
+        .with_resource(Resource(org_url, org_url))
+        .with_resource(Resource(GRAPH_RESOURCE, GRAPH_RESOURCE))
+    )
     identity = IdentityProvider(
         config.base_url, directory, SigningKey.load_or_create(config.data), config.token_lifetime_seconds
     )
@@ -75,5 +82,6 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
     protection = ServiceProtection()
     protection.configure(config.throttle)
     environment = DataverseEnvironment(api, identity, org_url, protection)
-    app = Starlette(routes=[*identity.routes(), *environment.routes()])
-    return Sandbox(app, identity, environment)
+    graph = GraphService(identity, config.base_url, verify=True)
+    app = Starlette(routes=[*identity.routes(), *environment.routes(), *graph.routes()])
+    return Sandbox(app, identity, environment, graph)

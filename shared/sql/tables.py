@@ -13,8 +13,8 @@ Towne Park published: they are chosen to hold the values the sources show
 (4-character sites, yyyyMM periods, money to the cent) and are all inferred;
 a column not named by the sources is marked *inferred* where it is declared.
 
-``TP_STAGE`` (RSS staging) holds nothing the hub reads, so no table here uses
-its ``TP_STAGE.dbo`` schema.
+``TP_STAGE`` (RSS staging) holds the data mart the deposit check loads from each
+submitted workbook (``stage_revenue_datamart_daily_invoice``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy import (
     INTEGER,
     NVARCHAR,
     VARCHAR,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -37,6 +38,7 @@ from sqlalchemy.dialects import mssql
 
 EDW = "TP_EDW.dbo"
 LEGION = "TP_LEGION.dbo"
+STAGE = "TP_STAGE.dbo"
 
 metadata = MetaData()
 
@@ -327,3 +329,24 @@ timesheet_entity = Table("TIMESHEET_ENTITY", metadata, *_timesheet_columns(), sc
 
 # DOMAIN.md §1 and §7 "Per Labor Hour": a view; timesheets with clock punches, read by PLH billing.
 vw_timesheet_with_clock = Table("vwTIMESHEET_WITH_CLOCK", metadata, *_timesheet_columns(), schema=LEGION)
+
+
+# ── TP_STAGE: RSS staging ───────────────────────────────────────────────────────────────────────
+
+# DOMAIN.md §9: the data mart of each submitted RSS, as the Ready-for-Invoicing Logic App inserts it
+# (FILE_NAME, SITE, DATE, REVENUE_CODE, REVENUE_CATEGORY, VALUE_TYPE, VALUE, IS_DRAFT, DW_LOADED_DTTM);
+# the deposit check's cash line is its 'Cash Deposits to Local TP Bank Account' rows.
+stage_revenue_datamart_daily_invoice = Table(
+    "REVENUE_DATAMART_DAILY_INVOICE",
+    metadata,
+    Column("FILE_NAME", NVARCHAR(260)),
+    Column("SITE", _SITE),
+    Column("DATE", Date),
+    Column("REVENUE_CODE", VARCHAR(5)),
+    Column("REVENUE_CATEGORY", _CATEGORY),
+    Column("VALUE_TYPE", VARCHAR(20)),
+    Column("VALUE", _MONEY),
+    Column("IS_DRAFT", Boolean),
+    Column("DW_LOADED_DTTM", _DATETIME2),
+    schema=STAGE,
+)

@@ -70,6 +70,7 @@ SPAN_GP_POSTING = "gp posting"
 SPAN_SMARTCONNECT = "smartconnect run map"
 SPAN_WATCHDOG = "watchdog sweep"
 SPAN_DATAVERSE_EVENT = "dataverse event"
+SPAN_RSS_SWEEP = "rss sweep"
 
 MetricKind = Literal["counter", "histogram", "gauge"]
 

@@ -12,6 +12,7 @@ from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 from functions.api import function_name
+from functions.revenue_submissions import GRAPH_WEBHOOK_ROUTE
 from localdev.functions_host.catalog import Catalog, read_catalog
 from localdev.functions_host.routes import RouteTemplate
 from shared.api.openapi import openapi_document
@@ -75,11 +76,30 @@ def _indexed_app() -> Catalog:
 
 
 def _http_triggers() -> dict[str, dict[str, Any]]:
+    """The app's HTTP triggers but Graph's webhook, which Graph calls and no API client does."""
     return {
         function.name: function.trigger
         for function in _indexed_app().functions
-        if function.trigger_type == "httptrigger"
+        if function.trigger_type == "httptrigger" and function.trigger["route"] != GRAPH_WEBHOOK_ROUTE
     }
+
+
+def test_the_one_trigger_outside_the_api_is_graphs_anonymous_webhook() -> None:
+    outside = [
+        function.trigger
+        for function in _indexed_app().functions
+        if function.trigger_type == "httptrigger" and function.trigger["route"] == GRAPH_WEBHOOK_ROUTE
+    ]
+    assert outside == [
+        {
+            "type": "httpTrigger",
+            "direction": "IN",
+            "name": "req",
+            "route": GRAPH_WEBHOOK_ROUTE,
+            "methods": ["POST"],
+            "authLevel": "ANONYMOUS",
+        }
+    ]
 
 
 def _app_routes() -> set[tuple[str, str]]:

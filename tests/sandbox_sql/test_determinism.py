@@ -35,7 +35,11 @@ def test_same_seed_same_rows_other_seed_other_rows(small_sandbox: SandboxSummary
     assert digests(again.folder) == first
     assert again.rows == small_sandbox.rows and again.sites == small_sandbox.sites
     different = digests(other.folder)
-    assert all(different[table] != first[table] for table in first if "CHART_OF_ACCOUNT" not in table)
+    # The chart is fixed; TP_STAGE's RSS data mart starts empty, filled by the deposit check alone.
+    seeded = [
+        table for table in first if "CHART_OF_ACCOUNT" not in table and not table.startswith("TP_STAGE.")
+    ]
+    assert all(different[table] != first[table] for table in seeded)
 
 
 def test_a_rebuild_replaces_the_files_in_place(tmp_path: Path) -> None:

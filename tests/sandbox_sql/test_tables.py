@@ -55,6 +55,11 @@ DOMAIN_COLUMNS = {
     "TP_EDW.dbo.REVENUE_DATAMART_DAILY_INVOICE": [
         "SITE", "DATE", "REVENUE_CATEGORY", "VALUE_TYPE", "VALUE", "DW_LOADED_DTTM",
     ],
+    # DOMAIN.md §9: the Logic App's inserts into TP_STAGE, which the deposit check now makes.
+    "TP_STAGE.dbo.REVENUE_DATAMART_DAILY_INVOICE": [
+        "FILE_NAME", "SITE", "DATE", "REVENUE_CODE", "REVENUE_CATEGORY", "VALUE_TYPE", "VALUE", "IS_DRAFT",
+        "DW_LOADED_DTTM",
+    ],
     "TP_EDW.dbo.vwFORECAST_CONSOLIDATED": [
         "COST_CENTER", "PERIOD", "IS_SUMMARY_CATEGORY", "FD_BALANCE", "DW_LOADED_DTTM",
     ],
@@ -90,7 +95,8 @@ def test_the_sandbox_files_hold_the_same_tables_and_columns(databases: sqlite3.C
         found = [row[1] for row in databases.execute(f'PRAGMA {database}.table_info("{table}")')]
         assert sorted(found) == sorted(columns), fullname
     stage = databases.execute("SELECT type, name FROM TP_STAGE.sqlite_master WHERE type IN ('table', 'view')")
-    assert set(stage) == {  # TP_STAGE holds only the hub's forecast snapshots (infra/sql)
+    assert set(stage) == {  # TP_STAGE: the hub's forecast snapshots (infra/sql) and the RSS data mart
+        ("table", "REVENUE_DATAMART_DAILY_INVOICE"),
         ("table", "HUB_FORECAST_SNAPSHOT"),
         ("table", "HUB_FORECAST_SNAPSHOT_LINE"),
         ("view", "vwHUB_FORECAST_CONSOLIDATED"),

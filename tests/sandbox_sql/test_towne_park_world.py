@@ -13,10 +13,14 @@ def scalar(databases: sqlite3.Connection, sql: str, *parameters: object) -> Any:
 
 
 def test_the_summary_counts_every_table(small_sandbox: SandboxSummary, databases: sqlite3.Connection) -> None:
-    assert len(small_sandbox.rows) == 19
+    assert len(small_sandbox.rows) == 20
     for fullname, rows in small_sandbox.rows.items():
         database, _, table = fullname.split(".")
-        assert scalar(databases, f'SELECT COUNT(*) FROM {database}."{table}"') == rows > 0, fullname
+        counted = scalar(databases, f'SELECT COUNT(*) FROM {database}."{table}"')
+        if database == "TP_STAGE":  # the RSS data mart: empty until the deposit check loads a workbook
+            assert counted == rows == 0, fullname
+        else:
+            assert counted == rows > 0, fullname
     assert len(small_sandbox.sites) == 40
     assert all(len(site) == 4 and "0001" <= site <= "8999" for site in small_sandbox.sites)
 

@@ -1,0 +1,1 @@
+"""Microsoft Graph: SharePoint list items and their delta, drive item content, subscriptions, and mail."""
