@@ -233,6 +233,7 @@ module api 'app/api.bicep' = {
       RETRY_BUDGET_MINUTES: '60'
       GP_COMPANIES: 'TOWNE,ENC,UPP'
       GP_PAYMENT_STATUS_SCHEDULE: '0 20 * * * *'
+      GP_CUSTOMERS_SCHEDULE: '0 40 2 * * *'
     }, empty(gpSqlUrl) ? {} : {
       // GP posting turns on only with both: the hub checks GP's tables before any retry.
       GP_SMARTCONNECT_URL: gpSmartConnectUrl

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from shared.connectors.edw.budgets import budgets_stream
 from shared.connectors.edw.master_sites import master_sites_stream
+from shared.connectors.great_plains.customers import gp_customers_stream
 from shared.connectors.great_plains.receivables import invoice_payment_status_stream
 from shared.connectors.legion.days import LastDays, Today, utc_today
 from shared.connectors.legion.job_codes import SCHEDULE_DAYS, job_code_streams
@@ -64,6 +65,7 @@ def hub_streams(
             catalog.add(stream)
     if gp_company_engine is not None:
         catalog.add(invoice_payment_status_stream(gp_company_engine, gp_companies, page_rows))
+        catalog.add(gp_customers_stream(gp_company_engine, gp_companies, page_rows))
     if batch_rows is None:
         return catalog
     return StreamCatalog(replace(stream, batch_rows=min(stream.batch_rows, batch_rows)) for stream in catalog)

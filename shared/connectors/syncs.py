@@ -9,7 +9,8 @@ its folder, its streams in ``catalog.py`` and one entry here.
 Defaults are 6-field NCRONTAB in UTC, from DOMAIN.md §1, §2, §4: master sites
 daily at 03:00 as today; user roles nightly after Workday's overnight export;
 job codes and budgets daily after it; wage rates every 4 hours from 00:00; GP
-payment status hourly (no flow does it today).
+payment status hourly (no flow does it today); GP customers daily at 02:40, before
+the master sites at 03:00, so billing readiness reads the morning's cards.
 
 ``CHANGE_SYNCS`` are the short timers of the change-tracked streams: each
 reads only what changed in its table since the last run (README, "Change
@@ -66,6 +67,7 @@ SYNCS: tuple[ScheduledSync, ...] = (
         "0 20 * * * *",
         Source.GP,
     ),
+    ScheduledSync("gp_customers", ("gp_customers",), "GP_CUSTOMERS_SCHEDULE", "0 40 2 * * *", Source.GP),
 )
 
 # Every few minutes: a changed schedule, role or site reaches Dataverse within minutes, and a quiet
