@@ -58,6 +58,7 @@ from shared.platform.table_service import table_service
 from shared.platform.table_store import TableStore
 from shared.settings import Settings, hub_settings
 from shared.sql.engines import connect_sql
+from shared.workflows.billing.desk import BillingChecks
 from shared.workflows.dataverse_events.workflow import DataverseEvents
 from shared.workflows.gp_posting.audit import PostingAudit
 from shared.workflows.gp_posting.billing import BatchIdStyle
@@ -201,6 +202,13 @@ class Hub:
             self.redeliveries,
             BatchIdStyle(self.settings.gp_batch_id_style),
         )
+
+    @functools.cached_property
+    def billing_checks(self) -> BillingChecks | None:
+        """Billing readiness and reconciliation: they read GP's company databases, so None without GP_SQL_URL."""
+        if self.gp_databases is None:
+            return None
+        return BillingChecks(self.dataverse, self.gp_databases.engine, self.settings.gp_companies.split(","))
 
     @functools.cached_property
     def gp_sweep(self) -> GpSweep:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # types only: importing the services here would load every SD
     from shared.api.syncs import SyncDesk
     from shared.health import HealthReport
     from shared.pipeline.dead_letters import DeadLetters
+    from shared.workflows.billing.desk import BillingChecks
     from shared.workflows.gp_posting.workflow import GpPostings
 
 
@@ -47,6 +48,7 @@ class ApiServices:
     # document is built from the operations table, which names the handlers.
     description: Callable[[str | None, str], dict[str, Any]]
     gp: GpPostings | None = None
+    billing: BillingChecks | None = None
 
 
 Handler = Callable[[ApiServices, Call], ApiResponse]

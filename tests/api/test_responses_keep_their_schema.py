@@ -133,6 +133,10 @@ def test_every_operation_answers_valid_inputs_as_the_served_document_says(
     )
     walk.until_finished("GetGpPosting", posting)
 
+    month = {"period": f"{hub_sql_summary.last_payroll_day:%Y-%m}"}
+    walk("GetBillingReadiness", params={**month, "sites": ",".join(hub_sql_summary.sites[:3])})
+    walk("GetBillingReconciliation", params=month)
+
     for operation_id, query in _edw_reads(hub_sql_summary).items():
         rows = walk(operation_id, params=query)
         assert rows.json()["value"], f"{operation_id} found no rows in the sandbox for {query}"

@@ -55,6 +55,8 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         "StartGpPosting": ({}, None, {"unitStatisticsPeriod": "2026-10"}),
         "GetGpPosting": ({"id": "20261101T000000Z-gp-00000000"}, None, None),
         "LiveRead": ({"name": LIVE_READS[0].name}, {"site": "0170", "period": "2026-11"}, None),
+        "GetBillingReadiness": ({}, {"period": "2026-11"}, None),
+        "GetBillingReconciliation": ({}, {"period": "2026-11"}, None),
         "GetHealth": ({}, None, None),
         "GetReadiness": ({}, None, None),
         "GetOpenApi": ({}, None, None),
