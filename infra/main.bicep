@@ -227,6 +227,7 @@ module api 'app/api.bicep' = {
       GP_BATCH_ID_STYLE: 'today'
       GP_SERIALISE_PER_COMPANY: 'true'
       GP_SWEEP_SCHEDULE: '0 */15 * * * *'
+      BILLING_RECONCILIATION_SCHEDULE: '0 0 12 6 * *'
       WATCHDOG_SCHEDULE: '0 */5 * * * *'
       RETRY_FIRST_DELAY_SECONDS: '10'
       RETRY_MAX_DELAY_SECONDS: '300'

@@ -268,6 +268,12 @@ class Settings(BaseSettings):
         alias="GP_SWEEP_SCHEDULE",
         description="NCRONTAB schedule of the sweep that queues GP postings the flows never handed over.",
     )
+    billing_reconciliation_schedule: Ncrontab = Field(
+        "0 0 12 6 * *",
+        alias="BILLING_RECONCILIATION_SCHEDULE",
+        description="NCRONTAB schedule of the reconciliation of last month's billing with GP (after the "
+        "billing window, the month's first ~5 days).",
+    )
 
     api_entra_client_id: str | None = Field(None, alias="API_ENTRA_CLIENT_ID")
     api_entra_tenant_id: str | None = Field(None, alias="API_ENTRA_TENANT_ID")
