@@ -1,9 +1,11 @@
-"""Billing triggers: the month's reconciliation with GP, after the billing window.
+"""Billing timers: the copy of billing into the EDW, and the month's reconciliation with GP.
 
 The readiness and reconciliation calls themselves are API operations
-(``functions/api.py``); this timer runs the reconciliation on its own and
-alerts on each difference (``shared/workflows/billing/month_end.py``). Without
-GP (``GP_SQL_URL``) it does nothing.
+(``functions/api.py``). One timer copies what changed in billing into the
+EDW's ``TP_STAGE`` tables (``shared/workflows/billing/edw_reporting.py``;
+nothing without ``EDW_SQL_URL``); the other runs the reconciliation after the
+billing window and alerts on each difference
+(``shared/workflows/billing/month_end.py``; nothing without ``GP_SQL_URL``).
 """
 
 from __future__ import annotations
@@ -31,3 +33,17 @@ def reconcile_billing_month(timer: func.TimerRequest, context: func.Context) -> 
         from shared.workflows.billing.month_end import reconcile_last_month
 
         reconcile_last_month(checks, datetime.now(UTC).date())
+
+
+@blueprint.timer_trigger(schedule="%BILLING_REPORTING_SCHEDULE%", arg_name="timer")
+def report_billing_to_edw(timer: func.TimerRequest, context: func.Context) -> None:
+    with invocation(context):
+        reporting = hub().billing_reporting
+        if reporting is None:
+            log.info("Billing reporting skipped: the EDW is not configured (EDW_SQL_URL)")
+            return
+        written = reporting.run()
+        log.info(
+            "Billing reported to the EDW: %s",
+            ", ".join(f"{count} rows to {table}" for table, count in written.items()),
+        )

@@ -228,6 +228,7 @@ module api 'app/api.bicep' = {
       GP_SERIALISE_PER_COMPANY: 'true'
       GP_SWEEP_SCHEDULE: '0 */15 * * * *'
       BILLING_RECONCILIATION_SCHEDULE: '0 0 12 6 * *'
+      BILLING_REPORTING_SCHEDULE: '0 50 * * * *'
       WATCHDOG_SCHEDULE: '0 */5 * * * *'
       RETRY_FIRST_DELAY_SECONDS: '10'
       RETRY_MAX_DELAY_SECONDS: '300'

@@ -59,6 +59,7 @@ from shared.platform.table_store import TableStore
 from shared.settings import Settings, hub_settings
 from shared.sql.engines import connect_sql
 from shared.workflows.billing.desk import BillingChecks
+from shared.workflows.billing.edw_reporting import BillingReporting
 from shared.workflows.dataverse_events.workflow import DataverseEvents
 from shared.workflows.gp_posting.audit import PostingAudit
 from shared.workflows.gp_posting.billing import BatchIdStyle
@@ -209,6 +210,11 @@ class Hub:
         if self.gp_databases is None:
             return None
         return BillingChecks(self.dataverse, self.gp_databases.engine, self.settings.gp_companies.split(","))
+
+    @functools.cached_property
+    def billing_reporting(self) -> BillingReporting | None:
+        """The copy of billing into the EDW's TP_STAGE tables: None without EDW_SQL_URL."""
+        return BillingReporting(self.dataverse, self.edw) if self.edw is not None else None
 
     @functools.cached_property
     def gp_sweep(self) -> GpSweep:

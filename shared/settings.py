@@ -274,6 +274,12 @@ class Settings(BaseSettings):
         description="NCRONTAB schedule of the reconciliation of last month's billing with GP (after the "
         "billing window, the month's first ~5 days).",
     )
+    billing_reporting_schedule: Ncrontab = Field(
+        "0 50 * * * *",
+        alias="BILLING_REPORTING_SCHEDULE",
+        description="NCRONTAB schedule of the copy of billing statements, invoices and GP postings into the "
+        "EDW's TP_STAGE tables.",
+    )
 
     api_entra_client_id: str | None = Field(None, alias="API_ENTRA_CLIENT_ID")
     api_entra_tenant_id: str | None = Field(None, alias="API_ENTRA_TENANT_ID")
