@@ -13,8 +13,8 @@ arrives on the invoice (the payment-status sync changes its ``modifiedon``).
 GP postings come from ``bs_glrequestlog``: the document number, batch, map
 and company are read from the request's ``<DataSet>`` (``smartconnect.envelope``
 writes it), the outcome from ``bs_requeststatus``. Rows deleted in Dataverse
-are not removed here (``modifiedon`` cannot show a delete): a statement
-PowerBill regenerates keeps its id and is rewritten, which covers today's flows.
+are not removed here: ``modifiedon`` cannot show a delete, so a statement
+PowerBill replaces by a new row leaves its old one behind (README says so).
 """
 
 from __future__ import annotations
