@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from shared.workflows.billing.gp_books import GpBilledDocument, GpCustomerCard
 from shared.workflows.billing.powerbill import SENT, Contract, PowerBillInvoice, Site
 from shared.workflows.billing.readiness import Blocker, SiteFacts, site_blockers
@@ -69,3 +72,39 @@ def test_reconcile_names_each_difference_once_and_leaves_matching_and_unsent_inv
         ("01792033050100", Difference.POSTED_WITHOUT_STATEMENT),
     ]
     assert len(found.lines) == len(invoices) + 1  # every invoice, and the stray GP document
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(-3, 3), st.booleans()), max_size=6, unique_by=lambda t: t[0]
+    ),
+    st.lists(
+        st.tuples(st.integers(0, 8), st.integers(-3, 3), st.sampled_from(("RM20101", "RM30101", "PM20000"))),
+        max_size=8,
+    ),
+)
+def test_reconcile_accounts_for_every_invoice_and_every_gp_document_exactly_once(
+    billed: list[tuple[int, int, bool]], held: list[tuple[int, int, str]]
+) -> None:
+    invoices = [
+        invoice(f"01{n:02d}-203305-01-00", f"{amount}.00", SENT if sent else None)
+        for n, amount, sent in billed
+    ]
+    documents = [document(f"01{n:02d}2033050100", f"{abs(amount)}.00", table) for n, amount, table in held]
+
+    found = reconcile("2033-05", invoices, documents, ())
+
+    assert sorted(line.invoice.invoice_number for line in found.lines if line.invoice) == sorted(
+        i.invoice_number for i in invoices
+    )
+    assert sorted(id(d) for line in found.lines for d in line.documents) == sorted(id(d) for d in documents)
+    for line in found.lines:
+        if line.invoice is None:
+            assert line.differences == (Difference.POSTED_WITHOUT_STATEMENT,)
+        elif len(line.documents) == 1 and line.gp_amount == line.invoice.amount:
+            assert line.differences == ()
+        elif not line.documents:
+            assert line.differences == ((Difference.SENT_NOT_IN_GP,) if line.invoice.sent else ())
+        else:
+            assert line.differences
