@@ -331,6 +331,8 @@ module api 'app/api.bicep' = {
       GP_BATCH_ID_STYLE: 'today'
       GP_SERIALISE_PER_COMPANY: 'true'
       GP_SWEEP_SCHEDULE: '0 */15 * * * *'
+      BILLING_RECONCILIATION_SCHEDULE: '0 0 12 6 * *'
+      BILLING_REPORTING_SCHEDULE: '0 50 * * * *'
       WATCHDOG_SCHEDULE: '0 */5 * * * *'
       RETRY_FIRST_DELAY_SECONDS: '10'
       RETRY_MAX_DELAY_SECONDS: '300'
@@ -340,6 +342,7 @@ module api 'app/api.bicep' = {
       // The RSS timers' schedules are read as %SETTING%, so they are set even while RSS is off.
       RSS_SUBSCRIPTIONS_SCHEDULE: '0 0 8 * * *'
       RSS_SWEEP_SCHEDULE: '0 */15 * * * *'
+      GP_CUSTOMERS_SCHEDULE: '0 40 2 * * *'
     }, empty(gpSqlHost) ? {} : {
       // GP posting turns on only with both: the hub checks GP's tables before any retry.
       GP_SMARTCONNECT_URL: gpSmartConnectUrl

@@ -27,6 +27,7 @@ from localdev.job_profile_mappings import seed_job_profile_mappings
 from localdev.local_ca import server_certificate
 from localdev.sandbox_gp.world_chart import COMPANIES as GP_COMPANIES
 from localdev.sandbox_gp.world_chart import seed_world_chart
+from localdev.sandbox_gp.world_customers import seed_world_customers
 from localdev.sandbox_sql import build_sandbox
 from localdev.sandbox_sql.build import is_current
 from localdev.supervisor import Supervisor
@@ -174,11 +175,13 @@ def ensure_sql_sandbox() -> None:
 
 
 def ensure_gp_chart() -> None:
-    """Give sandbox GP an account for everything the world's statements post to (new sites included)."""
+    """Give sandbox GP an account for everything the world's statements post to, and a card per site."""
     counts = seed_world_chart(GP_DATA, SQL_SANDBOX)
     print(
         f"Sandbox GP chart in .local/gp: {', '.join(f'{c} {n}' for c, n in sorted(counts.items()))} accounts"
     )
+    cards = seed_world_customers(GP_DATA, SQL_SANDBOX)
+    print(f"Sandbox GP customers: {', '.join(f'{c} {n}' for c, n in sorted(cards.items()))}")
 
 
 def main(argv: list[str] | None = None) -> int:

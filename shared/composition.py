@@ -64,6 +64,8 @@ from shared.platform.table_service import table_service
 from shared.platform.table_store import TableStore
 from shared.settings import Settings, hub_settings
 from shared.sql.engines import connect_sql
+from shared.workflows.billing.desk import BillingChecks
+from shared.workflows.billing.edw_reporting import BillingReporting
 from shared.workflows.budget_revisions.approved_budget import BudgetApprovals, FixedFrom
 from shared.workflows.budget_revisions.events import revision_event
 from shared.workflows.budget_revisions.revision_table import RevisionTable
@@ -220,6 +222,18 @@ class Hub:
             self.redeliveries,
             BatchIdStyle(self.settings.gp_batch_id_style),
         )
+
+    @functools.cached_property
+    def billing_checks(self) -> BillingChecks | None:
+        """Billing readiness and reconciliation: they read GP's company databases, so None without GP_SQL_URL."""
+        if self.gp_databases is None:
+            return None
+        return BillingChecks(self.dataverse, self.gp_databases.engine, self.settings.gp_companies.split(","))
+
+    @functools.cached_property
+    def billing_reporting(self) -> BillingReporting | None:
+        """The copy of billing into the EDW's TP_STAGE tables: None without EDW_SQL_URL."""
+        return BillingReporting(self.dataverse, self.edw) if self.edw is not None else None
 
     @functools.cached_property
     def gp_sweep(self) -> GpSweep:

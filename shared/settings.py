@@ -278,6 +278,18 @@ class Settings(BaseSettings):
         alias="GP_SWEEP_SCHEDULE",
         description="NCRONTAB schedule of the sweep that queues GP postings the flows never handed over.",
     )
+    billing_reconciliation_schedule: Ncrontab = Field(
+        "0 0 12 6 * *",
+        alias="BILLING_RECONCILIATION_SCHEDULE",
+        description="NCRONTAB schedule of the reconciliation of last month's billing with GP (after the "
+        "billing window, the month's first ~5 days).",
+    )
+    billing_reporting_schedule: Ncrontab = Field(
+        "0 50 * * * *",
+        alias="BILLING_REPORTING_SCHEDULE",
+        description="NCRONTAB schedule of the copy of billing statements, invoices and GP postings into the "
+        "EDW's TP_STAGE tables.",
+    )
 
     graph_url: AnyHttpUrl = Field(
         AnyHttpUrl("https://graph.microsoft.com/v1.0"),

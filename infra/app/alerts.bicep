@@ -36,6 +36,7 @@ var streamLagThresholdSeconds = {
   daily_budget_statistics: 176400
   daily_payroll_budget: 176400
   gp_invoice_payment_status: 10800
+  gp_customers: 176400
 }
 
 resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
@@ -129,6 +130,13 @@ customMetrics
 | project timestamp, company, outcome, documents = valueSum
 '''
 
+var billingDifferencesQuery = '''
+customMetrics
+| where name == "hub.billing.differences"
+| extend kind = tostring(customDimensions["hub.billing_difference"]), period = tostring(customDimensions["hub.billing_period"])
+| project timestamp, kind, period, differences = valueSum
+'''
+
 var breakerOpensQuery = '''
 customMetrics
 | where name == "hub.http.breaker_opens"
@@ -192,6 +200,16 @@ var logAlerts = [
     aggregation: 'Total'
     measure: 'documents'
     dimensions: ['company', 'outcome']
+  }
+  {
+    name: 'hub-billing-differences'
+    displayName: 'Hub: billing and GP disagree for last month'
+    description: 'The month\'s reconciliation (after the billing window) found PowerBill invoices and GP documents that disagree; the alert names the kind and month. GET /api/v1/billing/reconciliation?period={period} (Accept: text/csv for a spreadsheet) lists each document: sent-not-in-gp (post the statement again: GP documents already accepted are never posted twice), in-gp-twice (void the extra document in GP), amount-differs (correct the invoice or GP\'s document), posted-without-statement (find who keyed it in the PowerBill batch).'
+    severity: 2
+    query: billingDifferencesQuery
+    aggregation: 'Total'
+    measure: 'differences'
+    dimensions: ['kind', 'period']
   }
   {
     name: 'hub-breaker-open'

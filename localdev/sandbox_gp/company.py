@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +29,8 @@ CREATE TABLE IF NOT EXISTS GL00100 (ACTINDX INTEGER PRIMARY KEY, ACCTTYPE INTEGE
     ACTIVE INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS GL00105 (ACTINDX INTEGER PRIMARY KEY, ACTNUMST TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS RM00101 (CUSTNMBR TEXT PRIMARY KEY, CUSTNAME TEXT);
+CREATE TABLE IF NOT EXISTS SY01200 (Master_Type TEXT NOT NULL, Master_ID TEXT NOT NULL, ADRSCODE TEXT NOT NULL,
+    EmailToAddress TEXT, PRIMARY KEY (Master_Type, Master_ID, ADRSCODE));
 CREATE TABLE IF NOT EXISTS RM20101 (CUSTNMBR TEXT NOT NULL, DOCNUMBR TEXT NOT NULL, RMDTYPAL INTEGER NOT NULL,
     BACHNUMB TEXT, DOCDATE TEXT, ORTRXAMT NUMERIC, CURTRXAM NUMERIC, SLSAMNT NUMERIC,
     VOIDSTTS INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (RMDTYPAL, DOCNUMBR));
@@ -59,11 +62,32 @@ def company_path(folder: Path, company: str) -> Path:
     return folder / f"{company}.sqlite"
 
 
+# Customer master columns added after the first sandboxes were made: an older company file gains them.
+_CUSTOMER_COLUMNS = (
+    "ADRSCODE TEXT DEFAULT 'PRIMARY'",
+    "ADDRESS1 TEXT",
+    "ADDRESS2 TEXT",
+    "CITY TEXT",
+    "STATE TEXT",
+    "ZIP TEXT",
+    "HOLD INTEGER NOT NULL DEFAULT 0",
+    "INACTIVE INTEGER NOT NULL DEFAULT 0",
+)
+
+
 def open_company(folder: Path, company: str) -> sqlite3.Connection:
     """The company's database, created with GP's tables on first use."""
     folder.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(company_path(folder, company), isolation_level=None, timeout=30)
     connection.executescript(SCHEMA)
+    present = {row[1] for row in connection.execute("PRAGMA table_info(RM00101)")}
+    for declaration in _CUSTOMER_COLUMNS:
+        if declaration.split()[0] not in present:
+            try:
+                connection.execute(f"ALTER TABLE RM00101 ADD COLUMN {declaration}")
+            except sqlite3.OperationalError as error:  # another process added it first
+                if "duplicate column" not in str(error):
+                    raise
     if connection.execute("SELECT 1 FROM SY40100 LIMIT 1").fetchone() is None:
         _add_fiscal_calendar(connection)
     return connection
@@ -105,6 +129,63 @@ def seed_accounts(
         connection.execute("COMMIT")
     finally:
         connection.close()
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A GP customer card (Customer Maintenance): ``RM00101`` and its primary address's e-mail in ``SY01200``."""
+
+    number: str
+    name: str
+    address1: str = ""
+    city: str = ""
+    state: str = ""
+    zip_code: str = ""
+    email: str = ""
+    on_hold: bool = False
+
+
+def seed_customers(folder: Path, company: str, customers: Iterable[Customer]) -> None:
+    """Add or replace customer cards, as Customer Maintenance saves them."""
+    connection = open_company(folder, company)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        for customer in customers:
+            connection.execute(
+                "INSERT OR REPLACE INTO RM00101 (CUSTNMBR, CUSTNAME, ADRSCODE, ADDRESS1, CITY, STATE, ZIP, HOLD) "
+                "VALUES (?, ?, 'PRIMARY', ?, ?, ?, ?, ?)",
+                (
+                    customer.number,
+                    customer.name,
+                    customer.address1,
+                    customer.city,
+                    customer.state,
+                    customer.zip_code,
+                    int(customer.on_hold),
+                ),
+            )
+            connection.execute(
+                "INSERT OR REPLACE INTO SY01200 (Master_Type, Master_ID, ADRSCODE, EmailToAddress) "
+                "VALUES ('CUS', ?, 'PRIMARY', ?)",
+                (customer.number, customer.email),
+            )
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+def set_account_active(folder: Path, company: str, account: str, active: bool) -> None:
+    """Tick or untick an account's Inactive box in Account Maintenance (``GL00100.ACTIVE``)."""
+    connection = open_company(folder, company)
+    try:
+        changed = connection.execute(
+            "UPDATE GL00100 SET ACTIVE = ? WHERE ACTINDX = (SELECT ACTINDX FROM GL00105 WHERE ACTNUMST = ?)",
+            (int(active), account),
+        ).rowcount
+    finally:
+        connection.close()
+    if not changed:
+        raise ValueError(f"{company} has no account {account}")
 
 
 def set_period_closed(folder: Path, company: str, day: date, series: Series, closed: bool = True) -> None:

@@ -35,6 +35,7 @@ from localdev.sandbox_sql.revenue import site_revenue, write_revenue
 from localdev.sandbox_sql.staffing import Employee, make_staff
 from localdev.sandbox_sql.workday import write_workday
 from localdev.sandbox_sql.world import Site, World, make_world
+from shared.sql.billing_reporting import create_billing_reporting
 from shared.sql.engines import TOWNE_PARK_DATABASES, sql_server_engine
 from shared.sql.tables import (
     account_summary,
@@ -125,9 +126,9 @@ class _Plan:
 
 # The sandbox's tables as this code expects them; raised when they change (2: the change-tracking log;
 # 3: the hub's forecast snapshots in TP_STAGE; 4: spBUDGET_DAILY_DETAIL's stand-in and the payroll
-# budget's unmapped and shift-differential profiles), so `make run` reseeds a sandbox an older checkout
-# built instead of failing on a missing table.
-SHAPE = 4
+# budget's unmapped and shift-differential profiles; 5: the hub's billing reporting tables in
+# TP_STAGE), so `make run` reseeds a sandbox an older checkout built instead of failing on a missing table.
+SHAPE = 5
 SHAPE_FILE = "SHAPE"
 
 
@@ -161,6 +162,7 @@ def build_sandbox(
     try:
         engine = sql_server_engine(sandbox_url(staging), None, 3600)
         metadata.create_all(engine)
+        create_billing_reporting(engine)
         engine.dispose()
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
             for filled in [pool.submit(_fill_legion, plan), pool.submit(_fill_edw, plan)]:

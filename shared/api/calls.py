@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # types only: importing the services here would load every SD
     from shared.forecast.desk import ForecastDesk
     from shared.health import HealthReport
     from shared.pipeline.dead_letters import DeadLetters
+    from shared.workflows.billing.desk import BillingChecks
     from shared.workflows.budget_revisions.revision_table import RevisionTable
     from shared.workflows.forecast_check.check import StatementForecastCheck
     from shared.workflows.gp_posting.workflow import GpPostings
@@ -55,6 +56,7 @@ class ApiServices:
     forecast_check: StatementForecastCheck | None = None
     forecast: ForecastDesk | None = None
     payroll_coverage: PayrollCoverageDesk | None = None
+    billing: BillingChecks | None = None
 
 
 Handler = Callable[[ApiServices, Call], ApiResponse]

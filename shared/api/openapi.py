@@ -157,6 +157,8 @@ def _operation(operation: Operation, definitions: dict[str, Any], queues: Sequen
         "responses": _responses(operation, definitions),
         **operation.extensions,
     }
+    if operation.produces:
+        answer["produces"] = ["application/json", *operation.produces, "application/problem+json"]
     if operation.auth_level == "anonymous":
         answer["security"] = []
         answer["x-ms-visibility"] = "internal"  # the probes and this document: not actions for a flow

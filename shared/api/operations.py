@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from shared.api import forecast_models, models, revision_models
+from shared.api import billing_models, forecast_models, models, revision_models
 from shared.api.calls import Handler
 from shared.api.handlers import (
+    billing,
     budget_revisions,
     dead_letters,
     forecast,
@@ -73,6 +74,7 @@ class Operation:
     changes_state: bool = False
     tags: tuple[str, ...] = ()
     extensions: dict[str, object] = field(default_factory=dict)
+    produces: tuple[str, ...] = ()  # content types beyond the document's JSON ones
     handler: Handler = field(kw_only=True)
 
 
@@ -393,6 +395,44 @@ FORECAST_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+BILLING_MONTH_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GetBillingReadiness",
+        "GET",
+        "v1/billing/readiness",
+        "Check billing readiness",
+        "Every site the month's billing run will bill and what would stop it: no GP customer, no billing "
+        "e-mail, an inactive GL string or account, a closed fiscal period, no contract, or (arrears sites) no "
+        "revenue submission ready. Ask it before the first-of-month run.",
+        Role.READ,
+        query=billing_models.BillingReadinessQuery,
+        replies=(
+            Reply(200, "The billed sites, each with its blockers.", billing_models.BillingReadiness),
+            Reply(503, "GP is not configured, or a dependency is unavailable."),
+        ),
+        tags=("Billing",),
+        handler=billing.get_billing_readiness,
+    ),
+    Operation(
+        "GetBillingReconciliation",
+        "GET",
+        "v1/billing/reconciliation",
+        "Reconcile a billing month",
+        "Each invoice of the month's statements beside GP's documents, amounts, payment status and audit "
+        "trail, and every difference: sent but not in GP, in GP twice, amounts that differ, posted with no "
+        "statement. Send Accept: text/csv for a CSV file of the same lines.",
+        Role.READ,
+        query=billing_models.BillingMonthQuery,
+        replies=(
+            Reply(200, "The month's lines and differences.", billing_models.BillingReconciliation),
+            Reply(503, "GP is not configured, or a dependency is unavailable."),
+        ),
+        tags=("Billing",),
+        produces=("text/csv",),
+        handler=billing.get_billing_reconciliation,
+    ),
+)
+
 LIVE_READ_OPERATION = Operation(
     "LiveRead",
     "GET",
@@ -452,6 +492,7 @@ SERVED_OPERATIONS: tuple[Operation, ...] = (
     *BUDGET_OPERATIONS,
     *BILLING_OPERATIONS,
     *FORECAST_OPERATIONS,
+    *BILLING_MONTH_OPERATIONS,
     LIVE_READ_OPERATION,
     *HEALTH_OPERATIONS,
 )
@@ -494,6 +535,7 @@ def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
         *BUDGET_OPERATIONS,
         *BILLING_OPERATIONS,
         *FORECAST_OPERATIONS,
+        *BILLING_MONTH_OPERATIONS,
         *live_read_operations(reads),
         *HEALTH_OPERATIONS,
     )

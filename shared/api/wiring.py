@@ -80,6 +80,7 @@ def build_api(
         forecast_check=StatementForecastCheck(hub.dataverse, hub.edw) if hub.edw is not None else None,
         forecast=ForecastDesk(hub.dataverse, edw_engine or no_edw, hub.engine.now),
         payroll_coverage=PayrollCoverageDesk(platform.runs, platform.staging),
+        billing=hub.billing_checks,
     )
     return HubApi(
         services,

@@ -22,6 +22,7 @@ from shared.connectors.edw.gl_actuals import gl_actual_streams
 from shared.connectors.edw.master_sites import master_sites_stream
 from shared.connectors.edw.parking_rates import parking_rates_stream
 from shared.connectors.edw.payroll_budget import payroll_budget_stream
+from shared.connectors.great_plains.customers import gp_customers_stream
 from shared.connectors.great_plains.receivables import invoice_payment_status_stream
 from shared.connectors.legion.days import LastDays, Today, utc_today
 from shared.connectors.legion.job_codes import SCHEDULE_DAYS, job_code_streams
@@ -104,6 +105,7 @@ def hub_streams(
             catalog.add(stream)
     if gp_company_engine is not None:
         catalog.add(invoice_payment_status_stream(gp_company_engine, gp_companies, page_rows))
+        catalog.add(gp_customers_stream(gp_company_engine, gp_companies, page_rows))
     if batch_rows is None:
         return catalog
     return StreamCatalog(replace(stream, batch_rows=min(stream.batch_rows, batch_rows)) for stream in catalog)

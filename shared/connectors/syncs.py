@@ -12,9 +12,10 @@ job codes and budgets daily after it (budget monthly a quarter of an hour
 after the billable budgets, the daily budget baseline after that, so a budget
 revision reaches it the same morning); GL actuals daily at 09:00, so a month
 closed (or re-closed) overnight is in Dataverse that morning; wage rates every
-4 hours from 00:00; GP payment status hourly (no flow does it today); payroll
-actuals at 04:00, after the payroll view's 2 AM refresh, and the RSS
-statistics and rates after them.
+4 hours from 00:00; GP payment status hourly (no flow does it today); GP
+customers daily at 02:40, before the master sites at 03:00, so billing
+readiness reads the morning's cards; payroll actuals at 04:00, after the
+payroll view's 2 AM refresh, and the RSS statistics and rates after them.
 
 ``CHANGE_SYNCS`` are the short timers of the change-tracked streams: each
 reads only what changed in its table since the last run (README, "Change
@@ -88,6 +89,7 @@ SYNCS: tuple[ScheduledSync, ...] = (
         "0 20 * * * *",
         Source.GP,
     ),
+    ScheduledSync("gp_customers", ("gp_customers",), "GP_CUSTOMERS_SCHEDULE", "0 40 2 * * *", Source.GP),
 )
 
 # Every few minutes: a changed schedule, role or site reaches Dataverse within minutes, and a quiet

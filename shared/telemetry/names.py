@@ -49,6 +49,8 @@ ENTITY_SET = "hub.entity_set"
 EVENT_TYPE = "hub.event_type"
 DATAVERSE_MESSAGE = "hub.dataverse_message"  # Create or Update: the step that posted a Dataverse event
 DATAVERSE_ENTITY = "hub.dataverse_entity"  # the logical name of the row a Dataverse event is about
+BILLING_DIFFERENCE = "hub.billing_difference"  # a reconciliation difference's kind (sent-not-in-gp ...)
+BILLING_PERIOD = "hub.billing_period"  # the billing month reconciled, yyyy-MM
 
 # The values ``ROW_STAGE`` takes: a run's counts, as its record keeps them.
 ROW_STAGES = ("read", "valid", "quarantined", "skipped", "unchanged", "staged", "loaded", "rejected")
@@ -186,6 +188,14 @@ EVENTS_UNPUBLISHED = Metric(
     "Run and GP posting events the run-events topic refused (the record was written; subscribers miss it).",
     (EVENT_TYPE,),
 )
+BILLING_DIFFERENCES = Metric(
+    "hub.billing.differences",
+    "counter",
+    "{difference}",
+    "Differences the month's reconciliation found between PowerBill and GP, by kind (sent-not-in-gp, "
+    "in-gp-twice, amount-differs, posted-without-statement).",
+    (BILLING_DIFFERENCE, BILLING_PERIOD),
+)
 
 METRICS = (
     ROWS_MOVED,
@@ -202,6 +212,7 @@ METRICS = (
     API_REQUESTS,
     API_DURATION,
     EVENTS_UNPUBLISHED,
+    BILLING_DIFFERENCES,
 )
 
 # Dimensions every log line written inside a run, a posting or an invocation carries.

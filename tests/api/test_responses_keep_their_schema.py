@@ -173,6 +173,9 @@ def test_every_operation_answers_valid_inputs_as_the_served_document_says(
     )
     assert unchanged.status_code == 304
     walk("GetDistrictVariance", {"district": district}, params=year)
+    month = {"period": f"{hub_sql_summary.last_payroll_day:%Y-%m}"}
+    walk("GetBillingReadiness", params={**month, "sites": ",".join(hub_sql_summary.sites[:3])})
+    walk("GetBillingReconciliation", params=month)
 
     for operation_id, query in _edw_reads(hub_sql_summary).items():
         rows = walk(operation_id, params=query)

@@ -63,6 +63,8 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         "GetSiteVariance": ({"site": "0170"}, {"year": "2026"}, None),
         "GetDistrictVariance": ({"district": "No Such District"}, {"year": "2026"}, None),
         "CalculateForecast": ({}, None, {"year": 2026, "sites": ["0170"]}),
+        "GetBillingReadiness": ({}, {"period": "2026-11"}, None),
+        "GetBillingReconciliation": ({}, {"period": "2026-11"}, None),
         "GetHealth": ({}, None, None),
         "GetReadiness": ({}, None, None),
         "GetOpenApi": ({}, None, None),

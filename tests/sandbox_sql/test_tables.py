@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from shared.sql import tables
+from shared.sql.billing_reporting import VIEWS, billing_metadata
 
 MINUTES = [
     f"{kind}_MINUTES{twin}"
@@ -94,8 +95,12 @@ def test_the_sandbox_files_hold_the_same_tables_and_columns(databases: sqlite3.C
         database, _, table = fullname.split(".")
         found = [row[1] for row in databases.execute(f'PRAGMA {database}.table_info("{table}")')]
         assert sorted(found) == sorted(columns), fullname
+    # TP_STAGE: the RSS data mart, the hub's forecast snapshots and its billing tables, with their views.
     stage = databases.execute("SELECT type, name FROM TP_STAGE.sqlite_master WHERE type IN ('table', 'view')")
-    assert set(stage) == {  # TP_STAGE: the hub's forecast snapshots (infra/sql) and the RSS data mart
+    billing = {("table", table.name) for table in billing_metadata.sorted_tables} | {
+        ("view", v) for v in VIEWS
+    }
+    assert set(stage.fetchall()) == billing | {
         ("table", "REVENUE_DATAMART_DAILY_INVOICE"),
         ("table", "HUB_FORECAST_SNAPSHOT"),
         ("table", "HUB_FORECAST_SNAPSHOT_LINE"),
