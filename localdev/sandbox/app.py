@@ -1,4 +1,4 @@
-"""The sandbox as one ASGI app: Entra ID endpoints, the Dataverse environment and its test controls.
+"""The sandbox as one ASGI app: Entra ID endpoints, the Dataverse environment, a Salesforce org, their controls.
 
 Both halves share the signing key, so a token the identity endpoints issue is the
 one the Web API accepts. The environment's org URL is the sandbox's own address
@@ -22,6 +22,8 @@ from localdev.sandbox.dataverse.store import RowStore
 from localdev.sandbox.dataverse.webapi import DEFAULT_CHANGE_TRACKING_SECONDS, WebApi
 from localdev.sandbox.directory import DEFAULT_DIRECTORY, Resource, load_directory
 from localdev.sandbox.identity import DEFAULT_TOKEN_LIFETIME_SECONDS, IdentityProvider
+from localdev.sandbox.salesforce.org import SalesforceOrg
+from localdev.sandbox.salesforce.routes import SalesforceSandbox
 from localdev.sandbox.signing_key import SigningKey
 
 DATABASE = "dataverse.sqlite3"
@@ -55,6 +57,7 @@ class Sandbox:
     app: Starlette
     identity: IdentityProvider
     environment: DataverseEnvironment
+    salesforce: SalesforceSandbox
 
 
 def build_sandbox(config: SandboxConfig) -> Sandbox:
@@ -75,5 +78,6 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
     protection = ServiceProtection()
     protection.configure(config.throttle)
     environment = DataverseEnvironment(api, identity, org_url, protection)
-    app = Starlette(routes=[*identity.routes(), *environment.routes()])
-    return Sandbox(app, identity, environment)
+    salesforce = SalesforceSandbox(SalesforceOrg(config.base_url))
+    app = Starlette(routes=[*identity.routes(), *environment.routes(), *salesforce.routes()])
+    return Sandbox(app, identity, environment, salesforce)
