@@ -24,6 +24,12 @@ param principalId string = ''
 @description('Dataverse environment URL, e.g. https://contoso.crm.dynamics.com.')
 param dataverseUrl string
 
+@description('The Salesforce org\'s My Domain URL (https://<domain>.my.salesforce.com); empty: no Salesforce streams.')
+param salesforceUrl string = ''
+
+@description('The Salesforce connected app\'s consumer key (client credentials flow).')
+param salesforceClientId string = ''
+
 @minLength(1)
 @description('Entra tenant of the app registration the hub signs in to Dataverse as.')
 param dataverseTenantId string
@@ -233,10 +239,16 @@ module api 'app/api.bicep' = {
       RETRY_BUDGET_MINUTES: '60'
       GP_COMPANIES: 'TOWNE,ENC,UPP'
       GP_PAYMENT_STATUS_SCHEDULE: '0 20 * * * *'
+      SALESFORCE_PIPELINE_SCHEDULE: '0 10 * * * *'
+      SALESFORCE_API_SHARE: '0.5'
     }, empty(gpSqlUrl) ? {} : {
       // GP posting turns on only with both: the hub checks GP's tables before any retry.
       GP_SMARTCONNECT_URL: gpSmartConnectUrl
       GP_SQL_URL: gpSqlUrl
+    }, empty(salesforceUrl) ? {} : {
+      // The connected app's consumer secret is the Key Vault secret salesforce-client-secret.
+      SALESFORCE_URL: salesforceUrl
+      SALESFORCE_CLIENT_ID: salesforceClientId
     })
   }
 }

@@ -33,6 +33,9 @@ from shared.connectors.great_plains.chart import ChartCache, FiscalPeriods
 from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.smartconnect import SmartConnect
 from shared.connectors.legion.wage_rates import DifferentialPay
+from shared.connectors.salesforce.budget import ApiBudget
+from shared.connectors.salesforce.rest import SalesforceRest
+from shared.connectors.salesforce.session import SalesforceSession
 from shared.connectors.syncs import SYNCS
 from shared.errors import ErrorClass, HubError
 from shared.http.hosts import HostRegistry
@@ -261,6 +264,7 @@ def _circuit_closed(host: str, state: str) -> None:
 
 DATAVERSE_CLIENT_SECRET = "dataverse-client-secret"  # noqa: S105 - the Key Vault secret's name
 EDW_SQL_PASSWORD = "edw-sql-password"  # noqa: S105 - the Key Vault secret's name
+SALESFORCE_CLIENT_SECRET = "salesforce-client-secret"  # noqa: S105 - the Key Vault secret's name
 GP_SQL_PASSWORD = "gp-sql-password"  # noqa: S105 - the Key Vault secret's name (GP-SQL-PASSWORD)
 GP_CACHE_SECONDS = 900  # how long a company's chart and fiscal periods are trusted before reading again
 
@@ -312,6 +316,7 @@ def build_hub(settings: Settings) -> Hub:
         gp_companies=settings.gp_companies.split(","),
         batch_rows=settings.sync_batch_rows,
         change_tracked=settings.change_tracked_tables,
+        salesforce=_salesforce(settings, secrets, hosts),
     )
     engine = SyncEngine(
         catalog,
@@ -384,6 +389,24 @@ def _edw_engine(settings: Settings, secrets: SecretStore) -> Engine | None:
         return None
     password = functools.partial(secrets.get, EDW_SQL_PASSWORD)
     return connect_sql(settings.edw_sql_url, password, settings.sql_query_timeout_seconds)
+
+
+def _salesforce(settings: Settings, secrets: SecretStore, hosts: HostRegistry) -> SalesforceRest | None:
+    """The org's REST API as the connected app, within the hub's share of its daily calls."""
+    if settings.salesforce_url is None or settings.salesforce_client_id is None:
+        return None
+    session = SalesforceSession(
+        hosts.client(str(settings.salesforce_url).rstrip("/")),
+        settings.salesforce_client_id,
+        functools.partial(secrets.get, SALESFORCE_CLIENT_SECRET),
+    )
+    return SalesforceRest(
+        hosts,
+        session,
+        ApiBudget(settings.salesforce_api_share),
+        api_version=settings.salesforce_api_version,
+        batch_size=settings.salesforce_query_batch_size,
+    )
 
 
 def _dataverse_client(settings: Settings, secrets: SecretStore, hosts: HostRegistry) -> DataverseClient:

@@ -269,6 +269,25 @@ class Settings(BaseSettings):
         description="NCRONTAB schedule of the sweep that queues GP postings the flows never handed over.",
     )
 
+    salesforce_url: AnyHttpUrl | None = Field(
+        None,
+        alias="SALESFORCE_URL",
+        description="The org's My Domain URL (https://<domain>.my.salesforce.com), where the connected app "
+        "signs in with the client credentials flow (secret: Key Vault salesforce-client-secret). Unset: no "
+        "Salesforce streams.",
+    )
+    salesforce_client_id: str | None = Field(None, alias="SALESFORCE_CLIENT_ID", min_length=1)
+    salesforce_api_version: str = Field("v62.0", alias="SALESFORCE_API_VERSION", pattern=r"^v\d{2,3}\.0$")
+    salesforce_api_share: float = Field(
+        0.5,
+        alias="SALESFORCE_API_SHARE",
+        gt=0,
+        le=1,
+        description="The share of the org's daily API limit the hub may bring it to (Sforce-Limit-Info): a "
+        "sync stops before it, so Towne Park's own users and integrations keep the rest.",
+    )
+    salesforce_query_batch_size: int = Field(2000, alias="SALESFORCE_QUERY_BATCH_SIZE", ge=200, le=2000)
+
     api_entra_client_id: str | None = Field(None, alias="API_ENTRA_CLIENT_ID")
     api_entra_tenant_id: str | None = Field(None, alias="API_ENTRA_TENANT_ID")
     api_entra_authority_host: AnyHttpUrl | None = Field(None, alias="API_ENTRA_AUTHORITY_HOST")
@@ -373,6 +392,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "GP_SQL_URL: expects the GP company databases' URL with a {company} placeholder whenever "
                 "GP_SMARTCONNECT_URL is set (the hub checks GP before any posting is retried)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _salesforce_is_complete(self) -> Settings:
+        if self.salesforce_url is not None and self.salesforce_client_id is None:
+            raise ValueError(
+                "SALESFORCE_CLIENT_ID: expects the connected app's consumer key whenever SALESFORCE_URL is set"
             )
         return self
 

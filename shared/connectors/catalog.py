@@ -18,6 +18,8 @@ from shared.connectors.great_plains.receivables import invoice_payment_status_st
 from shared.connectors.legion.days import LastDays, Today, utc_today
 from shared.connectors.legion.job_codes import SCHEDULE_DAYS, job_code_streams
 from shared.connectors.legion.wage_rates import DifferentialPay, wage_rates_stream
+from shared.connectors.salesforce.rest import SalesforceRest
+from shared.connectors.salesforce.streams import salesforce_streams
 from shared.connectors.workday.users import user_sites_stream, users_stream
 from shared.pipeline.stream import StreamCatalog
 
@@ -34,6 +36,7 @@ def hub_streams(
     gp_companies: Sequence[str] = (),
     batch_rows: int | None = None,
     change_tracked: Collection[str] = (),
+    salesforce: SalesforceRest | None = None,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
@@ -42,7 +45,8 @@ def hub_streams(
     ``change_tracked`` names the tables (``SHIFT_ENTITY``, ``WORKDAY_RLS_BISECURITY``,
     ``MASTER_NON_FINANCIAL``) whose streams read their changes on incremental runs.
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
-    streams; without ``gp_company_engine`` it holds no GP stream.
+    streams; without ``gp_company_engine`` it holds no GP stream; without ``salesforce`` no
+    Salesforce stream.
     """
     catalog = StreamCatalog()
     if edw is not None:
@@ -64,6 +68,9 @@ def hub_streams(
             catalog.add(stream)
     if gp_company_engine is not None:
         catalog.add(invoice_payment_status_stream(gp_company_engine, gp_companies, page_rows))
+    if salesforce is not None:
+        for stream in salesforce_streams(salesforce):
+            catalog.add(stream)
     if batch_rows is None:
         return catalog
     return StreamCatalog(replace(stream, batch_rows=min(stream.batch_rows, batch_rows)) for stream in catalog)

@@ -9,7 +9,7 @@ its folder, its streams in ``catalog.py`` and one entry here.
 Defaults are 6-field NCRONTAB in UTC, from DOMAIN.md §1, §2, §4: master sites
 daily at 03:00 as today; user roles nightly after Workday's overnight export;
 job codes and budgets daily after it; wage rates every 4 hours from 00:00; GP
-payment status hourly (no flow does it today).
+payment status hourly (no flow does it today); the Salesforce pipeline hourly (issue 18).
 
 ``CHANGE_SYNCS`` are the short timers of the change-tracked streams: each
 reads only what changed in its table since the last run (README, "Change
@@ -28,6 +28,7 @@ class Source(StrEnum):
 
     EDW = "EDW_SQL_URL"
     GP = "GP_SQL_URL"
+    SALESFORCE = "SALESFORCE_URL"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,15 @@ SYNCS: tuple[ScheduledSync, ...] = (
         "GP_PAYMENT_STATUS_SCHEDULE",
         "0 20 * * * *",
         Source.GP,
+    ),
+    # Hourly: a stage or amount changed in Salesforce reaches the forecast within the hour, for a few
+    # API calls a run (one per 2,000 changed records per object).
+    ScheduledSync(
+        "salesforce_pipeline",
+        ("salesforce_accounts", "salesforce_contacts", "salesforce_leads", "salesforce_opportunities"),
+        "SALESFORCE_PIPELINE_SCHEDULE",
+        "0 10 * * * *",
+        Source.SALESFORCE,
     ),
 )
 

@@ -5,8 +5,9 @@ contact or two; leads come from web forms, trade shows and referrals;
 opportunities spread over Salesforce's default stages with their default
 probabilities, close dates from last quarter to next year, and the site
 fields a parking operator's sale carries (property, rooms, spaces, contract
-type, region, expected opening). Closed Won opportunities name site numbers
-from 9100 up, which the sandbox EDW does not hold yet: a test or ``make run``
+type, region, expected opening). Every record was last changed at some moment
+of the last 60 days, as in an org that has been in use. Closed Won opportunities name site numbers
+from 8900 up, which the sandbox EDW rarely holds yet: a test or ``make run``
 adds them to ``MASTER_NON_FINANCIAL`` to play the site opening.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 from localdev.sandbox.salesforce.org import STAGE_PROBABILITY, SalesforceOrg
 from localdev.sandbox_sql.places import CITIES, FIRST_NAMES, LAST_NAMES
 
-FIRST_PROFORMA_SITE = 9100
+FIRST_PROFORMA_SITE = 8900
 REGIONS = ("East", "Central", "West", "South")
 CONTRACT_TYPES = ("Management Agreement", "Revenue Share", "Fixed Fee", "Per Labor Hour")
 _BRANDS = ("Marriott", "Hilton", "Hyatt", "Omni", "Kimpton", "Westin", "Loews", "Four Seasons")
@@ -38,7 +39,13 @@ def seed_pipeline(
 ) -> dict[str, int]:
     """Create the pipeline in ``org``; answers how many records of each object it made."""
     rng = random.Random(seed)
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    today = now.date()
+
+    def create(name: str, values: dict[str, Any]) -> str:
+        stamp = (now - timedelta(seconds=rng.randint(60, 60 * 86400))).isoformat()
+        return org.create(name, {**values, "CreatedDate": stamp, "SystemModstamp": stamp}, system=True)
+
     account_ids: list[str] = []
     contacts = 0
     for _ in range(accounts):
@@ -48,7 +55,7 @@ def seed_pipeline(
             if rng.random() < 0.7
             else f"{city.name} {rng.choice(_HEALTH)}"
         )
-        account_id = org.create(
+        account_id = create(
             "Account",
             {
                 "Name": name,
@@ -62,7 +69,7 @@ def seed_pipeline(
         account_ids.append(account_id)
         for _ in range(rng.choice((1, 1, 2))):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            org.create(
+            create(
                 "Contact",
                 {
                     "AccountId": account_id,
@@ -78,7 +85,7 @@ def seed_pipeline(
     for _ in range(leads):
         first, last, city = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), rng.choice(CITIES)
         company = f"{rng.choice(_BRANDS)} {city.name}"
-        org.create(
+        create(
             "Lead",
             {
                 "FirstName": first,
@@ -115,8 +122,8 @@ def seed_pipeline(
             values["Site_Number__c"] = f"{FIRST_PROFORMA_SITE + won:04d}"
             won += 1
         elif stage != "Closed Lost" and rng.random() < 0.2:
-            values["Site_Number__c"] = f"{FIRST_PROFORMA_SITE + 500 + number:04d}"
-        org.create("Opportunity", values)
+            values["Site_Number__c"] = f"{8600 + number % 300:04d}"
+        create("Opportunity", values)
     return {
         "Account": accounts,
         "Contact": contacts,

@@ -56,7 +56,10 @@ class Condition:
         expected = self.value
         if isinstance(actual, str) and isinstance(expected, str) and self.operator in ("=", "!=", "<>"):
             actual, expected = actual.casefold(), expected.casefold()  # SOQL compares text case-insensitively
-        if isinstance(actual, datetime) and isinstance(expected, date) and not isinstance(expected, datetime):
+        if isinstance(actual, datetime) and isinstance(expected, datetime):
+            # Salesforce ignores milliseconds when it compares datetimes (they are stored, not compared).
+            actual, expected = actual.replace(microsecond=0), expected.replace(microsecond=0)
+        elif isinstance(actual, datetime) and isinstance(expected, date):
             actual = actual.date()
         return _OPERATORS[self.operator](actual, expected)
 
