@@ -309,6 +309,7 @@ def build_hub(settings: Settings) -> Hub:
         if settings.gp_sql_url is not None
         else None
     )
+    dataverse = _dataverse_client(settings, secrets, hosts)
     catalog = hub_streams(
         edw,
         differential_pay=DifferentialPay(settings.wage_rate_differential_pay),
@@ -317,6 +318,7 @@ def build_hub(settings: Settings) -> Hub:
         batch_rows=settings.sync_batch_rows,
         change_tracked=settings.change_tracked_tables,
         salesforce=_salesforce(settings, secrets, hosts),
+        dataverse=dataverse,
     )
     engine = SyncEngine(
         catalog,
@@ -328,7 +330,6 @@ def build_hub(settings: Settings) -> Hub:
         runs=patient.runs,
         states=patient.stream_states,
     )
-    dataverse = _dataverse_client(settings, secrets, hosts)
     return Hub(
         settings=settings,
         secrets=secrets,

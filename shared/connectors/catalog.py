@@ -12,12 +12,14 @@ from dataclasses import replace
 
 from sqlalchemy import Engine
 
+from shared.connectors.dataverse.client import DataverseClient
 from shared.connectors.edw.budgets import budgets_stream
 from shared.connectors.edw.master_sites import master_sites_stream
 from shared.connectors.great_plains.receivables import invoice_payment_status_stream
 from shared.connectors.legion.days import LastDays, Today, utc_today
 from shared.connectors.legion.job_codes import SCHEDULE_DAYS, job_code_streams
 from shared.connectors.legion.wage_rates import DifferentialPay, wage_rates_stream
+from shared.connectors.salesforce.proforma import proforma_openings_stream, proforma_sites_stream
 from shared.connectors.salesforce.rest import SalesforceRest
 from shared.connectors.salesforce.streams import salesforce_streams
 from shared.connectors.workday.users import user_sites_stream, users_stream
@@ -37,6 +39,7 @@ def hub_streams(
     batch_rows: int | None = None,
     change_tracked: Collection[str] = (),
     salesforce: SalesforceRest | None = None,
+    dataverse: DataverseClient | None = None,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
@@ -46,7 +49,7 @@ def hub_streams(
     ``MASTER_NON_FINANCIAL``) whose streams read their changes on incremental runs.
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
     streams; without ``gp_company_engine`` it holds no GP stream; without ``salesforce`` no
-    Salesforce stream.
+    Salesforce stream (and the proforma sites also need ``dataverse``, their openings ``edw``).
     """
     catalog = StreamCatalog()
     if edw is not None:
@@ -71,6 +74,10 @@ def hub_streams(
     if salesforce is not None:
         for stream in salesforce_streams(salesforce):
             catalog.add(stream)
+        if dataverse is not None:
+            catalog.add(proforma_sites_stream(salesforce, dataverse))
+            if edw is not None:
+                catalog.add(proforma_openings_stream(edw, dataverse, page_rows))
     if batch_rows is None:
         return catalog
     return StreamCatalog(replace(stream, batch_rows=min(stream.batch_rows, batch_rows)) for stream in catalog)

@@ -68,10 +68,18 @@ SYNCS: tuple[ScheduledSync, ...] = (
         Source.GP,
     ),
     # Hourly: a stage or amount changed in Salesforce reaches the forecast within the hour, for a few
-    # API calls a run (one per 2,000 changed records per object).
+    # API calls a run (one per 2,000 changed records per object); sold sites then become proforma
+    # sites, and proforma sites the EDW now holds take its fields.
     ScheduledSync(
         "salesforce_pipeline",
-        ("salesforce_accounts", "salesforce_contacts", "salesforce_leads", "salesforce_opportunities"),
+        (
+            "salesforce_accounts",
+            "salesforce_contacts",
+            "salesforce_leads",
+            "salesforce_opportunities",
+            "salesforce_proforma_sites",
+            "proforma_site_openings",
+        ),
         "SALESFORCE_PIPELINE_SCHEDULE",
         "0 10 * * * *",
         Source.SALESFORCE,

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from shared.connectors.catalog import hub_streams
+from shared.connectors.dataverse.client import DataverseClient
 from shared.connectors.salesforce.budget import ApiBudget
 from shared.connectors.salesforce.rest import SalesforceRest
 from shared.connectors.salesforce.session import SalesforceSession
@@ -69,8 +70,13 @@ def test_the_catalog_holds_exactly_the_declared_streams_in_order() -> None:
         SalesforceSession(HostRegistry().client("https://org.example"), "app", str),
         ApiBudget(0.5),
     )
+    dataverse = DataverseClient(HostRegistry().client("https://org.example/api/data/v9.2/"), lambda: "token")
     catalog = hub_streams(
-        engine, gp_company_engine=lambda company: engine, gp_companies=["TOWNE"], salesforce=salesforce
+        engine,
+        gp_company_engine=lambda company: engine,
+        gp_companies=["TOWNE"],
+        salesforce=salesforce,
+        dataverse=dataverse,
     )
     assert [stream.name for stream in catalog] == [stream for sync in SYNCS for stream in sync.streams]
 
