@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import api, dataverse, gp, pipeline, syncs
+from functions import api, dataverse, gp, leads, pipeline, syncs
 from shared.settings import hub_settings
 
 # A missing or malformed setting stops the app here, naming the setting. Telemetry starts with the
@@ -15,3 +15,4 @@ app.register_functions(syncs.blueprint)
 app.register_functions(api.blueprint)
 app.register_functions(gp.blueprint)
 app.register_functions(dataverse.blueprint)
+app.register_functions(leads.blueprint)

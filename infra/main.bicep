@@ -84,6 +84,10 @@ var queues = [
     name: 'dataverse-events'
     maxDeliveryCount: 5
   }
+  {
+    name: 'lead-captures'
+    maxDeliveryCount: 5
+  }
 ]
 var runEventsTopic = 'run-events'
 
@@ -208,6 +212,7 @@ module api 'app/api.bicep' = {
       BATCH_LOADS_QUEUE: queues[1].name
       GP_POSTINGS_QUEUE: queues[2].name
       DATAVERSE_EVENTS_QUEUE: queues[3].name
+      LEAD_CAPTURES_QUEUE: queues[4].name
       RUN_EVENTS_TOPIC: runEventsTopic
       DATAVERSE_URL: dataverseUrl
       DATAVERSE_COLLATION: 'CI_AI'

@@ -71,6 +71,7 @@ from shared.workflows.gp_posting.statements import StatementReader
 from shared.workflows.gp_posting.sweep import GpSweep
 from shared.workflows.gp_posting.unit_statistics import UnitStatisticsSource
 from shared.workflows.gp_posting.workflow import GpPostings
+from shared.workflows.lead_capture.captures import LeadCaptures
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class Hub:
     gp_databases: GpCompanyDatabases | None
     for_api: PlatformClients
     patient: PlatformClients
+    salesforce: SalesforceRest | None = None
 
     @functools.cached_property
     def redeliveries(self) -> Redeliveries:
@@ -206,6 +208,27 @@ class Hub:
         )
 
     @functools.cached_property
+    def lead_captures(self) -> LeadCaptures:
+        """Lead captures as the queue trigger files them, with the patient clients."""
+        return self._lead_captures(self.patient)
+
+    @functools.cached_property
+    def lead_captures_for_api(self) -> LeadCaptures:
+        """Lead captures as the API accepts them, with the clients that give up in seconds."""
+        return self._lead_captures(self.for_api)
+
+    def _lead_captures(self, clients: PlatformClients) -> LeadCaptures:
+        return LeadCaptures(
+            clients.state,
+            clients.service_bus,
+            self.settings.lead_captures_queue,
+            functools.partial(self.secrets.get, LEAD_CAPTURE_SIGNING_SECRET),
+            lambda: self.salesforce,
+            lambda: self.redeliveries,
+            self.engine.now,
+        )
+
+    @functools.cached_property
     def gp_sweep(self) -> GpSweep:
         return GpSweep(self.dataverse, self.state, self.gp_postings)
 
@@ -265,6 +288,7 @@ def _circuit_closed(host: str, state: str) -> None:
 DATAVERSE_CLIENT_SECRET = "dataverse-client-secret"  # noqa: S105 - the Key Vault secret's name
 EDW_SQL_PASSWORD = "edw-sql-password"  # noqa: S105 - the Key Vault secret's name
 SALESFORCE_CLIENT_SECRET = "salesforce-client-secret"  # noqa: S105 - the Key Vault secret's name
+LEAD_CAPTURE_SIGNING_SECRET = "lead-capture-signing-secret"  # noqa: S105 - the Key Vault secret's name
 GP_SQL_PASSWORD = "gp-sql-password"  # noqa: S105 - the Key Vault secret's name (GP-SQL-PASSWORD)
 GP_CACHE_SECONDS = 900  # how long a company's chart and fiscal periods are trusted before reading again
 
@@ -310,6 +334,7 @@ def build_hub(settings: Settings) -> Hub:
         else None
     )
     dataverse = _dataverse_client(settings, secrets, hosts)
+    salesforce = _salesforce(settings, secrets, hosts)
     catalog = hub_streams(
         edw,
         differential_pay=DifferentialPay(settings.wage_rate_differential_pay),
@@ -317,7 +342,7 @@ def build_hub(settings: Settings) -> Hub:
         gp_companies=settings.gp_companies.split(","),
         batch_rows=settings.sync_batch_rows,
         change_tracked=settings.change_tracked_tables,
-        salesforce=_salesforce(settings, secrets, hosts),
+        salesforce=salesforce,
         dataverse=dataverse,
     )
     engine = SyncEngine(
@@ -352,6 +377,7 @@ def build_hub(settings: Settings) -> Hub:
         gp_databases=gp_databases,
         for_api=_platform_clients(settings, credential, FOR_API_CALLERS),
         patient=patient,
+        salesforce=salesforce,
     )
 
 

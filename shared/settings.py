@@ -194,6 +194,7 @@ class Settings(BaseSettings):
     batch_loads_queue: str = Field("batch-loads", alias="BATCH_LOADS_QUEUE", min_length=1)
     gp_postings_queue: str = Field("gp-postings", alias="GP_POSTINGS_QUEUE", min_length=1)
     dataverse_events_queue: str = Field("dataverse-events", alias="DATAVERSE_EVENTS_QUEUE", min_length=1)
+    lead_captures_queue: str = Field("lead-captures", alias="LEAD_CAPTURES_QUEUE", min_length=1)
     run_events_topic: str = Field("run-events", alias="RUN_EVENTS_TOPIC", min_length=1)
 
     key_vault_uri: AnyHttpUrl | None = Field(None, alias="KEY_VAULT_URI")

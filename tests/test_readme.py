@@ -120,6 +120,7 @@ def test_the_readmes_name_exactly_the_secrets_the_code_reads() -> None:
         "edw-sql-password",
         "gp-sql-password",
         "salesforce-client-secret",
+        "lead-capture-signing-secret",
     }
     for document in (ROOT / "infra" / "README.md", README):
         assert set(_SECRET_NAME.findall(document.read_text())) == read, document.relative_to(ROOT)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # types only: importing the services here would load every SD
     from shared.health import HealthReport
     from shared.pipeline.dead_letters import DeadLetters
     from shared.workflows.gp_posting.workflow import GpPostings
+    from shared.workflows.lead_capture.captures import LeadCaptures
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class ApiServices:
     # document is built from the operations table, which names the handlers.
     description: Callable[[str | None, str], dict[str, Any]]
     gp: GpPostings | None = None
+    leads: LeadCaptures | None = None
 
 
 Handler = Callable[[ApiServices, Call], ApiResponse]

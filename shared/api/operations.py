@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field, create_model
 
 from shared.api import models
 from shared.api.calls import Handler
-from shared.api.handlers import dead_letters, gp_postings, health, live_reads, runs, syncs
+from shared.api.handlers import dead_letters, gp_postings, health, leads, live_reads, runs, syncs
 from shared.api.roles import Role
+from shared.workflows.lead_capture.lead import LeadReceipt, LeadSubmission
 
 if TYPE_CHECKING:
     from shared.api.live_reads import LiveRead
@@ -229,6 +230,30 @@ GP_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+LEAD_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "CaptureLead",
+        "POST",
+        "v1/leads",
+        "Capture a lead",
+        "Queues a web form's or marketing tool's lead for Salesforce, where it is found by email and company "
+        "and updated, or created. The body must be signed: X-Hub-Timestamp (Unix seconds, within 5 minutes) "
+        "and X-Hub-Signature: sha256=<hex HMAC-SHA256 of '<timestamp>.<body>' with the lead capture key>. "
+        "The same Idempotency-Key answers the same capture and queues nothing again.",
+        None,  # the signature, not an Entra role, says who may post: web forms hold no Entra identity
+        body=LeadSubmission,
+        replies=(
+            Reply(202, "Queued for Salesforce.", LeadReceipt),
+            Reply(401, "The signature or its timestamp was refused; nothing was stored."),
+            Reply(409, "The Idempotency-Key was used before for another lead."),
+            Reply(503, "Lead capture is not configured, or a dependency is unavailable."),
+        ),
+        changes_state=True,
+        tags=("Leads",),
+        handler=leads.capture_lead,
+    ),
+)
+
 LIVE_READ_OPERATION = Operation(
     "LiveRead",
     "GET",
@@ -285,6 +310,7 @@ HEALTH_OPERATIONS: tuple[Operation, ...] = (
 SERVED_OPERATIONS: tuple[Operation, ...] = (
     *SYNC_OPERATIONS,
     *GP_OPERATIONS,
+    *LEAD_OPERATIONS,
     LIVE_READ_OPERATION,
     *HEALTH_OPERATIONS,
 )
@@ -321,4 +347,10 @@ def _rows_model(read: LiveRead) -> type[BaseModel]:
 
 def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
     """What the OpenAPI document lists: every operation, with each live read spelled out."""
-    return (*SYNC_OPERATIONS, *GP_OPERATIONS, *live_read_operations(reads), *HEALTH_OPERATIONS)
+    return (
+        *SYNC_OPERATIONS,
+        *GP_OPERATIONS,
+        *LEAD_OPERATIONS,
+        *live_read_operations(reads),
+        *HEALTH_OPERATIONS,
+    )

@@ -73,6 +73,7 @@ def build_api(
         readiness=readiness,
         description=functools.partial(openapi_document, reads, entra=settings.entra, queues=queues),
         gp=hub.gp_postings_for_api if hub.gp_configured else None,
+        leads=hub.lead_captures_for_api if hub.salesforce is not None else None,
     )
     return HubApi(
         services,
