@@ -24,6 +24,7 @@ from localdev.sandbox.directory import DEFAULT_DIRECTORY, Resource, load_directo
 from localdev.sandbox.identity import DEFAULT_TOKEN_LIFETIME_SECONDS, IdentityProvider
 from localdev.sandbox.salesforce.org import SalesforceOrg
 from localdev.sandbox.salesforce.routes import SalesforceSandbox
+from localdev.sandbox.salesforce.seed import seed_pipeline
 from localdev.sandbox.signing_key import SigningKey
 
 DATABASE = "dataverse.sqlite3"
@@ -42,6 +43,7 @@ class SandboxConfig:
     change_tracking_seconds: float = DEFAULT_CHANGE_TRACKING_SECONDS
     service_bus_connection: str | None = field(default=None, repr=False)
     steps: tuple[StepRegistration, ...] = ()
+    salesforce_seed: int | None = None  # seed the Salesforce org with a generated pipeline at start
 
     @property
     def base_url(self) -> str:
@@ -79,5 +81,7 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
     protection.configure(config.throttle)
     environment = DataverseEnvironment(api, identity, org_url, protection)
     salesforce = SalesforceSandbox(SalesforceOrg(config.base_url))
+    if config.salesforce_seed is not None:
+        seed_pipeline(salesforce.org, seed=config.salesforce_seed)
     app = Starlette(routes=[*identity.routes(), *environment.routes(), *salesforce.routes()])
     return Sandbox(app, identity, environment, salesforce)

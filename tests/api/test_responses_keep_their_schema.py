@@ -25,6 +25,7 @@ from localdev.sandbox_sql import SandboxSummary
 from shared.platform.blob_store import BlobStore
 from shared.platform.dead_letter_shelf import DeadLetterShelf, ShelvedMessage
 from tests.fixtures.hub_host import MASTER_KEY, HubHost
+from tests.salesforce.org_settings import signed_lead
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
 
@@ -138,6 +139,11 @@ def test_every_operation_answers_valid_inputs_as_the_served_document_says(
         assert rows.json()["value"], f"{operation_id} found no rows in the sandbox for {query}"
         unchanged = walk(operation_id, params=query, headers={"If-None-Match": rows.headers["ETag"]})
         assert unchanged.status_code == 304
+
+    body, signed = signed_lead(
+        {"lastName": "Ruiz", "email": "ana@omni.example.com", "company": "Omni"}, "walk"
+    )
+    walk("CaptureLead", content=body, headers=signed)
 
     walk("GetHealth")
     walk("GetReadiness")
