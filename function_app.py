@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import api, billing, dataverse, gp, pipeline, revenue_submissions, syncs
+from functions import api, billing, dataverse, gp, leads, pipeline, revenue_submissions, syncs
 from shared.settings import hub_settings
 
 # A missing or malformed setting stops the app here, naming the setting. Telemetry starts with the
@@ -17,3 +17,4 @@ app.register_functions(gp.blueprint)
 app.register_functions(dataverse.blueprint)
 app.register_functions(revenue_submissions.blueprint)
 app.register_functions(billing.blueprint)
+app.register_functions(leads.blueprint)

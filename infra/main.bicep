@@ -24,6 +24,12 @@ param principalId string = ''
 @description('Dataverse environment URL, e.g. https://contoso.crm.dynamics.com.')
 param dataverseUrl string
 
+@description('The Salesforce org\'s My Domain URL (https://<domain>.my.salesforce.com); empty: no Salesforce streams.')
+param salesforceUrl string = ''
+
+@description('The Salesforce connected app\'s consumer key (client credentials flow).')
+param salesforceClientId string = ''
+
 @minLength(1)
 @description('Entra tenant of the app registration the hub signs in to Dataverse as.')
 param dataverseTenantId string
@@ -131,6 +137,11 @@ var queues = [
   }
   {
     name: 'rss-submissions'
+    maxDeliveryCount: 5
+    hubRoles: ['send', 'receive']
+  }
+  {
+    name: 'lead-captures'
     maxDeliveryCount: 5
     hubRoles: ['send', 'receive']
   }
@@ -299,6 +310,7 @@ module api 'app/api.bicep' = {
       GP_POSTINGS_QUEUE: queues[2].name
       DATAVERSE_EVENTS_QUEUE: queues[3].name
       RSS_SUBMISSIONS_QUEUE: queues[4].name
+      LEAD_CAPTURES_QUEUE: queues[5].name
       RUN_EVENTS_TOPIC: runEventsTopic
       DATAVERSE_URL: dataverseUrl
       DATAVERSE_COLLATION: 'CI_AI'
@@ -343,6 +355,8 @@ module api 'app/api.bicep' = {
       RSS_SUBSCRIPTIONS_SCHEDULE: '0 0 8 * * *'
       RSS_SWEEP_SCHEDULE: '0 */15 * * * *'
       GP_CUSTOMERS_SCHEDULE: '0 40 2 * * *'
+      SALESFORCE_PIPELINE_SCHEDULE: '0 10 * * * *'
+      SALESFORCE_API_SHARE: '0.5'
     }, empty(gpSqlHost) ? {} : {
       // GP posting turns on only with both: the hub checks GP's tables before any retry.
       GP_SMARTCONNECT_URL: gpSmartConnectUrl
@@ -353,6 +367,10 @@ module api 'app/api.bicep' = {
       RSS_REVENUE_LISTS: rssRevenueLists
       RSS_MAILBOX: rssMailbox
       RSS_NOTIFICATION_URL: 'https://func-api-${resourceToken}.azurewebsites.net/api/graph/notifications'
+    }, empty(salesforceUrl) ? {} : {
+      // The connected app's consumer secret is the Key Vault secret salesforce-client-secret.
+      SALESFORCE_URL: salesforceUrl
+      SALESFORCE_CLIENT_ID: salesforceClientId
     })
   }
 }

@@ -87,6 +87,9 @@ def local_world() -> list[services.ServiceSpec]:
                 services.servicebus_connection_string(SERVICE_BUS_PORT),
                 "--steps",
                 str(SANDBOX_STEPS),
+                # A pipeline of a few hundred leads and opportunities for the Salesforce streams.
+                "--salesforce-seed",
+                "18",
             ],
             DATA / "logs" / "sandbox.log",
         ),

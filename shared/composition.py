@@ -39,6 +39,9 @@ from shared.connectors.great_plains.ledger import GpLedger
 from shared.connectors.great_plains.smartconnect import SmartConnect
 from shared.connectors.legion.days import utc_today
 from shared.connectors.legion.wage_rates import DifferentialPay
+from shared.connectors.salesforce.budget import ApiBudget
+from shared.connectors.salesforce.rest import SalesforceRest
+from shared.connectors.salesforce.session import SalesforceSession
 from shared.connectors.syncs import SYNCS
 from shared.errors import ErrorClass, HubError
 from shared.http.hosts import HostRegistry
@@ -79,6 +82,7 @@ from shared.workflows.gp_posting.statements import StatementReader
 from shared.workflows.gp_posting.sweep import GpSweep
 from shared.workflows.gp_posting.unit_statistics import UnitStatisticsSource
 from shared.workflows.gp_posting.workflow import GpPostings
+from shared.workflows.lead_capture.captures import LeadCaptures
 from shared.workflows.revenue_submissions.state import CheckClaims, DeltaLinks
 from shared.workflows.revenue_submissions.subscriptions import SubscriptionKeeper
 from shared.workflows.revenue_submissions.workflow import RevenueSubmissions
@@ -122,6 +126,7 @@ class Hub:
     gp_databases: GpCompanyDatabases | None
     for_api: PlatformClients
     patient: PlatformClients
+    salesforce: SalesforceRest | None = None
 
     @functools.cached_property
     def redeliveries(self) -> Redeliveries:
@@ -234,6 +239,27 @@ class Hub:
     def billing_reporting(self) -> BillingReporting | None:
         """The copy of billing into the EDW's TP_STAGE tables: None without EDW_SQL_URL."""
         return BillingReporting(self.dataverse, self.edw) if self.edw is not None else None
+
+    @functools.cached_property
+    def lead_captures(self) -> LeadCaptures:
+        """Lead captures as the queue trigger files them, with the patient clients."""
+        return self._lead_captures(self.patient)
+
+    @functools.cached_property
+    def lead_captures_for_api(self) -> LeadCaptures:
+        """Lead captures as the API accepts them, with the clients that give up in seconds."""
+        return self._lead_captures(self.for_api)
+
+    def _lead_captures(self, clients: PlatformClients) -> LeadCaptures:
+        return LeadCaptures(
+            clients.state,
+            clients.service_bus,
+            self.settings.lead_captures_queue,
+            functools.partial(self.secrets.get, LEAD_CAPTURE_SIGNING_SECRET),
+            lambda: self.salesforce,
+            lambda: self.redeliveries,
+            self.engine.now,
+        )
 
     @functools.cached_property
     def gp_sweep(self) -> GpSweep:
@@ -362,6 +388,8 @@ def _circuit_closed(host: str, state: str) -> None:
 
 DATAVERSE_CLIENT_SECRET = "dataverse-client-secret"  # noqa: S105 - the Key Vault secret's name
 EDW_SQL_PASSWORD = "edw-sql-password"  # noqa: S105 - the Key Vault secret's name
+SALESFORCE_CLIENT_SECRET = "salesforce-client-secret"  # noqa: S105 - the Key Vault secret's name
+LEAD_CAPTURE_SIGNING_SECRET = "lead-capture-signing-secret"  # noqa: S105 - the Key Vault secret's name
 GP_SQL_PASSWORD = "gp-sql-password"  # noqa: S105 - the Key Vault secret's name (GP-SQL-PASSWORD)
 RSS_WEBHOOK_SECRET = "rss-webhook-secret"  # noqa: S105 - the Key Vault secret: the subscriptions' clientState
 GP_CACHE_SECONDS = 900  # how long a company's chart and fiscal periods are trusted before reading again
@@ -408,6 +436,7 @@ def build_hub(settings: Settings) -> Hub:
         else None
     )
     dataverse = _dataverse_client(settings, secrets, hosts)
+    salesforce = _salesforce(settings, secrets, hosts)
     catalog = hub_streams(
         edw,
         differential_pay=DifferentialPay(settings.wage_rate_differential_pay),
@@ -420,6 +449,8 @@ def build_hub(settings: Settings) -> Hub:
             patient.budget_revisions, state, FixedFrom.parse(settings.budget_fixed_from), utc_today, _utc_now
         ),
         hand_mappings=dataverse_hand_mappings(dataverse),
+        salesforce=salesforce,
+        dataverse=dataverse,
     )
     engine = SyncEngine(
         catalog,
@@ -453,6 +484,7 @@ def build_hub(settings: Settings) -> Hub:
         gp_databases=gp_databases,
         for_api=_platform_clients(settings, credential, FOR_API_CALLERS),
         patient=patient,
+        salesforce=salesforce,
     )
 
 
@@ -496,6 +528,24 @@ def _edw_engine(settings: Settings, secrets: SecretStore) -> Engine | None:
         return None
     password = functools.partial(secrets.get, EDW_SQL_PASSWORD)
     return connect_sql(settings.edw_sql_url, password, settings.sql_query_timeout_seconds)
+
+
+def _salesforce(settings: Settings, secrets: SecretStore, hosts: HostRegistry) -> SalesforceRest | None:
+    """The org's REST API as the connected app, within the hub's share of its daily calls."""
+    if settings.salesforce_url is None or settings.salesforce_client_id is None:
+        return None
+    session = SalesforceSession(
+        hosts.client(str(settings.salesforce_url).rstrip("/")),
+        settings.salesforce_client_id,
+        functools.partial(secrets.get, SALESFORCE_CLIENT_SECRET),
+    )
+    return SalesforceRest(
+        hosts,
+        session,
+        ApiBudget(settings.salesforce_api_share),
+        api_version=settings.salesforce_api_version,
+        batch_size=settings.salesforce_query_batch_size,
+    )
 
 
 def _dataverse_client(settings: Settings, secrets: SecretStore, hosts: HostRegistry) -> DataverseClient:

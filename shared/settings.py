@@ -198,6 +198,7 @@ class Settings(BaseSettings):
     batch_loads_queue: str = Field("batch-loads", alias="BATCH_LOADS_QUEUE", min_length=1)
     gp_postings_queue: str = Field("gp-postings", alias="GP_POSTINGS_QUEUE", min_length=1)
     dataverse_events_queue: str = Field("dataverse-events", alias="DATAVERSE_EVENTS_QUEUE", min_length=1)
+    lead_captures_queue: str = Field("lead-captures", alias="LEAD_CAPTURES_QUEUE", min_length=1)
     run_events_topic: str = Field("run-events", alias="RUN_EVENTS_TOPIC", min_length=1)
 
     key_vault_uri: AnyHttpUrl | None = Field(None, alias="KEY_VAULT_URI")
@@ -331,6 +332,25 @@ class Settings(BaseSettings):
     )
     rss_renew_within_hours: int = Field(72, alias="RSS_RENEW_WITHIN_HOURS", ge=1, le=700)
 
+    salesforce_url: AnyHttpUrl | None = Field(
+        None,
+        alias="SALESFORCE_URL",
+        description="The org's My Domain URL (https://<domain>.my.salesforce.com), where the connected app "
+        "signs in with the client credentials flow (secret: Key Vault salesforce-client-secret). Unset: no "
+        "Salesforce streams.",
+    )
+    salesforce_client_id: str | None = Field(None, alias="SALESFORCE_CLIENT_ID", min_length=1)
+    salesforce_api_version: str = Field("v62.0", alias="SALESFORCE_API_VERSION", pattern=r"^v\d{2,3}\.0$")
+    salesforce_api_share: float = Field(
+        0.5,
+        alias="SALESFORCE_API_SHARE",
+        gt=0,
+        le=1,
+        description="The share of the org's daily API limit the hub may bring it to (Sforce-Limit-Info): a "
+        "sync stops before it, so Towne Park's own users and integrations keep the rest.",
+    )
+    salesforce_query_batch_size: int = Field(2000, alias="SALESFORCE_QUERY_BATCH_SIZE", ge=200, le=2000)
+
     api_entra_client_id: str | None = Field(None, alias="API_ENTRA_CLIENT_ID")
     api_entra_tenant_id: str | None = Field(None, alias="API_ENTRA_TENANT_ID")
     api_entra_authority_host: AnyHttpUrl | None = Field(None, alias="API_ENTRA_AUTHORITY_HOST")
@@ -462,6 +482,14 @@ class Settings(BaseSettings):
         """Each watched Revenue list as (site id, list id), from ``RSS_REVENUE_LISTS``; none when unset."""
         entries = (self.rss_revenue_lists or "").split(";")
         return tuple((site, listed) for site, _, listed in (e.partition("/") for e in entries) if listed)
+
+    @model_validator(mode="after")
+    def _salesforce_is_complete(self) -> Settings:
+        if self.salesforce_url is not None and self.salesforce_client_id is None:
+            raise ValueError(
+                "SALESFORCE_CLIENT_ID: expects the connected app's consumer key whenever SALESFORCE_URL is set"
+            )
+        return self
 
     @property
     def blob(self) -> BlobConnection:

@@ -42,6 +42,8 @@ LEFT_TO_THEIR_DEFAULT = {
     "GRAPH_URL": "https://graph.microsoft.com is the public cloud's Graph",
     "RSS_DEPOSIT_TOLERANCE": "the default tolerance is the Logic App's; change it in the portal if finance asks",
     "RSS_RENEW_WITHIN_HOURS": "renewing 72 hours before expiry leaves three daily timer runs to succeed",
+    "SALESFORCE_API_VERSION": "the REST version the connector was written against; a change is a code change",
+    "SALESFORCE_QUERY_BATCH_SIZE": "2,000 records a page is Salesforce's largest, the fewest calls per run",
 }
 _PARAM = re.compile(r"^param\s+(\w+)\s+[\w.]+(\s*=)?", re.MULTILINE)
 _MODULE = re.compile(r"^module\s+(\w+)\s+'([^']+)'\s*=", re.MULTILINE)

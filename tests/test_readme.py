@@ -115,7 +115,14 @@ def _secrets_the_code_reads() -> set[str]:
 
 def test_the_readmes_name_exactly_the_secrets_the_code_reads() -> None:
     read = _secrets_the_code_reads()
-    assert read == {"dataverse-client-secret", "edw-sql-password", "gp-sql-password", "rss-webhook-secret"}
+    assert read == {
+        "dataverse-client-secret",
+        "edw-sql-password",
+        "gp-sql-password",
+        "rss-webhook-secret",
+        "salesforce-client-secret",
+        "lead-capture-signing-secret",
+    }
     for document in (ROOT / "infra" / "README.md", README):
         assert set(_SECRET_NAME.findall(document.read_text())) == read, document.relative_to(ROOT)
 

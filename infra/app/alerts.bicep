@@ -36,6 +36,12 @@ var streamLagThresholdSeconds = {
   daily_budget_statistics: 176400
   daily_payroll_budget: 176400
   gp_invoice_payment_status: 10800
+  salesforce_accounts: 10800
+  salesforce_contacts: 10800
+  salesforce_leads: 10800
+  salesforce_opportunities: 10800
+  salesforce_proforma_sites: 10800
+  proforma_site_openings: 10800
   gp_customers: 176400
 }
 

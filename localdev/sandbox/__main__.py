@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--steps", type=Path, help=f"steps registered on the service endpoint (e.g. {DEFAULT_STEPS.name})"
     )
+    parser.add_argument(
+        "--salesforce-seed", type=int, help="seed the Salesforce org with a generated pipeline (e.g. 18)"
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level (info shows every request)")
     args = parser.parse_args(argv)
     try:
@@ -87,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             change_tracking_seconds=args.change_tracking_days * 86400,
             service_bus_connection=args.service_bus_connection,
             steps=tuple(load_steps(args.steps)) if args.steps else (),
+            salesforce_seed=args.salesforce_seed,
         )
         sandbox = build_sandbox(config)
     except (DirectoryError, SchemaError, ValueError) as error:

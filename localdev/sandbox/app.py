@@ -1,4 +1,4 @@
-"""The sandbox as one ASGI app: Entra ID endpoints, the Dataverse environment, Microsoft Graph, test controls.
+"""The sandbox as one ASGI app: Entra ID, the Dataverse environment, Microsoft Graph, a Salesforce org, controls.
 
 Both halves share the signing key, so a token the identity endpoints issue is the
 one the Web API accepts. The environment's org URL is the sandbox's own address
@@ -24,6 +24,9 @@ from localdev.sandbox.dataverse.webapi import DEFAULT_CHANGE_TRACKING_SECONDS, W
 from localdev.sandbox.directory import DEFAULT_DIRECTORY, Resource, load_directory
 from localdev.sandbox.graph.service import GRAPH_RESOURCE, GraphService
 from localdev.sandbox.identity import DEFAULT_TOKEN_LIFETIME_SECONDS, IdentityProvider
+from localdev.sandbox.salesforce.org import SalesforceOrg
+from localdev.sandbox.salesforce.routes import SalesforceSandbox
+from localdev.sandbox.salesforce.seed import seed_pipeline
 from localdev.sandbox.signing_key import SigningKey
 
 DATABASE = "dataverse.sqlite3"
@@ -42,6 +45,7 @@ class SandboxConfig:
     change_tracking_seconds: float = DEFAULT_CHANGE_TRACKING_SECONDS
     service_bus_connection: str | None = field(default=None, repr=False)
     steps: tuple[StepRegistration, ...] = ()
+    salesforce_seed: int | None = None  # seed the Salesforce org with a generated pipeline at start
 
     @property
     def base_url(self) -> str:
@@ -58,6 +62,7 @@ class Sandbox:
     identity: IdentityProvider
     environment: DataverseEnvironment
     graph: GraphService
+    salesforce: SalesforceSandbox
 
 
 def build_sandbox(config: SandboxConfig) -> Sandbox:
@@ -83,5 +88,8 @@ def build_sandbox(config: SandboxConfig) -> Sandbox:
     protection.configure(config.throttle)
     environment = DataverseEnvironment(api, identity, org_url, protection)
     graph = GraphService(identity, config.base_url, verify=True)
-    app = Starlette(routes=[*identity.routes(), *environment.routes(), *graph.routes()])
-    return Sandbox(app, identity, environment, graph)
+    salesforce = SalesforceSandbox(SalesforceOrg(config.base_url))
+    if config.salesforce_seed is not None:
+        seed_pipeline(salesforce.org, seed=config.salesforce_seed)
+    app = Starlette(routes=[*identity.routes(), *environment.routes(), *graph.routes(), *salesforce.routes()])
+    return Sandbox(app, identity, environment, graph, salesforce)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # types only: importing the services here would load every SD
     from shared.workflows.budget_revisions.revision_table import RevisionTable
     from shared.workflows.forecast_check.check import StatementForecastCheck
     from shared.workflows.gp_posting.workflow import GpPostings
+    from shared.workflows.lead_capture.captures import LeadCaptures
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class ApiServices:
     forecast: ForecastDesk | None = None
     payroll_coverage: PayrollCoverageDesk | None = None
     billing: BillingChecks | None = None
+    leads: LeadCaptures | None = None
 
 
 Handler = Callable[[ApiServices, Call], ApiResponse]

@@ -269,7 +269,10 @@ class BatchesView(ApiModel):
 class RecordProblemView(ApiModel):
     batch_id: str = Field(title="Batch ID", description="The staged batch the record was in.")
     key: list[CursorValue | None] = Field(description="The record's key values, in the stream's key order.")
-    outcome: str = Field(description="What the target did with the record: rejected, conflict or not_found.")
+    outcome: str = Field(
+        description="What the target did with the record: rejected, conflict or not_found; updated or "
+        "unchanged when it kept Dataverse-owned fields (message names them)."
+    )
     status: int = Field(description="The HTTP status the target answered for the record.")
     error_code: str | None = Field(None, description="The target's own error code, when it gave one.")
     message: str | None = Field(None, description="The target's explanation, secrets removed.")
@@ -331,7 +334,9 @@ class Run(ApiModel):
         json_schema_extra=ADVANCED,
     )
     problems: list[RecordProblemView] | None = Field(
-        None, description="Records the target refused (first 100).", json_schema_extra=ADVANCED
+        None,
+        description="Records the target refused, and records whose Dataverse-owned fields it kept (first 100).",
+        json_schema_extra=ADVANCED,
     )
     error_class: str | None = Field(
         None, description="config, auth, transient, throttled, conflict, busy, permanent or bad_record."

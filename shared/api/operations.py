@@ -23,6 +23,7 @@ from shared.api.handlers import (
     forecast_checks,
     gp_postings,
     health,
+    leads,
     live_reads,
     payroll_coverage,
     runs,
@@ -30,6 +31,7 @@ from shared.api.handlers import (
 )
 from shared.api.payroll_coverage import CoverageQuery, PayrollCoverage
 from shared.api.roles import Role
+from shared.workflows.lead_capture.lead import LeadReceipt, LeadSubmission
 
 if TYPE_CHECKING:
     from shared.api.live_reads import LiveRead
@@ -433,6 +435,30 @@ BILLING_MONTH_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+LEAD_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "CaptureLead",
+        "POST",
+        "v1/leads",
+        "Capture a lead",
+        "Queues a web form's or marketing tool's lead for Salesforce, where it is found by email and company "
+        "and updated, or created. The body must be signed: X-Hub-Timestamp (Unix seconds, within 5 minutes) "
+        "and X-Hub-Signature: sha256=<hex HMAC-SHA256 of '<timestamp>.<body>' with the lead capture key>. "
+        "The same Idempotency-Key answers the same capture and queues nothing again.",
+        None,  # the signature, not an Entra role, says who may post: web forms hold no Entra identity
+        body=LeadSubmission,
+        replies=(
+            Reply(202, "Queued for Salesforce.", LeadReceipt),
+            Reply(401, "The signature or its timestamp was refused; nothing was stored."),
+            Reply(409, "The Idempotency-Key was used before for another lead."),
+            Reply(503, "Lead capture is not configured, or a dependency is unavailable."),
+        ),
+        changes_state=True,
+        tags=("Leads",),
+        handler=leads.capture_lead,
+    ),
+)
+
 LIVE_READ_OPERATION = Operation(
     "LiveRead",
     "GET",
@@ -493,6 +519,7 @@ SERVED_OPERATIONS: tuple[Operation, ...] = (
     *BILLING_OPERATIONS,
     *FORECAST_OPERATIONS,
     *BILLING_MONTH_OPERATIONS,
+    *LEAD_OPERATIONS,
     LIVE_READ_OPERATION,
     *HEALTH_OPERATIONS,
 )
@@ -536,6 +563,7 @@ def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
         *BILLING_OPERATIONS,
         *FORECAST_OPERATIONS,
         *BILLING_MONTH_OPERATIONS,
+        *LEAD_OPERATIONS,
         *live_read_operations(reads),
         *HEALTH_OPERATIONS,
     )

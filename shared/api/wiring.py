@@ -81,6 +81,7 @@ def build_api(
         forecast=ForecastDesk(hub.dataverse, edw_engine or no_edw, hub.engine.now),
         payroll_coverage=PayrollCoverageDesk(platform.runs, platform.staging),
         billing=hub.billing_checks,
+        leads=hub.lead_captures_for_api if hub.salesforce is not None else None,
     )
     return HubApi(
         services,

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy import Engine
 
+from shared.connectors.dataverse.client import DataverseClient
 from shared.connectors.dataverse.job_profile_mappings import NO_HAND_MAPPINGS, ReadHandMappings
 from shared.connectors.edw.budget_monthly import ApprovedBudget, budget_monthly_stream
 from shared.connectors.edw.budget_months import BASELINE_MONTHS, BudgetMonths
@@ -29,6 +30,9 @@ from shared.connectors.legion.job_codes import SCHEDULE_DAYS, job_code_streams
 from shared.connectors.legion.scheduled_hours import scheduled_hours_stream
 from shared.connectors.legion.wage_rates import DifferentialPay, wage_rates_stream
 from shared.connectors.legion.worked_hours import worked_hours_stream
+from shared.connectors.salesforce.proforma import proforma_openings_stream, proforma_sites_stream
+from shared.connectors.salesforce.rest import SalesforceRest
+from shared.connectors.salesforce.streams import salesforce_streams
 from shared.connectors.workday.users import user_sites_stream, users_stream
 from shared.pipeline.stream import StreamCatalog
 
@@ -50,6 +54,8 @@ def hub_streams(
     approved_budget: ApprovedBudget | None = None,
     hand_mappings: ReadHandMappings = lambda: NO_HAND_MAPPINGS,
     baseline_months: int = BASELINE_MONTHS,
+    salesforce: SalesforceRest | None = None,
+    dataverse: DataverseClient | None = None,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
@@ -63,7 +69,8 @@ def hub_streams(
     ``hand_mappings`` reads the job-profile mappings made by hand in Dataverse;
     ``baseline_months`` is how many months from today's the daily budget streams write.
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
-    streams; without ``gp_company_engine`` it holds no GP stream.
+    streams; without ``gp_company_engine`` it holds no GP stream; without ``salesforce`` no
+    Salesforce stream (and the proforma sites also need ``dataverse``, their openings ``edw``).
     """
     catalog = StreamCatalog()
     if edw is not None:
@@ -106,6 +113,13 @@ def hub_streams(
     if gp_company_engine is not None:
         catalog.add(invoice_payment_status_stream(gp_company_engine, gp_companies, page_rows))
         catalog.add(gp_customers_stream(gp_company_engine, gp_companies, page_rows))
+    if salesforce is not None:
+        for stream in salesforce_streams(salesforce):
+            catalog.add(stream)
+        if dataverse is not None:
+            catalog.add(proforma_sites_stream(salesforce, dataverse))
+            if edw is not None:
+                catalog.add(proforma_openings_stream(edw, dataverse, page_rows))
     if batch_rows is None:
         return catalog
     return StreamCatalog(replace(stream, batch_rows=min(stream.batch_rows, batch_rows)) for stream in catalog)

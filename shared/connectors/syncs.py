@@ -15,7 +15,8 @@ closed (or re-closed) overnight is in Dataverse that morning; wage rates every
 4 hours from 00:00; GP payment status hourly (no flow does it today); GP
 customers daily at 02:40, before the master sites at 03:00, so billing
 readiness reads the morning's cards; payroll actuals at 04:00, after the
-payroll view's 2 AM refresh, and the RSS statistics and rates after them.
+payroll view's 2 AM refresh, and the RSS statistics and rates after them; the
+Salesforce pipeline hourly.
 
 ``CHANGE_SYNCS`` are the short timers of the change-tracked streams: each
 reads only what changed in its table since the last run (README, "Change
@@ -34,6 +35,7 @@ class Source(StrEnum):
 
     EDW = "EDW_SQL_URL"
     GP = "GP_SQL_URL"
+    SALESFORCE = "SALESFORCE_URL"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,23 @@ SYNCS: tuple[ScheduledSync, ...] = (
         Source.GP,
     ),
     ScheduledSync("gp_customers", ("gp_customers",), "GP_CUSTOMERS_SCHEDULE", "0 40 2 * * *", Source.GP),
+    # Hourly: a stage or amount changed in Salesforce reaches the forecast within the hour, for a few
+    # API calls a run (one per 2,000 changed records per object); sold sites then become proforma
+    # sites, and proforma sites the EDW now holds take its fields.
+    ScheduledSync(
+        "salesforce_pipeline",
+        (
+            "salesforce_accounts",
+            "salesforce_contacts",
+            "salesforce_leads",
+            "salesforce_opportunities",
+            "salesforce_proforma_sites",
+            "proforma_site_openings",
+        ),
+        "SALESFORCE_PIPELINE_SCHEDULE",
+        "0 10 * * * *",
+        Source.SALESFORCE,
+    ),
 )
 
 # Every few minutes: a changed schedule, role or site reaches Dataverse within minutes, and a quiet

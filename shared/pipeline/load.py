@@ -198,7 +198,9 @@ def _tally(batch_id: str, results: list[RecordResult]) -> BatchResult:
             message=result.message,
         )
         for result in results
-        if result.outcome in _PROBLEMS
+        # A Dataverse-owned field whose value differed from the source's was kept: the two sides
+        # disagreed, and the run says so rather than settling it in silence.
+        if result.outcome in _PROBLEMS or result.kept
     ]
     return BatchResult(batch_id=batch_id, counts=counts, problems=problems)
 

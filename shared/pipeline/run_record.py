@@ -93,7 +93,7 @@ class LoadCounts:
 
 
 class RecordProblem(BaseModel):
-    """One record the sink refused, kept with the run so an operator sees why."""
+    """One record the sink refused, or whose Dataverse-owned fields it kept, so an operator sees why."""
 
     batch_id: str
     key: list[Any]

@@ -138,6 +138,7 @@ def test_a_body_is_documented_as_required_exactly_where_a_call_without_one_is_re
     assert sorted(checked) == [
         ("ApproveBudgetRevision", False, False),  # a comment is optional
         ("CalculateForecast", True, True),
+        ("CaptureLead", True, True),
         ("RejectBudgetRevision", False, False),
         ("StartGpPosting", True, True),
         ("StartSync", False, False),

@@ -29,6 +29,7 @@ from shared.settings import Settings
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.gp_sandbox import GpSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
+from tests.salesforce.org_settings import salesforce_settings, signed_lead
 
 pytestmark = pytest.mark.services
 OPERATIONS = {operation.operation_id: operation for operation in SERVED_OPERATIONS}
@@ -39,12 +40,13 @@ UNSTARTED_STREAM = "job_codes"  # started with the dependency stopped: its start
 # What each operation needs from Blob storage and Service Bus (audit writes aside: they never fail a call).
 NEEDS_BLOB = {  # the dead-letter operations read the hub's own shelf in Blob as well as Service Bus's
     "ListSyncs", "StartSync", "ListRuns", "GetRun", "ReplayRun", "ListDeadLetters", "ResubmitDeadLetter",
-    "DiscardDeadLetter", "StartGpPosting", "GetGpPosting", "GetReadiness", "ListBudgetRevisions",
+    "DiscardDeadLetter", "StartGpPosting", "GetGpPosting", "GetReadiness", "ListBudgetRevisions", "CaptureLead",
 }  # fmt: skip
 NEEDS_SERVICE_BUS = {
     "StartSync", "ListDeadLetters", "ResubmitDeadLetter", "DiscardDeadLetter", "StartGpPosting",
-    "GetReadiness",
+    "GetReadiness", "CaptureLead",
 }  # fmt: skip
+LEAD = {"lastName": "Ruiz", "email": "ana.ruiz@omnidallas.example.com", "company": "Omni Dallas"}
 HEALTH_REPORTS = {"GetReadiness"}  # it reports what is down; it does not ask for a retry
 
 
@@ -82,8 +84,11 @@ def _request(
     route: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     body: bytes = b"",
+    headers: dict[str, str] | None = None,
 ) -> ApiRequest:
-    headers = {"x-functions-key": "key"} | ({"content-type": "application/json"} if body else {})
+    headers = (
+        {"x-functions-key": "key"} | ({"content-type": "application/json"} if body else {}) | (headers or {})
+    )
     return ApiRequest(method, "/api/v1/outage-test", headers, query or {}, route or {}, body)
 
 
@@ -117,6 +122,10 @@ def _calls(run_id: str, posting_id: str, stream: str, period: str) -> dict[str, 
         "GetReadiness": {},
         "GetHealth": {},
         "GetOpenApi": {},
+        "CaptureLead": {
+            "method": "POST",
+            **dict(zip(("body", "headers"), signed_lead(LEAD, f"outage-{stream}-{period}"), strict=True)),
+        },
     }
 
 
@@ -145,7 +154,11 @@ def outage_world(
         "EDW_SQL_URL": hub_sql_sandbox,
         "GP_SMARTCONNECT_URL": gp_sandbox.url,
         "GP_SQL_URL": f"sqlite:///{gp_sandbox.folder}/{{company}}.sqlite",
-        "__local_secrets__": {"SECRET_DATAVERSE_CLIENT_SECRET": dataverse_sandbox.client_secret},
+        **{k: v for k, v in salesforce_settings(dataverse_sandbox).items() if not k.startswith("SECRET_")},
+        "__local_secrets__": {
+            "SECRET_DATAVERSE_CLIENT_SECRET": dataverse_sandbox.client_secret,
+            **{k: v for k, v in salesforce_settings(dataverse_sandbox).items() if k.startswith("SECRET_")},
+        },
     }
     hub = build_hub(Settings(**values))
     hub.prepare_storage()

@@ -27,6 +27,7 @@ from shared.platform.dead_letter_shelf import DeadLetterShelf, ShelvedMessage
 from tests.billing.forecast_world import ADVANCED, forecasts, site_with_contract, statement
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.hub_host import MASTER_KEY, HubHost
+from tests.salesforce.org_settings import signed_lead
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
 
@@ -196,6 +197,10 @@ def test_every_operation_answers_valid_inputs_as_the_served_document_says(
     walk.until_finished("GetRun", walk("StartSync", {"stream": "daily_payroll_budget"}, json=backfill))
     coverage = walk("GetPayrollCoverage", params={"period": f"{month:%Y-%m}"})
     assert {site["site"] for site in coverage.json()["sites"]} <= set(hub_sql_summary.sites)
+    body, signed = signed_lead(
+        {"lastName": "Ruiz", "email": "ana@omni.example.com", "company": "Omni"}, "walk"
+    )
+    walk("CaptureLead", content=body, headers=signed)
 
     walk("GetHealth")
     walk("GetReadiness")

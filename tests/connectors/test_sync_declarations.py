@@ -15,7 +15,12 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from shared.connectors.catalog import hub_streams
+from shared.connectors.dataverse.client import DataverseClient
+from shared.connectors.salesforce.budget import ApiBudget
+from shared.connectors.salesforce.rest import SalesforceRest
+from shared.connectors.salesforce.session import SalesforceSession
 from shared.connectors.syncs import CHANGE_SYNCS, SYNCS, TIMED_SYNCS
+from shared.http.hosts import HostRegistry
 from shared.ncrontab import ncrontab_problem
 from shared.settings import APP_ROOT, Settings
 from shared.sql.change_tracking import TRACKED_TABLES
@@ -60,7 +65,19 @@ def test_each_sync_has_its_own_name_setting_and_streams_and_a_schedule_the_host_
 
 def test_the_catalog_holds_exactly_the_declared_streams_in_order() -> None:
     engine = create_engine("sqlite://")
-    catalog = hub_streams(engine, gp_company_engine=lambda company: engine, gp_companies=["TOWNE"])
+    salesforce = SalesforceRest(
+        HostRegistry(),
+        SalesforceSession(HostRegistry().client("https://org.example"), "app", str),
+        ApiBudget(0.5),
+    )
+    dataverse = DataverseClient(HostRegistry().client("https://org.example/api/data/v9.2/"), lambda: "token")
+    catalog = hub_streams(
+        engine,
+        gp_company_engine=lambda company: engine,
+        gp_companies=["TOWNE"],
+        salesforce=salesforce,
+        dataverse=dataverse,
+    )
     assert [stream.name for stream in catalog] == [stream for sync in SYNCS for stream in sync.streams]
 
 

@@ -68,6 +68,7 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         "GetHealth": ({}, None, None),
         "GetReadiness": ({}, None, None),
         "GetOpenApi": ({}, None, None),
+        "CaptureLead": ({}, None, {"lastName": "Ruiz", "email": "ana@omni.example.com", "company": "Omni"}),
     }
     assert set(calls) == {operation.operation_id for operation in SERVED_OPERATIONS}
     statuses = {}
