@@ -43,27 +43,34 @@ def key_from_text(text: str) -> Key:
     return tuple(orjson.loads(text))
 
 
-def content_digest(record: dict[str, Any]) -> str:
-    return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
+def encoded(record: dict[str, Any]) -> bytes:
+    """A record's JSON, keys sorted: staged as it is, and digested as it is, so each record is encoded once."""
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+
+
+def content_digest(body: bytes) -> str:
+    """The digest of a record's ``encoded`` JSON: equal digests, equal content."""
+    return hashlib.blake2b(body, digest_size=10).hexdigest()
 
 
 class SentRecords:
     def __init__(self, lookback: timedelta | int | None) -> None:
         """``lookback`` None keeps every record (full-read streams)."""
         self._lookback = lookback
-        self._sent: dict[Key, tuple[Any, dict[str, Any]]] = {}
+        self._sent: dict[Key, tuple[Any, bytes]] = {}
         self._digests: dict[Key, str] = {}
         self._order: deque[tuple[Any, Key]] = deque()
         self._last_cursor: Any = None
 
-    def saw(self, key: Key, record: dict[str, Any], cursor: Any = None) -> None:
+    def saw(self, key: Key, body: bytes, cursor: Any = None) -> None:
+        """The record of ``key`` was read, ``body`` its ``encoded`` JSON."""
         if self._lookback is None:
-            self._digests[key] = content_digest(record)
+            self._digests[key] = content_digest(body)
             return
         if cursor != self._last_cursor:
             self._last_cursor = cursor
             self._forget_before(window_start(cursor, self._lookback))
-        self._sent[key] = (cursor, record)
+        self._sent[key] = (cursor, body)
         if self._digests:
             self._digests.pop(key, None)
         if self._lookback:
@@ -87,7 +94,7 @@ class SentRecords:
     def snapshot(self) -> dict[str, str]:
         """Fingerprints of every record kept, each digest computed once however many checkpoints ask."""
         if self._lookback is not None:
-            for key, (_, record) in self._sent.items():
+            for key, (_, body) in self._sent.items():
                 if key not in self._digests:
-                    self._digests[key] = content_digest(record)
+                    self._digests[key] = content_digest(body)
         return {key_text(key): digest for key, digest in self._digests.items()}

@@ -62,7 +62,11 @@ class BatchWriter:
 
     def add(self, operation: str, body: Mapping[str, Any], cursor: Any = None) -> bool:
         """Add one operation; True when the batch is full and should be taken now."""
-        line = _PREFIXES[operation] + orjson.dumps(body) + b"}"
+        return self.add_encoded(operation, orjson.dumps(body), cursor)
+
+    def add_encoded(self, operation: str, body: bytes, cursor: Any = None) -> bool:
+        """``add`` for a body already encoded as JSON (the engine encodes each record once)."""
+        line = _PREFIXES[operation] + body + b"}"
         self._lines.append(line)
         self._size += len(line) + 1
         if cursor is not None:

@@ -25,10 +25,11 @@ import contextvars
 import operator
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -38,6 +39,7 @@ from shared.errors import classify_exception
 from shared.pipeline import progress as told
 from shared.pipeline.changes import ReadPlan, plan_read
 from shared.pipeline.load import LoadBatchMessage, settle_if_complete
+from shared.pipeline.pages import ColumnValidator, Page, ValidPage
 from shared.pipeline.quarantine import Quarantine, reasons
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_queue import AlreadyRunningError, StreamSlots, run_message
@@ -57,11 +59,12 @@ from shared.pipeline.sent_records import (
     Key,
     SentRecords,
     content_digest,
+    encoded,
     key_from_text,
     window_start,
 )
 from shared.pipeline.staging import DELETE, UPSERT, BatchWriter, PendingBatch, stage_batch
-from shared.pipeline.stream import ReadWindow, Stream, StreamCatalog
+from shared.pipeline.stream import ReadWindow, Record, Row, Stream, StreamCatalog
 from shared.pipeline.stream_state import StreamState, StreamStates, StreamStateStore
 from shared.platform.blob_lock import BlobLocks, LockHeldError
 from shared.platform.blob_store import BlobStore
@@ -300,6 +303,8 @@ class _Extraction:
         self.in_flight: deque[Future[None]] = deque()
         self.stager = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stage-{stream.name}")
         self.quarantine = Quarantine(stream.name, stream.max_bad_rows)
+        self.columns = ColumnValidator(stream.model)
+        self.key_of = _key_getter(stream.key)
         self.last_cursor: Any = None
         self.plan: ReadPlan | None = None
         self.kept: dict[str, str] = {}  # a change read's fingerprints of records it does not touch
@@ -345,47 +350,100 @@ class _Extraction:
         record.watermark_after = self.state.watermark
 
     def _read_and_stage(self, previous: dict[Key, str], compare: dict[Key, str]) -> None:
-        """The hot loop: a few microseconds a row, so lookups are hoisted and work is skipped when it can be."""
-        stream, counts = self.stream, self.record.extract
-        validate = stream.model.__pydantic_validator__.validate_python
-        transform, key_of = stream.transform, _key_getter(stream.key)
-        cursor_field, last_cursor = stream.cursor, self.last_cursor
-        saw, add = self.sent.saw, self.writer.add
-        read = 0
+        """Each page by column when the stream allows it (``shared.pipeline.pages``), else row by row."""
+        transform_page, read = self.stream.transform_page, 0
         try:
             for page in self._pages():
-                for row in page:
-                    read += 1
-                    try:
-                        model = validate(row)
-                    except ValidationError as error:
-                        counts.quarantined += 1
-                        self.quarantine.add(row, reasons(error), read)
-                        continue
-                    target = transform(model)
-                    if target is None:
-                        counts.skipped += 1
-                        continue
-                    cursor = None
-                    if cursor_field is not None:
-                        cursor = getattr(model, cursor_field)
-                        if cursor is None or (last_cursor is not None and cursor < last_cursor):
-                            self._out_of_order(cursor, last_cursor, read)
-                        last_cursor = self.last_cursor = cursor
-                    key = key_of(target)
-                    saw(key, target, cursor)
-                    if key in compare and compare[key] == content_digest(target):
-                        counts.unchanged += 1
-                        continue
-                    if add(UPSERT, target, cursor):
-                        self._tally(read)
-                        self._hand_over()
+                if (
+                    transform_page is not None
+                    and isinstance(page, Page)
+                    and (valid := self.columns.check(page)) is not None
+                ):
+                    read = self._stage_valid_page(transform_page(valid), valid, read, compare)
+                else:
+                    read = self._stage_rows(page, read, compare)
         finally:
             self._tally(read)
         self._stage_deletes(previous)
         self._hand_over(final=True)
         while self.in_flight:
             self.in_flight.popleft().result()
+
+    def _stage_rows(self, page: Sequence[Row], read: int, compare: dict[Key, str]) -> int:
+        """The hot loop, row by row: a few microseconds a row, so lookups are hoisted and work is skipped
+        when it can be. Returns the rows read so far."""
+        stream, counts = self.stream, self.record.extract
+        validate = stream.model.__pydantic_validator__.validate_python
+        transform, key_of = stream.transform, self.key_of
+        cursor_field, last_cursor = stream.cursor, self.last_cursor
+        saw, add = self.sent.saw, self.writer.add_encoded
+        try:
+            for row in page:
+                read += 1
+                try:
+                    model = validate(row)
+                except ValidationError as error:
+                    counts.quarantined += 1
+                    self.quarantine.add(row, reasons(error), read)
+                    continue
+                target = transform(model)
+                if target is None:
+                    counts.skipped += 1
+                    continue
+                cursor = None
+                if cursor_field is not None:
+                    cursor = getattr(model, cursor_field)
+                    if cursor is None or (last_cursor is not None and cursor < last_cursor):
+                        self._out_of_order(cursor, last_cursor, read)
+                    last_cursor = cursor
+                key, body = key_of(target), encoded(target)
+                saw(key, body, cursor)
+                if key in compare and compare[key] == content_digest(body):
+                    counts.unchanged += 1
+                    continue
+                if add(UPSERT, body, cursor):
+                    self.last_cursor = last_cursor
+                    self._tally(read)
+                    self._hand_over()
+        finally:
+            self.last_cursor = last_cursor
+        return read
+
+    def _stage_valid_page(
+        self, targets: Sequence[Record | None], page: ValidPage, read: int, compare: dict[Key, str]
+    ) -> int:
+        """``_stage_rows`` for a page that passed the model by column: ``targets`` are its records from
+        ``transform_page``, its cursor values come from the checked cursor column."""
+        stream, counts = self.stream, self.record.extract
+        if len(targets) != len(page):
+            raise StreamDeclarationError(
+                f"stream '{stream.name}': transform_page gave {len(targets)} records for {len(page)} rows"
+            )
+        cursor_field, last_cursor, key_of = stream.cursor, self.last_cursor, self.key_of
+        cursors: Iterable[Any] = repeat(None) if cursor_field is None else page.values(cursor_field)
+        saw, add = self.sent.saw, self.writer.add_encoded
+        try:
+            for target, cursor in zip(targets, cursors, strict=False):  # cursors may repeat None
+                read += 1
+                if target is None:
+                    counts.skipped += 1
+                    continue
+                if cursor_field is not None:
+                    if cursor is None or (last_cursor is not None and cursor < last_cursor):
+                        self._out_of_order(cursor, last_cursor, read)
+                    last_cursor = cursor
+                key, body = key_of(target), encoded(target)
+                saw(key, body, cursor)
+                if key in compare and compare[key] == content_digest(body):
+                    counts.unchanged += 1
+                    continue
+                if add(UPSERT, body, cursor):
+                    self.last_cursor = last_cursor
+                    self._tally(read)
+                    self._hand_over()
+        finally:
+            self.last_cursor = last_cursor
+        return read
 
     def _pages(self) -> Any:
         """The stream's own read, or the affected rows a change read found."""
