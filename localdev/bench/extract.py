@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 import orjson
 from azure.servicebus import ServiceBusClient
 from azure.storage.blob import BlobServiceClient
 from sqlalchemy import create_engine
 
-from localdev.bench.synthetic import PayrollLine, reader, to_payroll_detail
+from localdev.bench.synthetic import PayrollLine, reader, to_payroll_detail, to_payroll_details
 from shared.connectors.dataverse.sink import DataverseTarget
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunMode
@@ -30,6 +34,30 @@ from shared.platform.service_bus import ServiceBus
 
 # Extraction is measured alone: its load messages go to a queue nobody drains.
 LOAD_QUEUE = "bench-extract-loads"
+
+
+def measure_extract(source: Path, blob: str, servicebus: str, runs: int = 1) -> dict[str, Any]:
+    """Run this module on ``source`` in a fresh interpreter, so its peak RSS is its own; its JSON line."""
+    child = subprocess.run(  # noqa: S603 - our own module
+        [
+            sys.executable,
+            "-m",
+            "localdev.bench.extract",
+            "--source",
+            f"sqlite:///{source}",
+            "--blob",
+            blob,
+            "--servicebus",
+            servicebus,
+            "--runs",
+            str(runs),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = orjson.loads(child.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:
@@ -56,6 +84,7 @@ def main() -> None:
         model=PayrollLine,
         read=counted_read,
         transform=to_payroll_detail,
+        transform_page=to_payroll_details,
         target=DataverseTarget(entity_set="bs_payrolldetails", alternate_key=("bs_lineid",)),
         cursor="LINE_ID",
         batch_rows=5000,
@@ -71,9 +100,9 @@ def main() -> None:
     results = []
     for number in range(arguments.runs):
         before = queries
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         record = sync.run(SyncRequest(stream.name, mode=RunMode.FULL if number == 0 else RunMode.INCREMENTAL))
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         results.append(
             {
                 "run": "full" if number == 0 else "no-change incremental",
@@ -84,6 +113,7 @@ def main() -> None:
                 "batches": len(record.batches),
                 "source_queries": queries - before,
                 "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu_seconds, 2),
                 "rows_per_second": round(record.extract.read / seconds) if seconds else None,
             }
         )
