@@ -206,7 +206,8 @@ def stream_pages(
             raw = _needs_no_conversion(statement, engine.dialect)
             options = {} if raw else {"stream_results": True, "yield_per": page_rows}
             result = connection.execution_options(**options).execute(statement, dict(parameters or {}))
-            columns = tuple(result.keys())
+            # plain str: SQLAlchemy's names are a str subclass that orjson refuses as a key (a quarantined row)
+            columns = tuple(map(str, result.keys()))
             try:
                 for partition in _driver_pages(result.cursor, page_rows) if raw else result.partitions():
                     rows += len(partition)
