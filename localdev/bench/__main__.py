@@ -81,8 +81,9 @@ def _load(records: int, blob: str, servicebus: str, org_url: str, ca_bundle: Pat
         outcome = measure_load(records, blob, servicebus, org_url, ca_bundle, throttle)
         print(
             f"  throttled {throttled:>4.0%}  {outcome.seconds:>7.2f} s  {outcome.records_per_second:>7,.0f} records/s  "
-            f"$batch requests {outcome.batch_requests} (ceil(n/1000) = {outcome.minimum_batches}, "
-            f"{outcome.extra_percent:.1f}% over)  throttled answers {outcome.throttled}  in Dataverse {outcome.rows_in_dataverse:,}"
+            f"$batch POSTs sent {outcome.batch_requests} (ceil(n/1000) = {outcome.minimum_batches}, "
+            f"{outcome.extra_percent:.1f}% over; {outcome.batches_served} served)  "
+            f"throttled answers {outcome.throttled}  in Dataverse {outcome.rows_in_dataverse:,}"
         )
 
 
@@ -103,7 +104,8 @@ def _limits(records: int, blob: str, servicebus: str, org_url: str, ca_bundle: P
         f"(Dataverse's documented limits: {documented:,.0f} records/s at this cost)"
     )
     print(
-        f"  throttled answers {outcome.throttled} ({by_code})  $batch requests {outcome.batch_requests}  "
+        f"  throttled answers {outcome.throttled} ({by_code})  $batch POSTs sent {outcome.batch_requests} "
+        f"({outcome.batches_served} served)  "
         f"batches retried later {outcome.retried_later}  dead-lettered {outcome.dead_lettered}  "
         f"in Dataverse {outcome.rows_in_dataverse:,}"
     )
