@@ -25,12 +25,12 @@ import contextvars
 import operator
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
-from itertools import repeat
-from typing import Any
+from itertools import islice, repeat
+from typing import Any, cast
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
@@ -413,17 +413,49 @@ class _Extraction:
         self, targets: Sequence[Record | None], page: ValidPage, read: int, compare: dict[Key, str]
     ) -> int:
         """``_stage_rows`` for a page that passed the model by column: ``targets`` are its records from
-        ``transform_page``, its cursor values come from the checked cursor column."""
-        stream, counts = self.stream, self.record.extract
+        ``transform_page``, its cursor values come from the checked cursor column.
+
+        A page of records to send whole (no record left out, nothing to compare with, cursor values in
+        order) is encoded and staged a batch's share at a time; any other goes record by record."""
+        stream = self.stream
         if len(targets) != len(page):
             raise StreamDeclarationError(
                 f"stream '{stream.name}': transform_page gave {len(targets)} records for {len(page)} rows"
             )
-        cursor_field, last_cursor, key_of = stream.cursor, self.last_cursor, self.key_of
-        cursors: Iterable[Any] = repeat(None) if cursor_field is None else page.values(cursor_field)
+        cursors = None if stream.cursor is None else page.values(stream.cursor)
+        if compare or None in targets or (cursors is not None and not _ascending(cursors, self.last_cursor)):
+            return self._stage_records(targets, cursors, read, compare)
+        records = cast(Sequence[Record], targets)
+        start = 0
+        while start < len(records):
+            # Only what the batch has room for is encoded: lines wait in the batch, not in the page.
+            part = records[start : start + self.writer.room]
+            bodies, keys = list(map(encoded, part)), list(map(self.key_of, part))
+            chunk = None if cursors is None else cursors[start : start + len(part)]
+            taken, full = self.writer.add_encoded_many(UPSERT, bodies, chunk)
+            self.sent.saw_many(keys[:taken], bodies[:taken], None if chunk is None else chunk[:taken])
+            start += taken
+            if full:
+                self.last_cursor = None if cursors is None else cursors[start - 1]
+                self._tally(read + start)
+                self._hand_over()
+        if cursors:
+            self.last_cursor = cursors[-1]
+        return read + len(records)
+
+    def _stage_records(
+        self,
+        targets: Sequence[Record | None],
+        cursors: Sequence[Any] | None,
+        read: int,
+        compare: dict[Key, str],
+    ) -> int:
+        """The checked page's records one by one: counting those left out, comparing, checking order."""
+        counts, cursor_field = self.record.extract, self.stream.cursor
+        last_cursor, key_of = self.last_cursor, self.key_of
         saw, add = self.sent.saw, self.writer.add_encoded
         try:
-            for target, cursor in zip(targets, cursors, strict=False):  # cursors may repeat None
+            for target, cursor in zip(targets, cursors or repeat(None), strict=False):
                 read += 1
                 if target is None:
                     counts.skipped += 1
@@ -561,6 +593,13 @@ def _extracted(record: RunRecord) -> dict[str, Dimension]:
     tallies = {"read": counts.read, "valid": counts.valid, "quarantined": counts.quarantined}
     tallies |= {"unchanged": counts.unchanged, "staged": counts.staged, "batches": len(record.batches)}
     return {f"{names.ROWS}.{stage}": count for stage, count in tallies.items()}
+
+
+def _ascending(cursors: Sequence[Any], after: Any) -> bool:
+    """True when no value is None and each is at least the one before it (and ``after``, if any)."""
+    if None in cursors or (after is not None and cursors[0] < after):
+        return False
+    return all(map(operator.le, cursors, islice(cursors, 1, None)))
 
 
 def batch_prefix(attempt: int) -> str:
