@@ -68,6 +68,9 @@ def main() -> None:
         "--servicebus", required=True, help="Service Bus emulator connection string for the load messages"
     )
     parser.add_argument("--runs", type=int, default=1, help="1 = one full run; 2 = then a no-change run")
+    parser.add_argument(
+        "--by-row", action="store_true", help="without transform_page: every row validated on its own"
+    )
     arguments = parser.parse_args()
 
     engine = create_engine(arguments.source)
@@ -84,7 +87,7 @@ def main() -> None:
         model=PayrollLine,
         read=counted_read,
         transform=to_payroll_detail,
-        transform_page=to_payroll_details,
+        transform_page=None if arguments.by_row else to_payroll_details,
         target=DataverseTarget(entity_set="bs_payrolldetails", alternate_key=("bs_lineid",)),
         cursor="LINE_ID",
         batch_rows=5000,
