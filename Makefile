@@ -7,15 +7,15 @@ BENCH_VENV := .bench-venv
 BENCH_STAMP := $(BENCH_VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup run test lint bench bench-vs-dlt bench-runs bench-import bench-events connector fuzz clean
+.PHONY: setup run test lint audit lock load bench bench-vs-dlt bench-runs bench-import bench-events connector fuzz clean
 
 setup: $(PIP_STAMP) $(NPM_STAMP)
 
-$(PIP_STAMP): requirements.txt requirements-dev.txt
+$(PIP_STAMP): requirements.txt requirements-dev.txt requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "The hub targets Python 3.11 (Azure Functions runtime); set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c requirements.lock
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json
@@ -29,7 +29,7 @@ run: setup
 ## Lint, type-check, and run the whole test suite (starts and stops its own services) in TEST_WORKERS
 ## pytest-xdist workers, each with services of its own; `pytest tests/x.py` alone still runs serially.
 TEST_WORKERS ?= 6
-test: setup lint
+test: setup lint audit
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
 ## The engine's numbers on this machine (see README, "Benchmark").
@@ -63,14 +63,34 @@ bench-events: setup
 connector: setup
 	$(PY) -m localdev.connector hub-connector.swagger.json
 
-## Schemathesis against the API of a running `make run` (start it in another terminal first).
+## Schemathesis against a host of its own over a running `make run`'s world (start that first):
+## at least 10,000 requests (EXAMPLES per operation and phase), 0 x 5xx, 0 check failures, 0 hangs.
+EXAMPLES ?= 300
 fuzz: setup
-	$(PY) -m localdev.fuzz --host http://127.0.0.1:7071 --key "$$($(PY) -c 'import json; print(json.load(open("local.settings.json"))["Values"]["LOCAL_FUNCTION_KEY"])')"
+	$(PY) -m localdev.fuzz --examples $(EXAMPLES)
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared functions function_app.py localdev
 
+## Locust against the API on a host of its own over a running `make run`'s world (start that first):
+## limiter on and off, 50 and 200 users; Locust lives in .load-venv, never in the hub's venv.
+LOAD_VENV := .load-venv
+$(LOAD_VENV)/bin/locust:
+	$(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/python -m pip install --quiet 'locust>=2.40,<3'
+
+load: setup $(LOAD_VENV)/bin/locust
+	$(PY) -m localdev.load
+
+## The runtime set pinned exactly (requirements.lock), after a change to requirements.txt.
+lock: setup
+	$(PY) -m localdev.supply_chain lock
+
+## pip-audit over requirements.lock; AUDIT_STRICT=1 also fails on pins the service could not check.
+audit: setup
+	$(PY) -m localdev.supply_chain audit $(if $(AUDIT_STRICT),--strict)
+
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) node_modules .local .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(LOAD_VENV) node_modules .local .mypy_cache .ruff_cache .pytest_cache

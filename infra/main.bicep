@@ -41,14 +41,47 @@ param edwSqlLogin string = 'svc-integration-hub'
 @description('eOne SmartConnect on the GP application server (scheme, host, port), reached through its hybrid connection; the SOAP path is GP_SMARTCONNECT_PATH.')
 param gpSmartConnectUrl string = 'http://p-gp18-app2:5556'
 
-@description('GP company databases as a SQLAlchemy URL with a {company} placeholder, e.g. mssql+pymssql://svc-integration-hub@<gp-sql-host>:1433/{company} (password: Key Vault secret gp-sql-password). Empty leaves GP posting off; add the host:1433 to onPremisesEndpoints too.')
-param gpSqlUrl string = ''
+@description('Host name of the SQL Server that holds the GP company databases, as the Function App sees it through its hybrid connection. Empty leaves GP posting off (GP_SMARTCONNECT_URL and GP_SQL_URL unset).')
+param gpSqlHost string = ''
 
-@description('On-premises host:port pairs the Function App reaches through App Service Hybrid Connections; one Relay hybrid connection each.')
-param onPremisesEndpoints array = [
-  'EDW-NODE-01:1433'
-  'p-gp18-app2:5556'
-]
+@description('SQL Server login the hub reads the GP company databases with (password: Key Vault secret gp-sql-password).')
+param gpSqlLogin string = 'svc-integration-hub'
+
+@description('Further on-premises host:port pairs to reach through App Service Hybrid Connections; the EDW, SmartConnect and GP SQL endpoints are added from the parameters above.')
+param extraOnPremisesEndpoints array = []
+
+@minLength(1)
+@description('Client id of the API\'s Entra app registration (API_ENTRA_CLIENT_ID): Power Automate\'s connector and operators call /api/v1 with its tokens and app roles. Production is never function-key-only.')
+param apiEntraClientId string
+
+@description('Tenant of that app registration (API_ENTRA_TENANT_ID); empty is the deployment\'s own tenant.')
+param apiEntraTenantId string = ''
+
+@minValue(1)
+@description('Days a staged batch (hub-staging/batches/) is kept before the lifecycle rule deletes it; a run loads its batches within minutes, so this only bounds what an investigation can re-read.')
+param stagedBatchDays int = 14
+
+@minValue(1)
+@description('Days quarantined rows (hub-staging/quarantine/) are kept for an operator to read and fix at the source.')
+param quarantineDays int = 90
+
+@minValue(1)
+@description('Days each GP audit-trail entry (container hub-audit) stays immutable: no one, the hub included, can change or delete it before then.')
+param auditRetentionDays int = 2555
+
+@description('Put Storage, Service Bus and Key Vault behind private endpoints in a new VNet, with the Function App integrated into it and their public access off. Service Bus private endpoints need the Premium tier, so this also makes the namespace Premium.')
+param privateNetworking bool = false
+
+@description('Address space of that VNet (only with privateNetworking).')
+param vnetAddressPrefix string = '10.40.0.0/24'
+
+@minValue(1)
+@description('Fewest instances the plan runs.')
+param minimumInstances int = 1
+
+@minValue(1)
+@description('Most instances autoscale may add when CPU or the work queues run high; each opens its own connections to the on-premises servers.')
+param maximumInstances int = 3
 
 @description('Address that receives the hub\'s alerts; leave empty to have alerts only in the portal.')
 param operationsEmail string = ''
@@ -59,24 +92,36 @@ var tags = {
 }
 var stagingContainer = 'hub-staging'
 var stateContainer = 'hub-state'
+var auditContainer = 'hub-audit'
+var edwSqlEndpoint = '${edwSqlHost}:1433'
+var gpSqlEndpoint = empty(gpSqlHost) ? '' : '${gpSqlHost}:1433'
+var smartConnectEndpoint = replace(replace(gpSmartConnectUrl, 'https://', ''), 'http://', '')
+var onPremisesEndpoints = union([edwSqlEndpoint, smartConnectEndpoint], empty(gpSqlEndpoint) ? [] : [gpSqlEndpoint], extraOnPremisesEndpoints)
 // shared/settings.py names the state tables <prefix>Runs, <prefix>Postings, <prefix>Streams.
 var stateTablePrefix = 'hub'
+// hubRoles: what the hub's identity may do on each queue, and nothing on the others. It receives
+// from every work queue (a trigger each) and sends to each too: the API and the engine queue work,
+// and a retry is the same message sent back to its own queue, scheduled.
 var queues = [
   {
     name: 'sync-requests'
     maxDeliveryCount: 10
+    hubRoles: ['send', 'receive']
   }
   {
     name: 'batch-loads'
     maxDeliveryCount: 5
+    hubRoles: ['send', 'receive']
   }
   {
     name: 'gp-postings'
     maxDeliveryCount: 5
+    hubRoles: ['send', 'receive']
   }
   {
     name: 'dataverse-events'
     maxDeliveryCount: 5
+    hubRoles: ['send', 'receive']
   }
 ]
 var runEventsTopic = 'run-events'
@@ -108,6 +153,19 @@ module storage 'core/storage.bicep' = {
       stagingContainer
       stateContainer
     ]
+    auditContainerName: auditContainer
+    auditRetentionDays: auditRetentionDays
+    expiringPrefixes: [
+      {
+        prefix: '${stagingContainer}/batches/'
+        days: stagedBatchDays
+      }
+      {
+        prefix: '${stagingContainer}/quarantine/'
+        days: quarantineDays
+      }
+    ]
+    publicNetworkAccess: privateNetworking ? 'Disabled' : 'Enabled'
     tableNames: [
       '${stateTablePrefix}Runs'
       '${stateTablePrefix}Postings'
@@ -127,6 +185,7 @@ module serviceBus 'core/servicebus.bicep' = {
     topicName: runEventsTopic
     subscriptionName: 'operations'
     dataverseEventsQueue: queues[3].name
+    premium: privateNetworking
   }
 }
 
@@ -137,6 +196,21 @@ module keyVault 'core/keyvault.bicep' = {
     name: 'kv-${resourceToken}'
     location: location
     tags: tags
+    publicNetworkAccess: privateNetworking ? 'Disabled' : 'Enabled'
+  }
+}
+
+module network 'core/network.bicep' = if (privateNetworking) {
+  name: 'network'
+  scope: rg
+  params: {
+    name: 'vnet-${resourceToken}'
+    location: location
+    tags: tags
+    addressPrefix: vnetAddressPrefix
+    storageAccountId: storage.outputs.id
+    serviceBusNamespaceId: serviceBus.outputs.id
+    keyVaultId: keyVault.outputs.id
   }
 }
 
@@ -170,6 +244,8 @@ module rbac 'app/rbac.bicep' = {
     deployerPrincipalId: principalId
     storageAccountName: storage.outputs.name
     serviceBusNamespaceName: serviceBus.outputs.name
+    queues: queues
+    runEventsTopic: runEventsTopic
     keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitor.outputs.applicationInsightsName
   }
@@ -194,9 +270,17 @@ module api 'app/api.bicep' = {
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     keyVaultUri: keyVault.outputs.uri
     applicationInsightsConnectionString: monitor.outputs.applicationInsightsConnectionString
+    subnetId: privateNetworking ? network.outputs.appSubnetId : ''
+    minimumInstances: minimumInstances
+    maximumInstances: maximumInstances
+    serviceBusNamespaceId: serviceBus.outputs.id
+    scaleOutQueues: [queues[0].name, queues[1].name]
     hubSettings: union({
       STAGING_CONTAINER: stagingContainer
       STATE_CONTAINER: stateContainer
+      AUDIT_CONTAINER: auditContainer
+      API_ENTRA_CLIENT_ID: apiEntraClientId
+      API_ENTRA_TENANT_ID: empty(apiEntraTenantId) ? tenant().tenantId : apiEntraTenantId
       STATE_TABLE_PREFIX: stateTablePrefix
       SYNC_REQUESTS_QUEUE: queues[0].name
       BATCH_LOADS_QUEUE: queues[1].name
@@ -211,11 +295,15 @@ module api 'app/api.bicep' = {
       EDW_SQL_URL: 'mssql+pymssql://${edwSqlLogin}@${edwSqlHost}:1433/TP_EDW'
       SQL_QUERY_TIMEOUT_SECONDS: '300'
       WAGE_RATE_DIFFERENTIAL_PAY: 'dollars_only'
+      ACTUALS_REREAD_DAYS: '3'
       MASTER_CUSTOMER_SITES_SCHEDULE: '0 0 3 * * *'
       USER_ROLES_AND_SITES_SCHEDULE: '0 0 7 * * *'
       JOB_CODES_SCHEDULE: '0 30 7 * * *'
       WAGE_RATES_SCHEDULE: '0 0 */4 * * *'
       BILLABLE_EXPENSE_BUDGETS_SCHEDULE: '0 0 8 * * *'
+      GL_ACTUALS_SCHEDULE: '0 0 9 * * *'
+      PAYROLL_ACTUALS_SCHEDULE: '0 0 4 * * *'
+      STATISTICS_ACTUALS_SCHEDULE: '0 30 4 * * *'
       SHIFT_CHANGES_SCHEDULE: '0 */5 * * * *'
       USER_ACCESS_CHANGES_SCHEDULE: '0 */2 * * * *'
       MASTER_SITE_CHANGES_SCHEDULE: '0 */5 * * * *'
@@ -233,10 +321,11 @@ module api 'app/api.bicep' = {
       RETRY_BUDGET_MINUTES: '60'
       GP_COMPANIES: 'TOWNE,ENC,UPP'
       GP_PAYMENT_STATUS_SCHEDULE: '0 20 * * * *'
-    }, empty(gpSqlUrl) ? {} : {
+    }, empty(gpSqlHost) ? {} : {
       // GP posting turns on only with both: the hub checks GP's tables before any retry.
       GP_SMARTCONNECT_URL: gpSmartConnectUrl
-      GP_SQL_URL: gpSqlUrl
+      // The login's password is the Key Vault secret gp-sql-password; {company} is filled per company.
+      GP_SQL_URL: 'mssql+pymssql://${gpSqlLogin}@${gpSqlEndpoint}/{company}'
     })
   }
 }

@@ -142,7 +142,7 @@ def prepare_storage() -> None:
     if settings.blob.connection_string is None:
         raise services.ServiceFailedError("locally, StagingStorage must be a connection string (Azurite)")
     service = BlobServiceClient.from_connection_string(settings.blob.connection_string)
-    for container in (settings.staging_container, settings.state_container):
+    for container in (settings.staging_container, settings.state_container, settings.audit_container):
         BlobStore(service, container).ensure_container()
     tables = TableServiceClient.from_connection_string(settings.blob.connection_string)
     for name in settings.state_tables.names:

@@ -76,6 +76,7 @@ class PlatformClients:
 
     staging: BlobStore
     state: BlobStore
+    audit: BlobStore  # write-once: production keeps it under a time-based retention policy
     service_bus: ServiceBus
     runs: RunTable
     stream_states: StreamStateTable
@@ -173,7 +174,7 @@ class Hub:
             SmartConnect(self.hosts.client(smartconnect_url), self.settings.gp_smartconnect_path),
             self.staging,
             ledger,
-            PostingAudit(self.staging, self.dataverse),
+            PostingAudit(self.patient.audit, self.dataverse),
             known_account=ChartCache(ledger, GP_CACHE_SECONDS).known,
             check_period=FiscalPeriods(databases.engine, GP_CACHE_SECONDS).check,
             locks=self.locks if self.settings.gp_serialise_per_company else None,
@@ -227,7 +228,7 @@ class Hub:
 
     def prepare_storage(self) -> None:
         """Create the containers and tables the hub's state lives in, where a fresh account lacks them."""
-        for container in (self.staging, self.state):
+        for container in (self.staging, self.state, self.patient.audit):
             container.ensure_container()
         for table in self.patient.tables:
             table.ensure_table()
@@ -312,6 +313,7 @@ def build_hub(settings: Settings) -> Hub:
         gp_companies=settings.gp_companies.split(","),
         batch_rows=settings.sync_batch_rows,
         change_tracked=settings.change_tracked_tables,
+        actuals_reread_days=settings.actuals_reread_days,
     )
     engine = SyncEngine(
         catalog,
@@ -368,6 +370,7 @@ def _platform_clients(
     return PlatformClients(
         staging=BlobStore(blob_service, settings.staging_container),
         state=state,
+        audit=BlobStore(blob_service, settings.audit_container),
         service_bus=bus,
         runs=RunTable(runs, state, observers=(count_settled, WriteEvents(events, run_event, _utc_now))),
         stream_states=StreamStateTable(streams, state),

@@ -1,4 +1,4 @@
-"""Integers, dates and times in a query string, taken only in the form the OpenAPI document gives them.
+"""Integers, booleans, dates and times in a query string, taken only in the form the OpenAPI document gives them.
 
 Pydantic's lax mode reads ``2025.0`` and `` 2025`` as the integer 2025, and
 ``2025-01-01T00:00`` as a date; a connector built from the document never
@@ -67,8 +67,15 @@ def cursor_bound(text: str) -> int | date | datetime:
     raise ValueError("a date (yyyy-MM-dd), a time (yyyy-MM-ddTHH:mm:ss, a zone optional) or a whole number")
 
 
+def _boolean(value: Any) -> Any:
+    if isinstance(value, str) and value not in {"true", "false"}:
+        raise PydanticCustomError("bool_parsing", "Input should be true or false")
+    return value == "true" if isinstance(value, str) else value
+
+
 # Put after a type's constraints (``Annotated[int, Field(ge=1), DIGITS_ONLY]``) so the schema keeps them.
 DIGITS_ONLY = BeforeValidator(_integer)
 QueryInt = Annotated[int, DIGITS_ONLY]
 QueryDate = Annotated[date, BeforeValidator(_date)]
 QueryDateTime = Annotated[datetime, BeforeValidator(_date_time)]
+QueryBool = Annotated[bool, BeforeValidator(_boolean)]

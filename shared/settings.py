@@ -188,6 +188,8 @@ class Settings(BaseSettings):
 
     staging_container: str = Field("hub-staging", alias="STAGING_CONTAINER", pattern=r"^[a-z0-9-]{3,63}$")
     state_container: str = Field("hub-state", alias="STATE_CONTAINER", pattern=r"^[a-z0-9-]{3,63}$")
+    # GP's audit trail, apart from staging and state so that one container can be immutable.
+    audit_container: str = Field("hub-audit", alias="AUDIT_CONTAINER", pattern=r"^[a-z0-9-]{3,63}$")
     # Table names are letters and digits only; the longest suffix ("Postings") keeps them within 63.
     state_table_prefix: str = Field("hub", alias="STATE_TABLE_PREFIX", pattern=r"^[A-Za-z][A-Za-z0-9]{2,54}$")
     sync_requests_queue: str = Field("sync-requests", alias="SYNC_REQUESTS_QUEUE", min_length=1)
@@ -216,6 +218,10 @@ class Settings(BaseSettings):
     wage_rate_differential_pay: Literal["dollars_only", "excluded"] = Field(
         "dollars_only", alias="WAGE_RATE_DIFFERENTIAL_PAY"
     )
+
+    # How many days before its watermark each actuals stream reads again: the payroll view's nightly
+    # refresh and RSS resubmissions rewrite recent days (scheduled hours: days before today).
+    actuals_reread_days: int = Field(3, alias="ACTUALS_REREAD_DAYS", ge=0, le=62)
 
     # Whether the hub reads each table's changes (SQL Server change tracking, enabled on the table by
     # Towne Park's DBAs) on its short timer; off, the streams read the table in full, as before.

@@ -26,6 +26,12 @@ var streamLagThresholdSeconds = {
   job_codes_by_site: 176400
   wage_rates: 32400
   billable_expense_budgets: 176400
+  scheduled_hours: 176400
+  worked_hours: 176400
+  daily_statistics_actuals: 176400
+  parking_rates: 176400
+  gl_actuals: 176400
+  gl_account_actuals: 176400
   gp_invoice_payment_status: 10800
 }
 

@@ -9,8 +9,9 @@
 // so `azd deploy` (zip deploy with an Oryx remote build) works while the storage account allows no
 // shared keys. The host reaches its own storage by identity (AzureWebJobsStorage__*).
 //
-// Scale: Dedicated plans have no event-driven scale controller. The plan runs instanceCount
-// instances, all always on; more needs App Service autoscale rules on the plan.
+// Scale: Dedicated plans have no event-driven scale controller, so App Service autoscale rules on
+// the plan (below) add an instance when CPU or the work queues' backlog runs high and remove one
+// when both are quiet, between minimumInstances and maximumInstances.
 param name string
 param planName string
 param location string
@@ -32,9 +33,22 @@ param applicationInsightsConnectionString string
 @description('The hub\'s own settings (entity names, Dataverse, on-premises hosts), as name: value.')
 param hubSettings object
 
-@description('Instances the plan runs; each one opens its own connections to the on-premises servers.')
+@description('Fewest instances the plan runs; each one opens its own connections to the on-premises servers.')
 @minValue(1)
-param instanceCount int = 1
+param minimumInstances int
+
+@description('Most instances autoscale may run.')
+@minValue(1)
+param maximumInstances int
+
+@description('The Service Bus namespace, whose queue depths scale the plan out.')
+param serviceBusNamespaceId string
+
+@description('Queues whose backlog adds an instance: a month-end close queues many runs at once.')
+param scaleOutQueues array
+
+@description('Subnet for regional VNet integration (main.bicep privateNetworking); empty for none.')
+param subnetId string = ''
 
 var platformSettings = {
   FUNCTIONS_EXTENSION_VERSION: '~4'
@@ -76,7 +90,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   sku: {
     name: 'P1v3'
     tier: 'PremiumV3'
-    capacity: instanceCount
+    capacity: minimumInstances
   }
   properties: {
     reserved: true // Linux
@@ -102,7 +116,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     clientAffinityEnabled: false
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     siteConfig: {
+      // With VNet integration, all outbound traffic goes through it, so the private endpoints' DNS applies.
+      vnetRouteAllEnabled: !empty(subnetId)
       linuxFxVersion: 'Python|3.11'
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -136,6 +153,96 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+// Out when CPU passes 70 % or a work queue holds more than 500 active messages for 10 minutes;
+// in when CPU stays under 30 % for 20 minutes. A 10-minute cool-down keeps a month-end burst from
+// flapping the instance count (each change reconnects to the on-premises servers).
+var scaleOut = {
+  direction: 'Increase'
+  type: 'ChangeCount'
+  value: '1'
+  cooldown: 'PT10M'
+}
+
+resource autoscale 'Microsoft.Insights/autoscalesettings@2022-10-01' = {
+  name: '${planName}-autoscale'
+  location: location
+  tags: tags
+  properties: {
+    enabled: true
+    targetResourceUri: plan.id
+    profiles: [
+      {
+        name: 'cpu-and-backlog'
+        capacity: {
+          minimum: string(minimumInstances)
+          maximum: string(maximumInstances)
+          default: string(minimumInstances)
+        }
+        rules: concat(
+          [
+            {
+              metricTrigger: {
+                metricName: 'CpuPercentage'
+                metricResourceUri: plan.id
+                timeGrain: 'PT1M'
+                statistic: 'Average'
+                timeWindow: 'PT10M'
+                timeAggregation: 'Average'
+                operator: 'GreaterThan'
+                threshold: 70
+              }
+              scaleAction: scaleOut
+            }
+            {
+              metricTrigger: {
+                metricName: 'CpuPercentage'
+                metricResourceUri: plan.id
+                timeGrain: 'PT1M'
+                statistic: 'Average'
+                timeWindow: 'PT20M'
+                timeAggregation: 'Average'
+                operator: 'LessThan'
+                threshold: 30
+              }
+              scaleAction: {
+                direction: 'Decrease'
+                type: 'ChangeCount'
+                value: '1'
+                cooldown: 'PT10M'
+              }
+            }
+          ],
+          [
+            for queue in scaleOutQueues: {
+              metricTrigger: {
+                metricName: 'ActiveMessages'
+                metricNamespace: 'Microsoft.ServiceBus/namespaces'
+                metricResourceUri: serviceBusNamespaceId
+                dimensions: [
+                  {
+                    DimensionName: 'EntityName'
+                    Operator: 'Equals'
+                    Values: [
+                      queue
+                    ]
+                  }
+                ]
+                timeGrain: 'PT1M'
+                statistic: 'Average'
+                timeWindow: 'PT10M'
+                timeAggregation: 'Average'
+                operator: 'GreaterThan'
+                threshold: 500
+              }
+              scaleAction: scaleOut
+            }
+          ]
+        )
+      }
+    ]
   }
 }
 

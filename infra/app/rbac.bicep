@@ -8,6 +8,12 @@ param identityPrincipalId string
 param deployerPrincipalId string
 param storageAccountName string
 param serviceBusNamespaceName string
+
+@description('The work queues as main.bicep declares them; hubRoles (send, receive) says what the identity gets on each.')
+param queues array
+
+@description('The topic the hub publishes run events to (send only; operators read its subscription).')
+param runEventsTopic string
 param keyVaultName string
 param applicationInsightsName string
 
@@ -61,21 +67,49 @@ resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@20
   }
 }
 
-resource serviceBusDataSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(serviceBus.id, identityPrincipalId, roles.serviceBusDataSender)
-  scope: serviceBus
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
-    principalId: identityPrincipalId
-    principalType: 'ServicePrincipal'
+// Service Bus rights per entity, not on the namespace: a leaked token of the hub's could then not
+// read the run-events subscription or post to a queue the hub never sends to.
+resource workQueues 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' existing = [
+  for queue in queues: {
+    parent: serviceBus
+    name: queue.name
   }
+]
+
+resource queueSenders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (queue, index) in queues: if (contains(queue.hubRoles, 'send')) {
+    name: guid(workQueues[index].id, identityPrincipalId, roles.serviceBusDataSender)
+    scope: workQueues[index]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+      principalId: identityPrincipalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource queueReceivers 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (queue, index) in queues: if (contains(queue.hubRoles, 'receive')) {
+    name: guid(workQueues[index].id, identityPrincipalId, roles.serviceBusDataReceiver)
+    scope: workQueues[index]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+      principalId: identityPrincipalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource runEvents 'Microsoft.ServiceBus/namespaces/topics@2024-01-01' existing = {
+  parent: serviceBus
+  name: runEventsTopic
 }
 
-resource serviceBusDataReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(serviceBus.id, identityPrincipalId, roles.serviceBusDataReceiver)
-  scope: serviceBus
+resource topicSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runEvents.id, identityPrincipalId, roles.serviceBusDataSender)
+  scope: runEvents
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
     principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
   }

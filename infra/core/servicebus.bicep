@@ -18,6 +18,9 @@ param dataverseEventsQueue string
 @description('Declare the events queue\'s Send-only SAS rule for Dataverse (this keeps local auth on for the namespace).')
 param dataverseSasSender bool = true
 
+@description('Premium tier, which private endpoints need. Public network access then goes off too, unless Dataverse must still post events (dataverseSasSender): Dataverse sends from Microsoft\'s cloud, not from the VNet.')
+param premium bool = false
+
 // A short lock lets a message whose worker died be delivered again within a minute; while a
 // handler is running, the Functions host keeps renewing the lock (host.json
 // maxAutoLockRenewalDuration), so long loads are not redelivered.
@@ -28,12 +31,14 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   location: location
   tags: tags
   sku: {
-    name: 'Standard'
-    tier: 'Standard'
+    name: premium ? 'Premium' : 'Standard'
+    tier: premium ? 'Premium' : 'Standard'
+    capacity: premium ? 1 : null
   }
   properties: {
     disableLocalAuth: !dataverseSasSender
     minimumTlsVersion: '1.2'
+    publicNetworkAccess: premium && !dataverseSasSender ? 'Disabled' : 'Enabled'
   }
 }
 
@@ -84,6 +89,7 @@ resource subscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2024
 }
 
 output name string = namespace.name
+output id string = namespace.id
 // serviceBusEndpoint is https://<name>.servicebus.windows.net:443/; the SDK and the Functions
 // host want the bare host name, and deriving it keeps sovereign clouds right.
 output fullyQualifiedNamespace string = split(split(namespace.properties.serviceBusEndpoint, '//')[1], ':')[0]

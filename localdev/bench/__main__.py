@@ -11,21 +11,33 @@
    scaled to a 60 s window (``localdev.bench.load.SCALED_LIMITS``): records/s
    sustained, the throttling met by code, and that rate against the ceiling the
    limits allow and the one Dataverse's documented limits would.
+4. Payroll actuals: a sandbox SQL Server with a year of Legion days
+   (``--actuals-sites``, 650 by default), and the real ``worked_hours`` and
+   ``scheduled_hours`` streams backfilled over its last month and over the
+   whole year, each in a fresh process (``localdev.bench.payroll_actuals``):
+   source rows/s, records staged and peak RSS, which should not grow from the
+   month to the year.
 
 Azurite, the Service Bus emulator and the sandbox run on free ports in a
 temporary folder and are stopped at the end. Sizes can be changed with
-``--rows`` and ``--load-records``, and ``--parts`` runs only some of the three.
+``--rows``, ``--load-records`` and ``--actuals-sites``, and ``--parts`` runs
+only some of the four.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 from localdev.bench.extract import measure_extract
 from localdev.bench.load import SCALED_LIMITS, ceiling, documented_ceiling, measure_load
 from localdev.bench.synthetic import make_source
 from localdev.bench.world import bench_world
+from localdev.sandbox_sql import build_sandbox
 
 
 def main() -> int:
@@ -36,7 +48,10 @@ def main() -> int:
     parser.add_argument(
         "--load-records", type=int, default=100_000, help="records to stage and load (default 100,000)"
     )
-    parts = ("extract", "load", "limits")
+    parser.add_argument(
+        "--actuals-sites", type=int, default=650, help="sites of the payroll-actuals sandbox (default 650)"
+    )
+    parts = ("extract", "load", "limits", "actuals")
     parser.add_argument(
         "--parts",
         nargs="+",
@@ -52,6 +67,8 @@ def main() -> int:
             _load(arguments.load_records, world.blob, world.servicebus, world.org_url, world.ca_bundle)
         if "limits" in arguments.parts:
             _limits(arguments.load_records, world.blob, world.servicebus, world.org_url, world.ca_bundle)
+        if "actuals" in arguments.parts:
+            _actuals(arguments.actuals_sites, world.root, world.blob, world.servicebus)
     return 0
 
 
@@ -109,6 +126,56 @@ def _limits(records: int, blob: str, servicebus: str, org_url: str, ca_bundle: P
         f"batches retried later {outcome.retried_later}  dead-lettered {outcome.dead_lettered}  "
         f"in Dataverse {outcome.rows_in_dataverse:,}"
     )
+
+
+ACTUALS_DAYS = 365
+
+
+def _actuals(sites: int, root: Path, blob: str, servicebus: str) -> None:
+    built = build_sandbox(root / "sql", sites=sites, days=ACTUALS_DAYS)
+    payroll = built.rows["TP_LEGION.dbo.vwPAYROLL_SUMMARY"]
+    shifts = built.rows["TP_LEGION.dbo.SHIFT_ENTITY"]
+    print(
+        f"Payroll actuals: a sandbox year ({built.first_payroll_day} to {built.last_payroll_day}, {sites} sites: "
+        f"{payroll:,} payroll rows, {shifts:,} shifts; built in {built.seconds} s), backfilled, one process each"
+    )
+    end = built.last_payroll_day + timedelta(days=1)
+    last_month = (end.replace(day=1) - timedelta(days=1)).replace(day=1)
+    windows = {"a month": (last_month, end.replace(day=1)), "a year": (built.first_payroll_day, end)}
+    for stream in ("worked_hours", "scheduled_hours"):
+        for label, (first, stop) in windows.items():
+            child = subprocess.run(  # noqa: S603 - our own module
+                [
+                    sys.executable,
+                    "-m",
+                    "localdev.bench.payroll_actuals",
+                    "--folder",
+                    str(root / "sql"),
+                    "--stream",
+                    stream,
+                    "--start",
+                    first.isoformat(),
+                    "--end",
+                    stop.isoformat(),
+                    "--blob",
+                    blob,
+                    "--servicebus",
+                    servicebus,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            result = json.loads(child.stdout.strip().splitlines()[-1])
+            if result["error"]:
+                print(f"  {stream:<16} {label:<8} FAILED: {result['error']}")
+                continue
+            print(
+                f"  {stream:<16} {label:<8} {result['days']:>4} days  {result['source_rows']:>10,} source rows  "
+                f"{result['seconds']:>7.2f} s  {result['source_rows_per_second']:>8,} source rows/s  "
+                f"{result['records']:>9,} records staged ({result['records_per_second']:,}/s) in "
+                f"{result['batches']:>4} batches  peak RSS {result['peak_rss_mb']:.0f} MB"
+            )
 
 
 if __name__ == "__main__":

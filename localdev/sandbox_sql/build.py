@@ -25,6 +25,7 @@ from sqlalchemy import Table
 
 from localdev.sandbox_sql.change_tracking import enable_change_tracking
 from localdev.sandbox_sql.finance import write_finance
+from localdev.sandbox_sql.forecast_snapshots import create_forecast_snapshots
 from localdev.sandbox_sql.gp_statistics import write_gp_statistics
 from localdev.sandbox_sql.legion import write_legion
 from localdev.sandbox_sql.loading import count_rows, create_index, open_databases
@@ -121,9 +122,10 @@ class _Plan:
         return world, make_staff(self.stream("staff"), world.sites, self.employees_per_site)
 
 
-# The sandbox's tables as this code expects them; raised when they change (2: the change-tracking log),
-# so `make run` reseeds a sandbox an older checkout built instead of failing on a missing table.
-SHAPE = 2
+# The sandbox's tables as this code expects them; raised when they change (2: the change-tracking log,
+# 3: the hub's forecast snapshots in TP_STAGE), so `make run` reseeds a sandbox an older checkout built
+# instead of failing on a missing table.
+SHAPE = 3
 SHAPE_FILE = "SHAPE"
 
 
@@ -162,6 +164,8 @@ def build_sandbox(
             for filled in [pool.submit(_fill_legion, plan), pool.submit(_fill_edw, plan)]:
                 filled.result()
         with closing(open_databases(staging)) as connection:
+            create_forecast_snapshots(connection)
+            connection.execute("COMMIT")
             rows = {table.fullname: count_rows(connection, table) for table in metadata.sorted_tables}
         for database in TOWNE_PARK_DATABASES:
             (staging / f"{database}.sqlite").replace(folder / f"{database}.sqlite")

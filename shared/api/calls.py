@@ -18,8 +18,10 @@ if TYPE_CHECKING:  # types only: importing the services here would load every SD
     from shared.api.live_reads import LiveReads
     from shared.api.roles import Caller
     from shared.api.syncs import SyncDesk
+    from shared.forecast.desk import ForecastDesk
     from shared.health import HealthReport
     from shared.pipeline.dead_letters import DeadLetters
+    from shared.workflows.forecast_check.check import StatementForecastCheck
     from shared.workflows.gp_posting.workflow import GpPostings
 
 
@@ -47,6 +49,8 @@ class ApiServices:
     # document is built from the operations table, which names the handlers.
     description: Callable[[str | None, str], dict[str, Any]]
     gp: GpPostings | None = None
+    forecast_check: StatementForecastCheck | None = None
+    forecast: ForecastDesk | None = None
 
 
 Handler = Callable[[ApiServices, Call], ApiResponse]

@@ -11,10 +11,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic.alias_generators import to_camel
 
-from shared.query_values import QueryDateTime, QueryInt
+from shared.query_values import QueryBool, QueryDateTime, QueryInt
 
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
@@ -138,6 +138,19 @@ class GpPostingStart(ApiInput):
         if (self.statement_id is None) == (self.unit_statistics_period is None):
             raise ValueError("give exactly one of statementId and unitStatisticsPeriod")
         return self
+
+
+class StatementPath(ApiInput):
+    id: str = Field(pattern=GUID_PATTERN, title="Statement ID", description="The bs_billingstatement's id.")
+
+
+class ForecastCheckQuery(ApiInput):
+    apply: QueryBool = Field(
+        False,
+        title="Apply",
+        description="true: also set the statement's status to the decision, if nobody changed it since "
+        "it was read (If-Match, or the ETag this check read).",
+    )
 
 
 class RunQuery(ApiInput):
@@ -518,4 +531,63 @@ class Readiness(ApiModel):
     dependencies: dict[str, DependencyView] = Field(description="Each dependency's check, by name.")
     circuits: dict[str, str] = Field(
         description="Each downstream host's circuit breaker: closed, open or half_open."
+    )
+
+
+# Money and percentages are exact Decimals inside the hub and JSON numbers on the wire, as a flow reads them.
+Amount = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+StatementStatusName = Literal[
+    "GENERATING", "NEEDS_REVIEW", "APPROVED", "SENT", "AR_REVIEW", "APPROVAL_TEAM", "READY_TO_SEND", "FAILED"
+]
+
+
+class ForecastCheckResult(ApiModel):
+    """A statement against the forecast: both figures, the contract's thresholds, and where it goes."""
+
+    statement_id: str = Field(title="Statement ID", description="The bs_billingstatement checked.")
+    site_number: str = Field(title="Site", description="The statement's site, four digits.")
+    period: str = Field(title="Period", description="The statement's service month, yyyyMM.")
+    statement_amount: Amount = Field(
+        title="Statement Amount", description="The sum of the statement's invoice amounts (USD)."
+    )
+    forecast_amount: Amount = Field(
+        title="Forecast Amount",
+        description="The forecast's internal revenue for the site and month (FD_BALANCE).",
+    )
+    forecast_source: Literal["hub", "edw"] = Field(
+        title="Forecast Source",
+        description="hub: the hub's latest calculated forecast (vwHUB_FORECAST_CONSOLIDATED); edw: today's "
+        "vwFORECAST_CONSOLIDATED, for a site the hub has not calculated yet.",
+    )
+    deviation_amount: Amount = Field(title="Deviation Amount", description="|statement - forecast| in USD.")
+    deviation_percent: Amount = Field(
+        title="Deviation %", description="The deviation as a percentage of the forecast, to 0.01."
+    )
+    threshold_percent: Amount = Field(
+        title="Threshold %", description="The contract's bs_deviationpercentage."
+    )
+    threshold_amount: Amount = Field(
+        title="Threshold Amount", description="The contract's bs_deviationamount (USD)."
+    )
+    decision: StatementStatusName = Field(
+        title="Decision",
+        description="APPROVAL_TEAM when both thresholds are passed, AR_REVIEW for an arrears site whose "
+        "revenue submission has comments, otherwise READY_TO_SEND.",
+    )
+    decision_value: int = Field(
+        title="Decision Value", description="The decision as bs_statementstatus's option value."
+    )
+    reason: str = Field(title="Reason", description="Why, in words an Account Manager reads.")
+    applied: bool = Field(
+        title="Applied", description="Whether the statement's status was set to the decision."
+    )
+    previous_status: StatementStatusName | None = Field(
+        None, title="Previous Status", description="The statement's status before this check."
+    )
+    etag: str = Field(
+        title="ETag",
+        description="The statement's ETag as read (or after the update, when applied): send it as If-Match "
+        "to apply this decision later only if nobody changed the statement meanwhile.",
+        json_schema_extra=ADVANCED,
     )

@@ -124,6 +124,18 @@ def _operation(operation: Operation, definitions: dict[str, Any], queues: Sequen
         parameters += _parameters(operation.path, "path", definitions, queues)
     if operation.query is not None:
         parameters += _parameters(operation.query, "query", definitions, queues)
+    parameters += [
+        {
+            "name": header.name,
+            "in": "header",
+            "required": False,
+            "type": header.type,
+            "description": header.description,
+            "x-ms-summary": header.name,
+            "x-ms-visibility": "advanced",
+        }
+        for header in operation.request_headers
+    ]
     if operation.body is not None:
         parameters.append(
             {

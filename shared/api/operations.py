@@ -13,9 +13,18 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from shared.api import models
+from shared.api import forecast_models, models
 from shared.api.calls import Handler
-from shared.api.handlers import dead_letters, gp_postings, health, live_reads, runs, syncs
+from shared.api.handlers import (
+    dead_letters,
+    forecast,
+    forecast_checks,
+    gp_postings,
+    health,
+    live_reads,
+    runs,
+    syncs,
+)
 from shared.api.roles import Role
 
 if TYPE_CHECKING:
@@ -55,6 +64,7 @@ class Operation:
     auth_level: AuthLevel = "function"
     path: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    request_headers: tuple[Header, ...] = ()  # optional request headers the handler reads (If-Match)
     body: type[BaseModel] | None = None
     replies: tuple[Reply, ...] = ()
     changes_state: bool = False
@@ -73,6 +83,7 @@ _RUNNING = Reply(
     models.Run,
     (_LOCATION, _RETRY_AFTER),
 )
+_ETAG_READ = Header("ETag", "The statement's ETag: send it as If-Match to apply only if it is unchanged.")
 _CONFLICT = Reply(409, "The stream is running already; detail names the running run's id.")
 _NOT_FOUND = Reply(404, "No such resource.")
 
@@ -229,6 +240,96 @@ GP_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+BILLING_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "CheckStatementForecast",
+        "POST",
+        "v1/statements/{id}/forecast-check",
+        "Check a statement against the forecast",
+        "Compares the statement's amount with the forecast's internal revenue for its site and month and "
+        "answers where it goes: APPROVAL_TEAM when the deviation passes both the contract's percentage and "
+        "amount, AR_REVIEW for an arrears site whose revenue submission has comments, otherwise "
+        "READY_TO_SEND, with both figures and the thresholds. With apply=true it also sets the statement's "
+        "status, only if the statement is unchanged since If-Match (or since this check read it): 412 if not.",
+        Role.RUN,
+        path=models.StatementPath,
+        query=models.ForecastCheckQuery,
+        request_headers=(
+            Header(
+                "If-Match",
+                "The statement's ETag from an earlier check: apply only if it is still unchanged.",
+            ),
+        ),
+        replies=(
+            Reply(200, "The decision (applied when asked).", models.ForecastCheckResult, (_ETAG_READ,)),
+            _NOT_FOUND,
+            Reply(412, "The statement changed since the ETag; its status is unchanged."),
+            Reply(
+                422,
+                "The statement, its contract or the forecast lacks what the check needs; detail says what.",
+            ),
+            Reply(503, "The EDW is not configured, or a dependency is unavailable."),
+        ),
+        changes_state=True,
+        tags=("Billing",),
+        handler=forecast_checks.check_statement_forecast,
+    ),
+)
+
+_VARIANCE_REPLIES = (
+    Reply(200, "The lines.", forecast_models.VarianceReport, (_ETAG,)),
+    Reply(304, "Unchanged since the ETag sent in If-None-Match."),
+)
+FORECAST_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GetSiteVariance",
+        "GET",
+        "v1/sites/{site}/variance",
+        "Get a site's budget variance",
+        "Per month and line of the year: budget, actual, forecast by Towne Park's trending rules, variance "
+        "(forecast minus budget) in money and %, and the rule behind each figure. From Dataverse "
+        "(bs_budgetmonthly, bs_glactual, the daily actuals), never the EDW.",
+        Role.READ,
+        path=forecast_models.SitePath,
+        query=forecast_models.VarianceQuery,
+        replies=_VARIANCE_REPLIES,
+        tags=("Forecast",),
+        handler=forecast.get_site_variance,
+    ),
+    Operation(
+        "GetDistrictVariance",
+        "GET",
+        "v1/districts/{district}/variance",
+        "Get a district's budget variance",
+        "The site variance of every site bs_mastercustomersite places in the district, in site order.",
+        Role.READ,
+        path=forecast_models.DistrictPath,
+        query=forecast_models.VarianceQuery,
+        replies=(*_VARIANCE_REPLIES, _NOT_FOUND),
+        tags=("Forecast",),
+        handler=forecast.get_district_variance,
+    ),
+    Operation(
+        "CalculateForecast",
+        "POST",
+        "v1/forecast/snapshots",
+        "Calculate the forecast",
+        "Forecasts a district's (or the listed sites') year by the trending rules and appends it to the EDW "
+        "as one snapshot in TP_STAGE; vwHUB_FORECAST_CONSOLIDATED shows each site's latest in "
+        "vwFORECAST_CONSOLIDATED's schema. Run it after the forecast-input syncs settle.",
+        Role.RUN,
+        body=forecast_models.ForecastCalculationStart,
+        replies=(
+            Reply(201, "Calculated and written.", forecast_models.ForecastSnapshotView),
+            _NOT_FOUND,
+            Reply(503, "The EDW is not configured, or a dependency is unavailable."),
+        ),
+        changes_state=True,
+        tags=("Forecast",),
+        handler=forecast.calculate_forecast,
+    ),
+)
+
 LIVE_READ_OPERATION = Operation(
     "LiveRead",
     "GET",
@@ -285,6 +386,8 @@ HEALTH_OPERATIONS: tuple[Operation, ...] = (
 SERVED_OPERATIONS: tuple[Operation, ...] = (
     *SYNC_OPERATIONS,
     *GP_OPERATIONS,
+    *BILLING_OPERATIONS,
+    *FORECAST_OPERATIONS,
     LIVE_READ_OPERATION,
     *HEALTH_OPERATIONS,
 )
@@ -321,4 +424,11 @@ def _rows_model(read: LiveRead) -> type[BaseModel]:
 
 def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
     """What the OpenAPI document lists: every operation, with each live read spelled out."""
-    return (*SYNC_OPERATIONS, *GP_OPERATIONS, *live_read_operations(reads), *HEALTH_OPERATIONS)
+    return (
+        *SYNC_OPERATIONS,
+        *GP_OPERATIONS,
+        *BILLING_OPERATIONS,
+        *FORECAST_OPERATIONS,
+        *live_read_operations(reads),
+        *HEALTH_OPERATIONS,
+    )

@@ -19,10 +19,12 @@ from shared.api.service import HubApi
 from shared.api.syncs import SyncDesk
 from shared.composition import Hub, hub
 from shared.connectors.syncs import SYNCS
+from shared.forecast.desk import ForecastDesk
 from shared.health import HealthReport, check_dependencies
 from shared.live_reads.reads import LIVE_READS
 from shared.pipeline.dead_letters import DeadLetters
 from shared.platform.dead_letter_shelf import DeadLetterShelf
+from shared.workflows.forecast_check.check import StatementForecastCheck
 
 HEALTH_DEADLINE_SECONDS = 5.0  # readiness answers within this, whatever hangs
 
@@ -73,6 +75,8 @@ def build_api(
         readiness=readiness,
         description=functools.partial(openapi_document, reads, entra=settings.entra, queues=queues),
         gp=hub.gp_postings_for_api if hub.gp_configured else None,
+        forecast_check=StatementForecastCheck(hub.dataverse, hub.edw) if hub.edw is not None else None,
+        forecast=ForecastDesk(hub.dataverse, edw_engine or no_edw, hub.engine.now),
     )
     return HubApi(
         services,

@@ -13,15 +13,21 @@ from dataclasses import replace
 from sqlalchemy import Engine
 
 from shared.connectors.edw.budgets import budgets_stream
+from shared.connectors.edw.daily_statistics import daily_statistics_stream
+from shared.connectors.edw.gl_actuals import gl_actual_streams
 from shared.connectors.edw.master_sites import master_sites_stream
+from shared.connectors.edw.parking_rates import parking_rates_stream
 from shared.connectors.great_plains.receivables import invoice_payment_status_stream
 from shared.connectors.legion.days import LastDays, Today, utc_today
 from shared.connectors.legion.job_codes import SCHEDULE_DAYS, job_code_streams
+from shared.connectors.legion.scheduled_hours import scheduled_hours_stream
 from shared.connectors.legion.wage_rates import DifferentialPay, wage_rates_stream
+from shared.connectors.legion.worked_hours import worked_hours_stream
 from shared.connectors.workday.users import user_sites_stream, users_stream
 from shared.pipeline.stream import StreamCatalog
 
 WAGE_RATE_DAYS = 14
+ACTUALS_REREAD_DAYS = 3
 
 
 def hub_streams(
@@ -34,6 +40,7 @@ def hub_streams(
     gp_companies: Sequence[str] = (),
     batch_rows: int | None = None,
     change_tracked: Collection[str] = (),
+    actuals_reread_days: int = ACTUALS_REREAD_DAYS,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
 
@@ -41,6 +48,8 @@ def hub_streams(
     ``batch_rows`` caps every stream's rows per staged batch (``SYNC_BATCH_ROWS``).
     ``change_tracked`` names the tables (``SHIFT_ENTITY``, ``WORKDAY_RLS_BISECURITY``,
     ``MASTER_NON_FINANCIAL``) whose streams read their changes on incremental runs.
+    ``actuals_reread_days`` is how many days before its watermark each actuals
+    stream reads again (``ACTUALS_REREAD_DAYS``).
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
     streams; without ``gp_company_engine`` it holds no GP stream.
     """
@@ -60,6 +69,20 @@ def hub_streams(
                 edw, days=LastDays(WAGE_RATE_DAYS, today), differential=differential_pay, page_rows=page_rows
             ),
             budgets_stream(edw, page_rows=page_rows),
+            *gl_actual_streams(edw, page_rows),
+            scheduled_hours_stream(
+                edw,
+                today=today,
+                reread_days=actuals_reread_days,
+                differential=differential_pay,
+                page_rows=page_rows,
+                track_changes=shifts,
+            ),
+            worked_hours_stream(
+                edw, reread_days=actuals_reread_days, differential=differential_pay, page_rows=page_rows
+            ),
+            daily_statistics_stream(edw, reread_days=actuals_reread_days, page_rows=page_rows),
+            parking_rates_stream(edw, today=today, page_rows=page_rows),
         ):
             catalog.add(stream)
     if gp_company_engine is not None:

@@ -8,8 +8,11 @@ its folder, its streams in ``catalog.py`` and one entry here.
 
 Defaults are 6-field NCRONTAB in UTC, from DOMAIN.md §1, §2, §4: master sites
 daily at 03:00 as today; user roles nightly after Workday's overnight export;
-job codes and budgets daily after it; wage rates every 4 hours from 00:00; GP
-payment status hourly (no flow does it today).
+job codes and budgets daily after it; GL actuals daily at 09:00, so a
+month closed (or re-closed) overnight is in Dataverse that morning; wage
+rates every 4 hours from 00:00; GP payment status hourly (no flow does it
+today); payroll actuals at 04:00, after the payroll view's 2 AM refresh, and
+the RSS statistics and rates after them.
 
 ``CHANGE_SYNCS`` are the short timers of the change-tracked streams: each
 reads only what changed in its table since the last run (README, "Change
@@ -59,6 +62,16 @@ SYNCS: tuple[ScheduledSync, ...] = (
         "BILLABLE_EXPENSE_BUDGETS_SCHEDULE",
         "0 0 8 * * *",
     ),
+    ScheduledSync("gl_actuals", ("gl_actuals", "gl_account_actuals"), "GL_ACTUALS_SCHEDULE", "0 0 9 * * *"),
+    ScheduledSync(
+        "payroll_actuals", ("scheduled_hours", "worked_hours"), "PAYROLL_ACTUALS_SCHEDULE", "0 0 4 * * *"
+    ),
+    ScheduledSync(
+        "statistics_actuals",
+        ("daily_statistics_actuals", "parking_rates"),
+        "STATISTICS_ACTUALS_SCHEDULE",
+        "0 30 4 * * *",
+    ),
     ScheduledSync(
         "gp_invoice_payment_status",
         ("gp_invoice_payment_status",),
@@ -73,7 +86,7 @@ SYNCS: tuple[ScheduledSync, ...] = (
 CHANGE_SYNCS: tuple[ScheduledSync, ...] = (
     ScheduledSync(
         "shift_changes",
-        ("job_codes_by_site",),
+        ("job_codes_by_site", "scheduled_hours"),
         "SHIFT_CHANGES_SCHEDULE",
         "0 */5 * * * *",
         tracked_table="SHIFT_ENTITY",

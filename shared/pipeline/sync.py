@@ -15,7 +15,7 @@ The order of writes is what makes a run safe to kill at any point:
 Modes: ``incremental`` reads from the watermark (minus the stream's look-back)
 and skips records sent unchanged before; ``full`` re-reads and re-sends
 everything and resets the watermark; ``backfill`` reads an explicit window and
-leaves state alone; ``replay`` re-publishes a past run's staged batches without
+leaves state alone (resumed, it reads on from the batches it published); ``replay`` re-publishes a past run's staged batches without
 touching the source.
 """
 
@@ -317,10 +317,26 @@ class _Extraction:
         if self.mode is RunMode.BACKFILL:
             if request.window is None:
                 raise ValueError("a backfill needs an explicit window (start and/or end)")
-            return request.window
+            return self._resumed(request.window)
         if self.mode is RunMode.INCREMENTAL and self.stream.cursor is not None:
             return ReadWindow(start=window_start(self.watermark, self.stream.lookback))
         return ReadWindow()
+
+    def _resumed(self, window: ReadWindow) -> ReadWindow:
+        """A resumed backfill reads on from the last cursor its earlier attempts published, not from the start.
+
+        A backfill keeps no watermark, but its run record keeps the batches it
+        published (with their cursor range), so a year's backfill that fails in
+        October starts again at the day of its last published batch: that day
+        is read again, which keyed upserts make harmless.
+        """
+        published = [
+            self._typed(batch.cursor_max) for batch in self.record.batches if batch.cursor_max is not None
+        ]
+        if self.stream.cursor is None or not published:
+            return window
+        start = self._typed(window.start)
+        return replace(window, start=max(published) if start is None else max(start, *published))
 
     def run(self) -> None:
         record = self.record
@@ -369,6 +385,12 @@ class _Extraction:
         while self.in_flight:
             self.in_flight.popleft().result()
 
+    def _saw(self) -> Callable[[Key, bytes, Any], None]:
+        """How the loop remembers a record it stages. A backfill writes no state, so it need not remember
+        what it sent: its memory stays flat however long its window (a full-read stream would otherwise
+        keep a digest per record)."""
+        return _remember_nothing if self.mode is RunMode.BACKFILL else self.sent.saw
+
     def _stage_rows(self, page: Sequence[Row], read: int, compare: dict[Key, str]) -> int:
         """The hot loop, row by row: a few microseconds a row, so lookups are hoisted and work is skipped
         when it can be. Returns the rows read so far."""
@@ -376,7 +398,7 @@ class _Extraction:
         validate = stream.model.__pydantic_validator__.validate_python
         transform, key_of = stream.transform, self.key_of
         cursor_field, last_cursor = stream.cursor, self.last_cursor
-        saw, add = self.sent.saw, self.writer.add_encoded
+        saw, add = self._saw(), self.writer.add_encoded
         try:
             for row in page:
                 read += 1
@@ -433,7 +455,8 @@ class _Extraction:
             bodies, keys = list(map(encoded, part)), list(map(self.key_of, part))
             chunk = None if cursors is None else cursors[start : start + len(part)]
             taken, full = self.writer.add_encoded_many(UPSERT, bodies, chunk)
-            self.sent.saw_many(keys[:taken], bodies[:taken], None if chunk is None else chunk[:taken])
+            if self.mode is not RunMode.BACKFILL:
+                self.sent.saw_many(keys[:taken], bodies[:taken], None if chunk is None else chunk[:taken])
             start += taken
             if full:
                 self.last_cursor = None if cursors is None else cursors[start - 1]
@@ -453,7 +476,7 @@ class _Extraction:
         """The checked page's records one by one: counting those left out, comparing, checking order."""
         counts, cursor_field = self.record.extract, self.stream.cursor
         last_cursor, key_of = self.last_cursor, self.key_of
-        saw, add = self.sent.saw, self.writer.add_encoded
+        saw, add = self._saw(), self.writer.add_encoded
         try:
             for target, cursor in zip(targets, cursors or repeat(None), strict=False):
                 read += 1
@@ -581,6 +604,10 @@ class _Extraction:
             return None
         self.state = state
         return state
+
+
+def _remember_nothing(*_: Any) -> None:
+    """What a backfill does with each record it stages, in place of ``SentRecords.saw``."""
 
 
 def _about(record: RunRecord) -> dict[str, Dimension | None]:

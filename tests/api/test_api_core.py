@@ -135,7 +135,11 @@ def test_a_body_is_documented_as_required_exactly_where_a_call_without_one_is_re
                 answer = call(api, operation["operationId"], path, method=method.upper(), route=route)
                 assert answer.status < 500, answer.body
                 checked.append((operation["operationId"], body[0]["required"], answer.status == 400))
-    assert sorted(checked) == [("StartGpPosting", True, True), ("StartSync", False, False)]
+    assert sorted(checked) == [
+        ("CalculateForecast", True, True),
+        ("StartGpPosting", True, True),
+        ("StartSync", False, False),
+    ]
 
 
 def test_bad_input_is_a_problem_naming_each_field(hub: Hub) -> None:

@@ -24,6 +24,8 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from localdev.sandbox_sql import SandboxSummary
 from shared.platform.blob_store import BlobStore
 from shared.platform.dead_letter_shelf import DeadLetterShelf, ShelvedMessage
+from tests.billing.forecast_world import ADVANCED, forecasts, site_with_contract, statement
+from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.hub_host import MASTER_KEY, HubHost
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
@@ -112,7 +114,11 @@ def _edw_reads(summary: SandboxSummary) -> dict[str, dict[str, str]]:
 
 
 def test_every_operation_answers_valid_inputs_as_the_served_document_says(
-    walk: Walk, hub_host: HubHost, hub_sql_summary: SandboxSummary, azurite: str
+    walk: Walk,
+    hub_host: HubHost,
+    hub_sql_summary: SandboxSummary,
+    azurite: str,
+    dataverse_sandbox: DataverseSandbox,
 ) -> None:
     walk("ListSyncs")
     stream = {"stream": "master_customer_sites"}
@@ -132,6 +138,28 @@ def test_every_operation_answers_valid_inputs_as_the_served_document_says(
         "StartGpPosting", json={"unitStatisticsPeriod": f"{hub_sql_summary.last_payroll_day:%Y-%m}"}
     )
     walk.until_finished("GetGpPosting", posting)
+
+    (site, period, forecast), _ = forecasts(hub_sql_summary)
+    with dataverse_sandbox.client() as web_api:
+        checked = statement(
+            web_api, site_with_contract(web_api, site, ADVANCED), site, period, [str(forecast)]
+        )
+    walk("CheckStatementForecast", {"id": checked}, params={"apply": "true"})
+
+    year = {"year": str(hub_sql_summary.last_payroll_day.year)}
+    with dataverse_sandbox.client() as dataverse:  # the master sites the first sync above landed
+        sites = dataverse.get("bs_mastercustomersites?$select=bs_district&$filter=bs_district ne null").json()
+        district = sites["value"][0]["bs_district"]
+    walk("CalculateForecast", json={"year": int(year["year"]), "district": district})
+    variance = walk("GetSiteVariance", {"site": hub_sql_summary.sites[0]}, params=year)
+    unchanged = walk(
+        "GetSiteVariance",
+        {"site": hub_sql_summary.sites[0]},
+        params=year,
+        headers={"If-None-Match": variance.headers["ETag"]},
+    )
+    assert unchanged.status_code == 304
+    walk("GetDistrictVariance", {"district": district}, params=year)
 
     for operation_id, query in _edw_reads(hub_sql_summary).items():
         rows = walk(operation_id, params=query)

@@ -55,6 +55,10 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         "StartGpPosting": ({}, None, {"unitStatisticsPeriod": "2026-10"}),
         "GetGpPosting": ({"id": "20261101T000000Z-gp-00000000"}, None, None),
         "LiveRead": ({"name": LIVE_READS[0].name}, {"site": "0170", "period": "2026-11"}, None),
+        "GetSiteVariance": ({"site": "0170"}, {"year": "2026"}, None),
+        "GetDistrictVariance": ({"district": "No Such District"}, {"year": "2026"}, None),
+        "CalculateForecast": ({}, None, {"year": 2026, "sites": ["0170"]}),
+        "CheckStatementForecast": ({"id": "00000000-0000-0000-0000-000000000000"}, None, None),
         "GetHealth": ({}, None, None),
         "GetReadiness": ({}, None, None),
         "GetOpenApi": ({}, None, None),
@@ -72,3 +76,9 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
     assert statuses["ReplayRun"] == 409  # the stream is busy with the very run to replay
     assert statuses["ResubmitDeadLetter"] == statuses["DiscardDeadLetter"] == 404  # a dotted id routes
     assert statuses["GetGpPosting"] == 404 and statuses["GetHealth"] == 200
+    assert statuses["CheckStatementForecast"] == 404  # no such statement
+    assert (statuses["GetSiteVariance"], statuses["GetDistrictVariance"], statuses["CalculateForecast"]) == (
+        200,
+        404,
+        201,
+    )

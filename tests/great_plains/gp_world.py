@@ -49,6 +49,7 @@ def gp_settings(
         "ServiceBusConnection": emulator.connection_string,
         "STAGING_CONTAINER": f"gp-staging-{suffix}",
         "STATE_CONTAINER": f"gp-state-{suffix}",
+        "AUDIT_CONTAINER": f"gp-audit-{suffix}",
         "STATE_TABLE_PREFIX": f"gp{suffix}",
         "DATAVERSE_URL": dataverse.url,
         "DATAVERSE_TENANT_ID": dataverse.tenant_id,
