@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
+BENCH_VENV := .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: setup run test lint audit lock load bench bench-runs bench-import bench-events connector fuzz clean
+.PHONY: setup run test lint audit lock load bench bench-vs-dlt bench-runs bench-import bench-events connector fuzz clean
 
 setup: $(PIP_STAMP) $(NPM_STAMP)
 
@@ -33,6 +35,16 @@ test: setup lint audit
 ## The engine's numbers on this machine (see README, "Benchmark").
 bench: setup
 	$(PY) -m localdev.bench
+
+## The hub's extract → validate → stage against dlt 1.31's pyarrow backend on the same 1,000,000-row source,
+## dlt in a virtualenv of its own (.bench-venv, requirements-bench.txt; see README, "Benchmark").
+bench-vs-dlt: setup $(BENCH_STAMP)
+	$(PY) -m localdev.bench.vs_dlt --dlt-python $(BENCH_VENV)/bin/python
+
+$(BENCH_STAMP): requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements-bench.txt
+	@touch $@
 
 ## The API's run queries against 20,000 run records in Azurite's Table service (see README, "Benchmark").
 ## How long a cold start spends importing function_app, against azure.functions alone.
@@ -81,4 +93,4 @@ audit: setup
 	$(PY) -m localdev.supply_chain audit $(if $(AUDIT_STRICT),--strict)
 
 clean:
-	rm -rf $(VENV) $(LOAD_VENV) node_modules .local .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) $(LOAD_VENV) node_modules .local .mypy_cache .ruff_cache .pytest_cache

@@ -30,29 +30,14 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from localdev import services
+from localdev.bench.extract import measure_extract
 from localdev.bench.load import SCALED_LIMITS, ceiling, documented_ceiling, measure_load
 from localdev.bench.synthetic import make_source
-from localdev.local_ca import server_certificate
+from localdev.bench.world import bench_world
 from localdev.sandbox_sql import build_sandbox
-
-
-def _queue(name: str) -> dict[str, object]:
-    return {"Name": name, "Properties": {"LockDuration": "PT5M", "MaxDeliveryCount": 5}}
-
-
-BENCH_ENTITIES = {
-    "UserConfig": {
-        "Namespaces": [
-            {"Name": "bench", "Queues": [_queue("batch-loads"), _queue("bench-extract-loads")], "Topics": []}
-        ],
-        "Logging": {"Type": "File"},
-    }
-}
 
 
 def main() -> int:
@@ -75,65 +60,15 @@ def main() -> int:
         help="which measurements to run (default all)",
     )
     arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
-        root = Path(folder)
-        certs = server_certificate(root / "certs")
-        config = root / "servicebus.json"
-        config.write_text(json.dumps(BENCH_ENTITIES))
-        ports = {name: services.free_port() for name in ("azurite", "servicebus", "sandbox")}
-        running = [
-            services.start(services.azurite(ports["azurite"], root / "azurite")),
-            services.start(
-                services.python_module(
-                    "servicebus-emulator",
-                    "localdev.servicebus_emulator",
-                    ports["servicebus"],
-                    [
-                        "--port",
-                        str(ports["servicebus"]),
-                        "--config",
-                        str(config),
-                        "--data",
-                        str(root / "sb"),
-                    ],
-                    root / "servicebus.log",
-                )
-            ),
-            services.start(
-                services.python_module(
-                    "sandbox",
-                    "localdev.sandbox",
-                    ports["sandbox"],
-                    [
-                        "--port",
-                        str(ports["sandbox"]),
-                        "--data",
-                        str(root / "sandbox"),
-                        "--certs",
-                        str(root / "certs"),
-                    ],
-                    root / "sandbox.log",
-                )
-            ),
-        ]
-        blob = services.azurite_connection_string(ports["azurite"])
-        servicebus = (
-            f"Endpoint=sb://127.0.0.1:{ports['servicebus']};SharedAccessKeyName=RootManageSharedAccessKey;"
-            "SharedAccessKey=bench;UseDevelopmentEmulator=true;"
-        )
-        try:
-            if "extract" in arguments.parts:
-                _extract(arguments.rows, root, blob, servicebus)
-            org_url = f"https://127.0.0.1:{ports['sandbox']}"
-            if "load" in arguments.parts:
-                _load(arguments.load_records, blob, servicebus, org_url, certs.ca_bundle)
-            if "limits" in arguments.parts:
-                _limits(arguments.load_records, blob, servicebus, org_url, certs.ca_bundle)
-            if "actuals" in arguments.parts:
-                _actuals(arguments.actuals_sites, root, blob, servicebus)
-        finally:
-            for service in reversed(running):
-                service.stop()
+    with bench_world() as world:
+        if "extract" in arguments.parts:
+            _extract(arguments.rows, world.root, world.blob, world.servicebus)
+        if "load" in arguments.parts:
+            _load(arguments.load_records, world.blob, world.servicebus, world.org_url, world.ca_bundle)
+        if "limits" in arguments.parts:
+            _limits(arguments.load_records, world.blob, world.servicebus, world.org_url, world.ca_bundle)
+        if "actuals" in arguments.parts:
+            _actuals(arguments.actuals_sites, world.root, world.blob, world.servicebus)
     return 0
 
 
@@ -142,26 +77,7 @@ def _extract(sizes: list[int], root: Path, blob: str, servicebus: str) -> None:
     for rows in sizes:
         source = root / f"payroll-{rows}.sqlite"
         make_source(source, rows)
-        runs = 2 if rows == sizes[-1] else 1
-        child = subprocess.run(  # noqa: S603 - our own module
-            [
-                sys.executable,
-                "-m",
-                "localdev.bench.extract",
-                "--source",
-                f"sqlite:///{source}",
-                "--blob",
-                blob,
-                "--servicebus",
-                servicebus,
-                "--runs",
-                str(runs),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(child.stdout.strip().splitlines()[-1])
+        result = measure_extract(source, blob, servicebus, runs=2 if rows == sizes[-1] else 1)
         for run in result["runs"]:
             if run["error"]:
                 print(f"  {rows:>9,} rows  {run['run']} FAILED: {run['error']}")
@@ -182,8 +98,9 @@ def _load(records: int, blob: str, servicebus: str, org_url: str, ca_bundle: Pat
         outcome = measure_load(records, blob, servicebus, org_url, ca_bundle, throttle)
         print(
             f"  throttled {throttled:>4.0%}  {outcome.seconds:>7.2f} s  {outcome.records_per_second:>7,.0f} records/s  "
-            f"$batch requests {outcome.batch_requests} (ceil(n/1000) = {outcome.minimum_batches}, "
-            f"{outcome.extra_percent:.1f}% over)  throttled answers {outcome.throttled}  in Dataverse {outcome.rows_in_dataverse:,}"
+            f"$batch POSTs sent {outcome.batch_requests} (ceil(n/1000) = {outcome.minimum_batches}, "
+            f"{outcome.extra_percent:.1f}% over; {outcome.batches_served} served)  "
+            f"throttled answers {outcome.throttled}  in Dataverse {outcome.rows_in_dataverse:,}"
         )
 
 
@@ -204,7 +121,8 @@ def _limits(records: int, blob: str, servicebus: str, org_url: str, ca_bundle: P
         f"(Dataverse's documented limits: {documented:,.0f} records/s at this cost)"
     )
     print(
-        f"  throttled answers {outcome.throttled} ({by_code})  $batch requests {outcome.batch_requests}  "
+        f"  throttled answers {outcome.throttled} ({by_code})  $batch POSTs sent {outcome.batch_requests} "
+        f"({outcome.batches_served} served)  "
         f"batches retried later {outcome.retried_later}  dead-lettered {outcome.dead_lettered}  "
         f"in Dataverse {outcome.rows_in_dataverse:,}"
     )

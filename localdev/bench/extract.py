@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 import orjson
 from azure.servicebus import ServiceBusClient
 from azure.storage.blob import BlobServiceClient
 from sqlalchemy import create_engine
 
-from localdev.bench.synthetic import PayrollLine, reader, to_payroll_detail
+from localdev.bench.synthetic import PayrollLine, reader, to_payroll_detail, to_payroll_details
 from shared.connectors.dataverse.sink import DataverseTarget
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_record import RunMode
@@ -32,6 +36,30 @@ from shared.platform.service_bus import ServiceBus
 LOAD_QUEUE = "bench-extract-loads"
 
 
+def measure_extract(source: Path, blob: str, servicebus: str, runs: int = 1) -> dict[str, Any]:
+    """Run this module on ``source`` in a fresh interpreter, so its peak RSS is its own; its JSON line."""
+    child = subprocess.run(  # noqa: S603 - our own module
+        [
+            sys.executable,
+            "-m",
+            "localdev.bench.extract",
+            "--source",
+            f"sqlite:///{source}",
+            "--blob",
+            blob,
+            "--servicebus",
+            servicebus,
+            "--runs",
+            str(runs),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = orjson.loads(child.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localdev.bench.extract", description=__doc__)
     parser.add_argument("--source", required=True, help="sqlite URL of the synthetic source")
@@ -40,6 +68,9 @@ def main() -> None:
         "--servicebus", required=True, help="Service Bus emulator connection string for the load messages"
     )
     parser.add_argument("--runs", type=int, default=1, help="1 = one full run; 2 = then a no-change run")
+    parser.add_argument(
+        "--by-row", action="store_true", help="without transform_page: every row validated on its own"
+    )
     arguments = parser.parse_args()
 
     engine = create_engine(arguments.source)
@@ -56,6 +87,7 @@ def main() -> None:
         model=PayrollLine,
         read=counted_read,
         transform=to_payroll_detail,
+        transform_page=None if arguments.by_row else to_payroll_details,
         target=DataverseTarget(entity_set="bs_payrolldetails", alternate_key=("bs_lineid",)),
         cursor="LINE_ID",
         batch_rows=5000,
@@ -71,9 +103,9 @@ def main() -> None:
     results = []
     for number in range(arguments.runs):
         before = queries
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         record = sync.run(SyncRequest(stream.name, mode=RunMode.FULL if number == 0 else RunMode.INCREMENTAL))
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         results.append(
             {
                 "run": "full" if number == 0 else "no-change incremental",
@@ -84,6 +116,7 @@ def main() -> None:
                 "batches": len(record.batches),
                 "source_queries": queries - before,
                 "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu_seconds, 2),
                 "rows_per_second": round(record.extract.read / seconds) if seconds else None,
             }
         )

@@ -2,10 +2,11 @@
 
 Each staged batch goes through the load trigger's handler (``BatchLoads``), so a
 batch Dataverse holds off for longer than the sink waits is scheduled again on
-its queue (``Redeliveries``), as in Azure. Counts the sandbox's ``$batch``
-requests against the ideal ``ceil(n/1000)`` and its throttled answers by code,
-and the dead letters, so the service-protection handling is measured, not
-assumed.
+its queue (``Redeliveries``), as in Azure. Counts every ``$batch`` POST the hub
+sends (``SentRequests``, under the hub's HTTP clients: throttled, failed and
+retried ones too) against the ideal ``ceil(n/1000)``, the sandbox's throttled
+answers by code, and the dead letters, so the service-protection handling is
+measured, not assumed.
 
 ``SCALED_LIMITS`` turns on all three service protection limits ("Service
 protection API limits",
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import math
 import ssl
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -92,6 +94,21 @@ def documented_ceiling(cost_ms_per_operation: float) -> float:
     )
 
 
+class SentRequests(httpx.HTTPTransport):
+    """The hub's HTTP transport for the bench, counting each request it sends, whatever the answer."""
+
+    def __init__(self, ca_bundle: Path) -> None:
+        super().__init__(verify=ssl.create_default_context(cafile=str(ca_bundle)))
+        self.batch_posts = 0
+        self._lock = threading.Lock()  # the sink sends several batches at once
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/$batch"):
+            with self._lock:
+                self.batch_posts += 1
+        return super().handle_request(request)
+
+
 class JobRate(BaseModel):
     number: int
     site: str
@@ -103,7 +120,8 @@ class JobRate(BaseModel):
 class LoadOutcome:
     seconds: float
     records_per_second: float
-    batch_requests: int
+    batch_requests: int  # every $batch POST the hub sent, answered or not
+    batches_served: int  # the $batch requests the sandbox served (not throttled or refused)
     minimum_batches: int
     throttled: int
     rows_in_dataverse: int
@@ -181,7 +199,8 @@ def measure_load(
     sdk = ServiceBusClient.from_connection_string(servicebus)
     catalog = StreamCatalog([stream])
     engine = SyncEngine(catalog, staging, state, BlobLocks(state.container), ServiceBus(sdk), LOAD_QUEUE)
-    hosts = HostRegistry(verify=ca_bundle)
+    sent = SentRequests(ca_bundle)
+    hosts = HostRegistry(verify=ca_bundle, transport=sent)
     dataverse, token = sandbox_dataverse(org_url, ca_bundle, hosts)
     sink = DataverseSink(dataverse, cap_seconds=5)
     loader = BatchLoader(catalog, staging, state, sink, engine.now)
@@ -190,7 +209,7 @@ def measure_load(
     record = engine.run(SyncRequest(stream.name))
     token()  # sign in before the clock starts: the bench measures loading, not MSAL's first call
     admin.post("throttle", json=dict(throttle)).raise_for_status()
-    started = time.perf_counter()
+    started, posts_before = time.perf_counter(), sent.batch_posts
     loaded = retried = 0
     with sdk.get_queue_receiver(LOAD_QUEUE, max_wait_time=5) as receiver:
         while loaded + len(shelf.page(LOAD_QUEUE, 1, 0)[0]) < len(record.batches):
@@ -200,7 +219,7 @@ def measure_load(
                 else:
                     loaded += 1
                 receiver.complete_message(message)
-    seconds = time.perf_counter() - started
+    seconds, batch_posts = time.perf_counter() - started, sent.batch_posts - posts_before
     stats = admin.get("stats").json()
     admin.post("throttle", json={"fraction": 0.0}).raise_for_status()
     in_dataverse = sum(1 for _ in dataverse.query(TARGET.entity_set, TARGET.alternate_key))
@@ -210,7 +229,8 @@ def measure_load(
     return LoadOutcome(
         seconds=seconds,
         records_per_second=records / seconds,
-        batch_requests=int(stats["batches"]),
+        batch_requests=batch_posts,
+        batches_served=int(stats["batches"]),
         minimum_batches=math.ceil(records / 1000),
         throttled=int(stats["throttled"]),
         rows_in_dataverse=in_dataverse,

@@ -25,8 +25,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, create_engine, select
 
+from shared.pipeline.pages import ValidPage
 from shared.pipeline.stream import ReadWindow, Record, Row
-from shared.sql.engines import stream_rows
+from shared.sql.engines import stream_pages
 
 JOB_CODES = ("GSA", "GSC", "CASH", "LDGSC", "SHUTL2", "VALET", "BELL", "DOORMAN", "SUPV", "MGR")
 PAY_TYPES = ("REGULAR", "OVERTIME", "DOUBLE OVERTIME", "HOLIDAY", "DIFFERENTIAL", "MEAL PREMIUM")
@@ -93,7 +94,7 @@ def reader(engine: Engine, page_rows: int = 5000) -> Callable[[ReadWindow], Iter
             statement = statement.where(window.start <= payroll_lines.c.LINE_ID)
         if window.end is not None:
             statement = statement.where(window.end > payroll_lines.c.LINE_ID)
-        return stream_rows(engine, statement, page_rows)
+        return stream_pages(engine, statement, page_rows)
 
     return read
 
@@ -108,3 +109,29 @@ def to_payroll_detail(line: PayrollLine) -> Record:
         "bs_hours": float(line.TOTAL_HOURS),
         "bs_cost": float(line.TOTAL_DOLLARS),
     }
+
+
+def to_payroll_details(page: ValidPage) -> list[Record | None]:
+    """``to_payroll_detail`` for a page checked by column: the dates stay the ISO text SQLite holds
+    and the amounts the floats it holds, their wire forms, which is what the record wants."""
+    return [
+        {
+            "bs_lineid": line_id,
+            "bs_sitenumber": site,
+            "bs_date": day,
+            "bs_jobcode": title,
+            "bs_paytype": pay_type,
+            "bs_hours": float(hours),
+            "bs_cost": float(dollars),
+        }
+        for line_id, site, day, title, pay_type, hours, dollars in zip(
+            page.values("LINE_ID"),
+            page.values("WORK_LOCATION"),
+            page.wire("DATE"),
+            page.values("TITLE"),
+            page.values("PAY_TYPE"),
+            page.wire("TOTAL_HOURS"),
+            page.wire("TOTAL_DOLLARS"),
+            strict=True,
+        )
+    ]

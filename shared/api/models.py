@@ -29,8 +29,14 @@ GpPostingState = Literal[
 
 
 class ApiModel(BaseModel):
+    # defer_build: a model's validator is built on its first use, not when the app is indexed (the
+    # operations table, and so every cold start, imports them all; most requests use two or three).
     model_config = ConfigDict(
-        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        defer_build=True,
     )
 
 

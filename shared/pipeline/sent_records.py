@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -43,31 +45,65 @@ def key_from_text(text: str) -> Key:
     return tuple(orjson.loads(text))
 
 
-def content_digest(record: dict[str, Any]) -> str:
-    return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=10).hexdigest()
+def encoded(record: dict[str, Any]) -> bytes:
+    """A record's JSON, keys sorted: staged as it is, and digested as it is, so each record is encoded once.
+
+    Copied once to its own size: orjson's result keeps the whole buffer it wrote into (4 KiB for a
+    150-byte record), and a page of them, or the records a look-back keeps, would hold 25 times the
+    memory their bytes need.
+    """
+    return bytes(memoryview(orjson.dumps(record, option=orjson.OPT_SORT_KEYS)))
+
+
+def content_digest(body: bytes) -> str:
+    """The digest of a record's ``encoded`` JSON: equal digests, equal content."""
+    return hashlib.blake2b(body, digest_size=10).hexdigest()
 
 
 class SentRecords:
     def __init__(self, lookback: timedelta | int | None) -> None:
         """``lookback`` None keeps every record (full-read streams)."""
         self._lookback = lookback
-        self._sent: dict[Key, tuple[Any, dict[str, Any]]] = {}
+        self._sent: dict[Key, tuple[Any, bytes]] = {}
         self._digests: dict[Key, str] = {}
         self._order: deque[tuple[Any, Key]] = deque()
         self._last_cursor: Any = None
 
-    def saw(self, key: Key, record: dict[str, Any], cursor: Any = None) -> None:
+    def saw(self, key: Key, body: bytes, cursor: Any = None) -> None:
+        """The record of ``key`` was read, ``body`` its ``encoded`` JSON."""
         if self._lookback is None:
-            self._digests[key] = content_digest(record)
+            self._digests[key] = content_digest(body)
             return
         if cursor != self._last_cursor:
             self._last_cursor = cursor
             self._forget_before(window_start(cursor, self._lookback))
-        self._sent[key] = (cursor, record)
+        self._sent[key] = (cursor, body)
         if self._digests:
             self._digests.pop(key, None)
         if self._lookback:
             self._order.append((cursor, key))
+
+    def saw_many(self, keys: Sequence[Key], bodies: Sequence[bytes], cursors: Sequence[Any] | None) -> None:
+        """``saw`` for a page's records in cursor order (``cursors`` ascending, none None)."""
+        if self._lookback is None:
+            self._digests.update(zip(keys, map(content_digest, bodies), strict=True))
+            return
+        if cursors is None or self._lookback or not keys:
+            for key, body, cursor in zip(keys, bodies, cursors or repeat(None), strict=False):
+                self.saw(key, body, cursor)
+            return
+        # No look-back: only the records of the last cursor value are kept, as ``saw`` would leave them.
+        last = cursors[-1]
+        if last != self._last_cursor:
+            self._last_cursor = last
+            self._sent.clear()
+            self._digests.clear()
+        first = len(cursors) - 1
+        while first > 0 and cursors[first - 1] == last:
+            first -= 1
+        for key, body in zip(keys[first:], bodies[first:], strict=True):
+            self._sent[key] = (last, body)
+            self._digests.pop(key, None)
 
     def _forget_before(self, oldest_kept: Any) -> None:
         if not self._lookback:  # no look-back: only the current cursor value's records matter
@@ -87,7 +123,7 @@ class SentRecords:
     def snapshot(self) -> dict[str, str]:
         """Fingerprints of every record kept, each digest computed once however many checkpoints ask."""
         if self._lookback is not None:
-            for key, (_, record) in self._sent.items():
+            for key, (_, body) in self._sent.items():
                 if key not in self._digests:
-                    self._digests[key] = content_digest(record)
+                    self._digests[key] = content_digest(body)
         return {key_text(key): digest for key, digest in self._digests.items()}

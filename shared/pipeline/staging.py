@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +62,11 @@ class BatchWriter:
 
     def add(self, operation: str, body: Mapping[str, Any], cursor: Any = None) -> bool:
         """Add one operation; True when the batch is full and should be taken now."""
-        line = _PREFIXES[operation] + orjson.dumps(body) + b"}"
+        return self.add_encoded(operation, orjson.dumps(body), cursor)
+
+    def add_encoded(self, operation: str, body: bytes, cursor: Any = None) -> bool:
+        """``add`` for a body already encoded as JSON (the engine encodes each record once)."""
+        line = _PREFIXES[operation] + body + b"}"
         self._lines.append(line)
         self._size += len(line) + 1
         if cursor is not None:
@@ -70,6 +74,32 @@ class BatchWriter:
                 self._cursor_min = cursor
             self._cursor_max = cursor
         return len(self._lines) >= self.max_rows or self._size >= self.max_bytes
+
+    @property
+    def room(self) -> int:
+        """Operations the batch takes before its row bound."""
+        return self.max_rows - len(self._lines)
+
+    def add_encoded_many(
+        self, operation: str, bodies: Sequence[bytes], cursors: Sequence[Any] | None
+    ) -> tuple[int, bool]:
+        """``add_encoded`` for a page's bodies in order (``cursors`` beside them, none None) until the
+        batch is full: how many were added, and whether it is full and should be taken now."""
+        prefix, lines, size = _PREFIXES[operation], self._lines, self._size
+        max_bytes, taken = self.max_bytes, 0
+        for body in bodies[: self.room]:
+            line = prefix + body + b"}"
+            lines.append(line)
+            size += len(line) + 1
+            taken += 1
+            if size >= max_bytes:
+                break
+        self._size = size
+        if cursors is not None and taken:
+            if self._cursor_min is None:
+                self._cursor_min = cursors[0]
+            self._cursor_max = cursors[taken - 1]
+        return taken, len(lines) >= self.max_rows or size >= max_bytes
 
     def take(self) -> PendingBatch | None:
         """The pending operations as the next batch, or None when there are none."""

@@ -17,6 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 from pydantic import BaseModel
 
 from shared.pipeline.changes import ChangeSource
+from shared.pipeline.pages import ValidPage
 from shared.pipeline.target import Target
 
 Row = Mapping[str, Any]
@@ -70,6 +71,12 @@ class Stream(Generic[Model]):
     on purpose (it is counted, not quarantined). A stream with ``changes``
     reads only what changed at its source on incremental runs
     (``shared.pipeline.changes``); it has no cursor.
+
+    ``transform_page`` is the opt-in fast path (``shared.pipeline.pages``):
+    when ``read`` yields ``Page``s, each page is validated by column and
+    ``transform_page`` returns its records in row order (None where
+    ``transform`` would return None), the same records ``transform`` gives
+    row by row. A page with a bad row still goes through ``transform``.
     """
 
     name: str
@@ -85,6 +92,7 @@ class Stream(Generic[Model]):
     batch_rows: int = 5000
     batch_bytes: int = 4 * 1024 * 1024
     changes: ChangeSource | None = None
+    transform_page: Callable[[ValidPage], Sequence[Record | None]] | None = None
 
     def __post_init__(self) -> None:
         if self.deletes and self.cursor is not None:

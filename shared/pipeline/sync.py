@@ -25,11 +25,12 @@ import contextvars
 import operator
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from itertools import islice, repeat
+from typing import Any, cast
 
 import orjson
 from azure.storage.blob import ContentSettings
@@ -39,6 +40,7 @@ from shared.errors import classify_exception
 from shared.pipeline import progress as told
 from shared.pipeline.changes import ReadPlan, plan_read
 from shared.pipeline.load import LoadBatchMessage, settle_if_complete
+from shared.pipeline.pages import ColumnValidator, Page, ValidPage
 from shared.pipeline.quarantine import Quarantine, reasons
 from shared.pipeline.requests import SyncRequest
 from shared.pipeline.run_queue import AlreadyRunningError, StreamSlots, run_message
@@ -58,11 +60,12 @@ from shared.pipeline.sent_records import (
     Key,
     SentRecords,
     content_digest,
+    encoded,
     key_from_text,
     window_start,
 )
 from shared.pipeline.staging import DELETE, UPSERT, BatchWriter, PendingBatch, stage_batch
-from shared.pipeline.stream import ReadReport, ReadWindow, ReportingRead, Stream, StreamCatalog
+from shared.pipeline.stream import ReadReport, ReadWindow, Record, ReportingRead, Row, Stream, StreamCatalog
 from shared.pipeline.stream_state import StreamState, StreamStates, StreamStateStore
 from shared.platform.blob_lock import BlobLocks, LockHeldError
 from shared.platform.blob_store import BlobStore
@@ -305,6 +308,8 @@ class _Extraction:
         self.in_flight: deque[Future[None]] = deque()
         self.stager = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stage-{stream.name}")
         self.quarantine = Quarantine(stream.name, stream.max_bad_rows)
+        self.columns = ColumnValidator(stream.model)
+        self.key_of = _key_getter(stream.key)
         self.last_cursor: Any = None
         self.plan: ReadPlan | None = None
         self.kept: dict[str, str] = {}  # a change read's fingerprints of records it does not touch
@@ -366,45 +371,19 @@ class _Extraction:
         record.watermark_after = self.state.watermark
 
     def _read_and_stage(self, previous: dict[Key, str], compare: dict[Key, str]) -> None:
-        """The hot loop: a few microseconds a row, so lookups are hoisted and work is skipped when it can be."""
-        stream, counts = self.stream, self.record.extract
-        validate = stream.model.__pydantic_validator__.validate_python
-        transform, key_of = stream.transform, _key_getter(stream.key)
-        cursor_field, last_cursor = stream.cursor, self.last_cursor
-        # A backfill writes no state, so it need not remember what it sent: its memory stays flat however
-        # long its window (a full-read stream would otherwise keep a digest per record).
-        saw = _remember_nothing if self.mode is RunMode.BACKFILL else self.sent.saw
-        add = self.writer.add
-        read = 0
+        """Each page by column when the stream allows it (``shared.pipeline.pages``), else row by row."""
+        transform_page, read = self.stream.transform_page, 0
         pages = self._pages()
         try:
             for page in pages:
-                for row in page:
-                    read += 1
-                    try:
-                        model = validate(row)
-                    except ValidationError as error:
-                        counts.quarantined += 1
-                        self.quarantine.add(row, reasons(error), read)
-                        continue
-                    target = transform(model)
-                    if target is None:
-                        counts.skipped += 1
-                        continue
-                    cursor = None
-                    if cursor_field is not None:
-                        cursor = getattr(model, cursor_field)
-                        if cursor is None or (last_cursor is not None and cursor < last_cursor):
-                            self._out_of_order(cursor, last_cursor, read)
-                        last_cursor = self.last_cursor = cursor
-                    key = key_of(target)
-                    saw(key, target, cursor)
-                    if key in compare and compare[key] == content_digest(target):
-                        counts.unchanged += 1
-                        continue
-                    if add(UPSERT, target, cursor):
-                        self._tally(read)
-                        self._hand_over()
+                if (
+                    transform_page is not None
+                    and isinstance(page, Page)
+                    and (valid := self.columns.check(page)) is not None
+                ):
+                    read = self._stage_valid_page(transform_page(valid), valid, read, compare)
+                else:
+                    read = self._stage_rows(page, read, compare)
         finally:
             self._tally(read)
         if isinstance(pages, ReportingRead):
@@ -418,6 +397,121 @@ class _Extraction:
         path = f"reports/{self.stream.name}/{self.record.id}.json"
         self.engine.staging.put(path, orjson.dumps(report.detail), content_settings=_JSON)
         self.record.report, self.record.report_path = report.summary, path
+
+    def _saw(self) -> Callable[[Key, bytes, Any], None]:
+        """How the loop remembers a record it stages. A backfill writes no state, so it need not remember
+        what it sent: its memory stays flat however long its window (a full-read stream would otherwise
+        keep a digest per record)."""
+        return _remember_nothing if self.mode is RunMode.BACKFILL else self.sent.saw
+
+    def _stage_rows(self, page: Sequence[Row], read: int, compare: dict[Key, str]) -> int:
+        """The hot loop, row by row: a few microseconds a row, so lookups are hoisted and work is skipped
+        when it can be. Returns the rows read so far."""
+        stream, counts = self.stream, self.record.extract
+        validate = stream.model.__pydantic_validator__.validate_python
+        transform, key_of = stream.transform, self.key_of
+        cursor_field, last_cursor = stream.cursor, self.last_cursor
+        saw, add = self._saw(), self.writer.add_encoded
+        try:
+            for row in page:
+                read += 1
+                try:
+                    model = validate(row)
+                except ValidationError as error:
+                    counts.quarantined += 1
+                    self.quarantine.add(row, reasons(error), read)
+                    continue
+                target = transform(model)
+                if target is None:
+                    counts.skipped += 1
+                    continue
+                cursor = None
+                if cursor_field is not None:
+                    cursor = getattr(model, cursor_field)
+                    if cursor is None or (last_cursor is not None and cursor < last_cursor):
+                        self._out_of_order(cursor, last_cursor, read)
+                    last_cursor = cursor
+                key, body = key_of(target), encoded(target)
+                saw(key, body, cursor)
+                if key in compare and compare[key] == content_digest(body):
+                    counts.unchanged += 1
+                    continue
+                if add(UPSERT, body, cursor):
+                    self.last_cursor = last_cursor
+                    self._tally(read)
+                    self._hand_over()
+        finally:
+            self.last_cursor = last_cursor
+        return read
+
+    def _stage_valid_page(
+        self, targets: Sequence[Record | None], page: ValidPage, read: int, compare: dict[Key, str]
+    ) -> int:
+        """``_stage_rows`` for a page that passed the model by column: ``targets`` are its records from
+        ``transform_page``, its cursor values come from the checked cursor column.
+
+        A page of records to send whole (no record left out, nothing to compare with, cursor values in
+        order) is encoded and staged a batch's share at a time; any other goes record by record."""
+        stream = self.stream
+        if len(targets) != len(page):
+            raise StreamDeclarationError(
+                f"stream '{stream.name}': transform_page gave {len(targets)} records for {len(page)} rows"
+            )
+        cursors = None if stream.cursor is None else page.values(stream.cursor)
+        if compare or None in targets or (cursors is not None and not _ascending(cursors, self.last_cursor)):
+            return self._stage_records(targets, cursors, read, compare)
+        records = cast(Sequence[Record], targets)
+        start = 0
+        while start < len(records):
+            # Only what the batch has room for is encoded: lines wait in the batch, not in the page.
+            part = records[start : start + self.writer.room]
+            bodies, keys = list(map(encoded, part)), list(map(self.key_of, part))
+            chunk = None if cursors is None else cursors[start : start + len(part)]
+            taken, full = self.writer.add_encoded_many(UPSERT, bodies, chunk)
+            if self.mode is not RunMode.BACKFILL:
+                self.sent.saw_many(keys[:taken], bodies[:taken], None if chunk is None else chunk[:taken])
+            start += taken
+            if full:
+                self.last_cursor = None if cursors is None else cursors[start - 1]
+                self._tally(read + start)
+                self._hand_over()
+        if cursors:
+            self.last_cursor = cursors[-1]
+        return read + len(records)
+
+    def _stage_records(
+        self,
+        targets: Sequence[Record | None],
+        cursors: Sequence[Any] | None,
+        read: int,
+        compare: dict[Key, str],
+    ) -> int:
+        """The checked page's records one by one: counting those left out, comparing, checking order."""
+        counts, cursor_field = self.record.extract, self.stream.cursor
+        last_cursor, key_of = self.last_cursor, self.key_of
+        saw, add = self._saw(), self.writer.add_encoded
+        try:
+            for target, cursor in zip(targets, cursors or repeat(None), strict=False):
+                read += 1
+                if target is None:
+                    counts.skipped += 1
+                    continue
+                if cursor_field is not None:
+                    if cursor is None or (last_cursor is not None and cursor < last_cursor):
+                        self._out_of_order(cursor, last_cursor, read)
+                    last_cursor = cursor
+                key, body = key_of(target), encoded(target)
+                saw(key, body, cursor)
+                if key in compare and compare[key] == content_digest(body):
+                    counts.unchanged += 1
+                    continue
+                if add(UPSERT, body, cursor):
+                    self.last_cursor = last_cursor
+                    self._tally(read)
+                    self._hand_over()
+        finally:
+            self.last_cursor = last_cursor
+        return read
 
     def _pages(self) -> Any:
         """The stream's own read, or the affected rows a change read found."""
@@ -539,6 +633,13 @@ def _extracted(record: RunRecord) -> dict[str, Dimension]:
     tallies = {"read": counts.read, "valid": counts.valid, "quarantined": counts.quarantined}
     tallies |= {"unchanged": counts.unchanged, "staged": counts.staged, "batches": len(record.batches)}
     return {f"{names.ROWS}.{stage}": count for stage, count in tallies.items()}
+
+
+def _ascending(cursors: Sequence[Any], after: Any) -> bool:
+    """True when no value is None and each is at least the one before it (and ``after``, if any)."""
+    if None in cursors or (after is not None and cursors[0] < after):
+        return False
+    return all(map(operator.le, cursors, islice(cursors, 1, None)))
 
 
 def batch_prefix(attempt: int) -> str:

@@ -41,10 +41,11 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 
+from shared.pipeline.pages import Page
 from shared.telemetry import names
 from shared.telemetry.spans import span, started
 
@@ -182,20 +183,37 @@ def stream_rows(
     A server-side cursor (``stream_results``) keeps memory flat however many
     rows the query returns.
     """
+    for page in stream_pages(engine, statement, page_rows, parameters):
+        yield list(page)
+
+
+def stream_pages(
+    engine: Engine, statement: Executable, page_rows: int = 5000, parameters: Mapping[str, Any] | None = None
+) -> Iterator[Page]:
+    """``stream_rows`` as the driver fetched them: each page's rows as tuples, its column names once.
+
+    A stream whose ``read`` yields these and that declares ``transform_page``
+    has each page validated by column (``shared.pipeline.pages``), the fast
+    path for a large table; any other stream reads a ``Page`` as row mappings.
+    A select whose columns SQLAlchemy would not convert (plain numbers and
+    text, most of what the hub reads) is fetched from the driver's cursor
+    itself: SQLAlchemy's row objects cost about as much as the fetch.
+    """
     query = started(names.SPAN_SQL_QUERY, {names.DB_SYSTEM: engine.dialect.name})
     rows = 0
     try:
         with engine.connect() as connection:
-            result = connection.execution_options(stream_results=True, yield_per=page_rows).execute(
-                statement, dict(parameters or {})
-            )
-            columns = list(result.keys())
+            raw = _needs_no_conversion(statement, engine.dialect)
+            options = {} if raw else {"stream_results": True, "yield_per": page_rows}
+            result = connection.execution_options(**options).execute(statement, dict(parameters or {}))
+            # plain str: SQLAlchemy's names are a str subclass that orjson refuses as a key (a quarantined row)
+            columns = tuple(map(str, result.keys()))
             try:
-                for partition in result.partitions():
+                for partition in _driver_pages(result.cursor, page_rows) if raw else result.partitions():
                     rows += len(partition)
-                    yield [dict(zip(columns, row, strict=True)) for row in partition]
-            except OperationalError as error:
-                if "interrupted" in str(error.orig):
+                    yield Page(columns, partition)
+            except (OperationalError, engine.dialect.loaded_dbapi.OperationalError) as error:
+                if "interrupted" in str(getattr(error, "orig", error)):
                     raise QueryTimeoutError("the query ran past its time limit and was stopped") from None
                 raise
     except Exception as error:
@@ -205,3 +223,18 @@ def stream_rows(
     finally:
         query.set_attribute(names.ROWS, rows)
         query.end()
+
+
+def _needs_no_conversion(statement: Executable, dialect: Dialect) -> bool:
+    """True for a select whose every column the driver already returns as SQLAlchemy would."""
+    if not isinstance(statement, Select):
+        return False
+    return all(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) is None
+        for column in statement.selected_columns
+    )
+
+
+def _driver_pages(cursor: Any, page_rows: int) -> Iterator[Sequence[Any]]:
+    while page := cursor.fetchmany(page_rows):
+        yield page
