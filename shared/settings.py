@@ -590,10 +590,17 @@ def load_settings(local_file: Path | None = LOCAL_SETTINGS_FILE) -> Settings:
         _local_settings_file.reset(chosen)
 
 
+# Set to "true", the process reads its settings from the environment alone, never from the repo's
+# local.settings.json: the test suite sets it, so a developer's file (``make run`` writes one) cannot leak
+# into a test or a test's host (it once turned telemetry on inside a test worker).
+IGNORE_LOCAL_SETTINGS = "HUB_IGNORE_LOCAL_SETTINGS"
+
+
 @functools.cache
 def hub_settings() -> Settings:
     """The process's settings, read once; raises ``SettingsError`` naming what is missing or malformed."""
-    return load_settings()
+    ignored = os.environ.get(IGNORE_LOCAL_SETTINGS, "").lower() == "true"
+    return load_settings(None if ignored else LOCAL_SETTINGS_FILE)
 
 
 class ConnectorSettings(BaseSettings):

@@ -9,9 +9,16 @@ queue a short test stands between two slow ones, so no worker begins with
 two of them in hand.
 """
 
+import os
 from pathlib import Path
 
 import pytest
+
+from shared.settings import IGNORE_LOCAL_SETTINGS
+
+# Tests and the hosts they start take their settings from what each test gives them, never from a
+# developer's local.settings.json (shared/settings.py).
+os.environ[IGNORE_LOCAL_SETTINGS] = "true"
 
 pytest_plugins = sorted(
     f"tests.fixtures.{module.stem}"

@@ -22,16 +22,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import dlt
-from dlt.sources.sql_database import sql_table
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localdev.bench.dlt_extract", description=__doc__)
     parser.add_argument("--source", required=True, help="sqlite URL of the synthetic source")
-    parser.add_argument("--table", default="PAYROLL_LINES")
+    parser.add_argument("--table", default="PAYROLL_LINES", help="the source table")
     parser.add_argument("--chunk-size", type=int, default=5000, help="rows per fetch (the hub's page)")
     arguments = parser.parse_args()
+    # Imported after the arguments: dlt is in the bench venv only, and --help must answer anywhere.
+    import dlt
+    from dlt.sources.sql_database import sql_table
+
     with tempfile.TemporaryDirectory(prefix="bench-dlt-") as folder:
         root = Path(folder)
         pipeline = dlt.pipeline(

@@ -57,8 +57,10 @@ def source_rows(edw: Engine, stream: str, first: date, end: date) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localdev.bench.payroll_actuals", description=__doc__)
     parser.add_argument("--folder", required=True, help="the sandbox SQL Server folder")
-    parser.add_argument("--stream", choices=STREAMS, default="worked_hours")
-    parser.add_argument("--start", type=date.fromisoformat, required=True)
+    parser.add_argument(
+        "--stream", choices=STREAMS, default="worked_hours", help="the actuals stream to backfill"
+    )
+    parser.add_argument("--start", type=date.fromisoformat, required=True, help="the first day (yyyy-MM-dd)")
     parser.add_argument("--end", type=date.fromisoformat, required=True, help="exclusive")
     parser.add_argument("--blob", required=True, help="Azurite connection string for the staged batches")
     parser.add_argument("--servicebus", required=True, help="Service Bus emulator connection string")

@@ -22,7 +22,7 @@ RunState = Literal[
     "queued", "running", "retrying", "loading", "succeeded", "partially_failed", "failed", "dead_lettered"
 ]
 GUID_PATTERN = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-01 to 2099-12, the months the hub knows (shared.sites)
 GpPostingState = Literal[
     "queued", "running", "retrying", "succeeded", "partially_failed", "failed", "refused", "dead_lettered"
 ]
