@@ -2,7 +2,17 @@
 
 import azure.functions as func
 
-from functions import api, billing, dataverse, gp, leads, pipeline, revenue_submissions, syncs
+from functions import (
+    api,
+    billing,
+    dataverse,
+    gp,
+    leads,
+    pipeline,
+    revenue_submissions,
+    salesforce_reporting,
+    syncs,
+)
 from shared.settings import hub_settings
 
 # A missing or malformed setting stops the app here, naming the setting. Telemetry starts with the
@@ -18,3 +28,4 @@ app.register_functions(dataverse.blueprint)
 app.register_functions(revenue_submissions.blueprint)
 app.register_functions(billing.blueprint)
 app.register_functions(leads.blueprint)
+app.register_functions(salesforce_reporting.blueprint)

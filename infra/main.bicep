@@ -345,6 +345,7 @@ module api 'app/api.bicep' = {
       GP_SWEEP_SCHEDULE: '0 */15 * * * *'
       BILLING_RECONCILIATION_SCHEDULE: '0 0 12 6 * *'
       BILLING_REPORTING_SCHEDULE: '0 50 * * * *'
+      SALESFORCE_PIPELINE_REPORTING_SCHEDULE: '0 25 * * * *'
       WATCHDOG_SCHEDULE: '0 */5 * * * *'
       RETRY_FIRST_DELAY_SECONDS: '10'
       RETRY_MAX_DELAY_SECONDS: '300'
@@ -357,6 +358,7 @@ module api 'app/api.bicep' = {
       GP_CUSTOMERS_SCHEDULE: '0 40 2 * * *'
       SALESFORCE_PIPELINE_SCHEDULE: '0 10 * * * *'
       SALESFORCE_API_SHARE: '0.5'
+      SALESFORCE_BULK_THRESHOLD: '10000'
     }, empty(gpSqlHost) ? {} : {
       // GP posting turns on only with both: the hub checks GP's tables before any retry.
       GP_SMARTCONNECT_URL: gpSmartConnectUrl

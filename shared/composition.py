@@ -40,6 +40,7 @@ from shared.connectors.great_plains.smartconnect import SmartConnect
 from shared.connectors.legion.days import utc_today
 from shared.connectors.legion.wage_rates import DifferentialPay
 from shared.connectors.salesforce.budget import ApiBudget
+from shared.connectors.salesforce.bulk import BulkQuery, BulkSettings
 from shared.connectors.salesforce.rest import SalesforceRest
 from shared.connectors.salesforce.session import SalesforceSession
 from shared.connectors.syncs import SYNCS
@@ -83,6 +84,7 @@ from shared.workflows.gp_posting.sweep import GpSweep
 from shared.workflows.gp_posting.unit_statistics import UnitStatisticsSource
 from shared.workflows.gp_posting.workflow import GpPostings
 from shared.workflows.lead_capture.captures import LeadCaptures
+from shared.workflows.pipeline_reporting.report import PipelineReporting
 from shared.workflows.revenue_submissions.state import CheckClaims, DeltaLinks
 from shared.workflows.revenue_submissions.subscriptions import SubscriptionKeeper
 from shared.workflows.revenue_submissions.workflow import RevenueSubmissions
@@ -239,6 +241,11 @@ class Hub:
     def billing_reporting(self) -> BillingReporting | None:
         """The copy of billing into the EDW's TP_STAGE tables: None without EDW_SQL_URL."""
         return BillingReporting(self.dataverse, self.edw) if self.edw is not None else None
+
+    @functools.cached_property
+    def pipeline_reporting(self) -> PipelineReporting | None:
+        """The weighted Salesforce pipeline in the EDW's TP_STAGE: None without EDW_SQL_URL."""
+        return PipelineReporting(self.dataverse, self.edw, self.engine.now) if self.edw is not None else None
 
     @functools.cached_property
     def lead_captures(self) -> LeadCaptures:
@@ -450,6 +457,11 @@ def build_hub(settings: Settings) -> Hub:
         ),
         hand_mappings=dataverse_hand_mappings(dataverse),
         salesforce=salesforce,
+        salesforce_bulk=(
+            BulkQuery(salesforce, BulkSettings(settings.salesforce_bulk_threshold))
+            if salesforce is not None
+            else None
+        ),
         dataverse=dataverse,
     )
     engine = SyncEngine(

@@ -291,6 +291,12 @@ class Settings(BaseSettings):
         description="NCRONTAB schedule of the copy of billing statements, invoices and GP postings into the "
         "EDW's TP_STAGE tables.",
     )
+    salesforce_pipeline_reporting_schedule: Ncrontab = Field(
+        "0 25 * * * *",
+        alias="SALESFORCE_PIPELINE_REPORTING_SCHEDULE",
+        description="NCRONTAB schedule of the weighted Salesforce pipeline's refresh in the EDW's TP_STAGE "
+        "(after the hourly Salesforce sync at :10).",
+    )
 
     graph_url: AnyHttpUrl = Field(
         AnyHttpUrl("https://graph.microsoft.com/v1.0"),
@@ -350,6 +356,13 @@ class Settings(BaseSettings):
         "sync stops before it, so Towne Park's own users and integrations keep the rest.",
     )
     salesforce_query_batch_size: int = Field(2000, alias="SALESFORCE_QUERY_BATCH_SIZE", ge=200, le=2000)
+    salesforce_bulk_threshold: int = Field(
+        10_000,
+        alias="SALESFORCE_BULK_THRESHOLD",
+        ge=2000,
+        description="A Salesforce read of this many records or more (a backfill, a first load) goes through "
+        "a Bulk API 2.0 query job: a few API calls instead of one per 2,000 records.",
+    )
 
     api_entra_client_id: str | None = Field(None, alias="API_ENTRA_CLIENT_ID")
     api_entra_tenant_id: str | None = Field(None, alias="API_ENTRA_TENANT_ID")

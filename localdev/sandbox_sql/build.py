@@ -32,6 +32,7 @@ from localdev.sandbox_sql.legion import write_legion
 from localdev.sandbox_sql.loading import count_rows, create_index, open_databases
 from localdev.sandbox_sql.master import write_master
 from localdev.sandbox_sql.revenue import site_revenue, write_revenue
+from localdev.sandbox_sql.salesforce_pipeline import create_salesforce_pipeline
 from localdev.sandbox_sql.staffing import Employee, make_staff
 from localdev.sandbox_sql.workday import write_workday
 from localdev.sandbox_sql.world import Site, World, make_world
@@ -127,8 +128,9 @@ class _Plan:
 # The sandbox's tables as this code expects them; raised when they change (2: the change-tracking log;
 # 3: the hub's forecast snapshots in TP_STAGE; 4: spBUDGET_DAILY_DETAIL's stand-in and the payroll
 # budget's unmapped and shift-differential profiles; 5: the hub's billing reporting tables in
-# TP_STAGE), so `make run` reseeds a sandbox an older checkout built instead of failing on a missing table.
-SHAPE = 5
+# TP_STAGE; 6: the hub's weighted Salesforce pipeline in TP_STAGE), so `make run` reseeds a sandbox
+# an older checkout built instead of failing on a missing table.
+SHAPE = 6
 SHAPE_FILE = "SHAPE"
 
 
@@ -169,6 +171,7 @@ def build_sandbox(
                 filled.result()
         with closing(open_databases(staging)) as connection:
             create_forecast_snapshots(connection)
+            create_salesforce_pipeline(connection)
             connection.execute("COMMIT")
             rows = {table.fullname: count_rows(connection, table) for table in metadata.sorted_tables}
         for database in TOWNE_PARK_DATABASES:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # types only: importing the services here would load every SD
     from shared.api.payroll_coverage_desk import PayrollCoverageDesk
     from shared.api.roles import Caller
     from shared.api.syncs import SyncDesk
+    from shared.connectors.salesforce.site_mapping import SiteMappings
     from shared.forecast.desk import ForecastDesk
     from shared.health import HealthReport
     from shared.pipeline.dead_letters import DeadLetters
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # types only: importing the services here would load every SD
     from shared.workflows.forecast_check.check import StatementForecastCheck
     from shared.workflows.gp_posting.workflow import GpPostings
     from shared.workflows.lead_capture.captures import LeadCaptures
+    from shared.workflows.pipeline_reporting.report import PipelineReporting
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class ApiServices:
     payroll_coverage: PayrollCoverageDesk | None = None
     billing: BillingChecks | None = None
     leads: LeadCaptures | None = None
+    pipeline: PipelineReporting | None = None
+    site_mappings: SiteMappings | None = None
 
 
 Handler = Callable[[ApiServices, Call], ApiResponse]

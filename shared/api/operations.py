@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from shared.api import billing_models, forecast_models, models, revision_models
+from shared.api import (
+    billing_models,
+    forecast_models,
+    models,
+    pipeline_models,
+    revision_models,
+    site_mapping_models,
+)
 from shared.api.calls import Handler
 from shared.api.handlers import (
     billing,
@@ -26,7 +33,9 @@ from shared.api.handlers import (
     leads,
     live_reads,
     payroll_coverage,
+    pipeline,
     runs,
+    site_mappings,
     syncs,
 )
 from shared.api.payroll_coverage import CoverageQuery, PayrollCoverage
@@ -459,6 +468,48 @@ LEAD_OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
+PIPELINE_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "GetPipeline",
+        "GET",
+        "v1/pipeline",
+        "Get the weighted pipeline",
+        "The Salesforce pipeline by stage, region and expected opening month: each group's opportunities, "
+        "amount and weighted amount (amount x probability), as the EDW's TP_STAGE holds it for Power BI "
+        "(refreshed after each hourly Salesforce sync). Filter by stage, region or month.",
+        Role.READ,
+        query=pipeline_models.PipelineQuery,
+        replies=(
+            Reply(200, "The pipeline's groups.", pipeline_models.PipelineReport),
+            Reply(503, "The EDW is not configured, or a dependency is unavailable."),
+        ),
+        tags=("Leads",),
+        handler=pipeline.get_pipeline,
+    ),
+    Operation(
+        "MapOpportunitySite",
+        "PUT",
+        "v1/salesforce/opportunities/{id}/site",
+        "Map an opportunity to its site",
+        "Links a Salesforce Opportunity to an existing customer site when its own site number is missing or "
+        "wrong, so the sale and the EDW's site are one site: the site gets the Opportunity's link, a proforma "
+        "site the sale made under another number is retired, and the proforma-sites sync keeps the mapping. "
+        "Admin: it merges customer sites, which billing and the forecast key on.",
+        Role.ADMIN,
+        path=site_mapping_models.OpportunityPath,
+        body=site_mapping_models.SiteMapping,
+        replies=(
+            Reply(200, "Mapped.", site_mapping_models.SiteMappingView),
+            Reply(404, "No such synced Opportunity, or no open or proforma site with that number."),
+            Reply(409, "The sale's proforma site is billed already: a person merges the two."),
+            Reply(503, "Salesforce is not configured, or a dependency is unavailable."),
+        ),
+        changes_state=True,
+        tags=("Leads",),
+        handler=site_mappings.map_opportunity_site,
+    ),
+)
+
 LIVE_READ_OPERATION = Operation(
     "LiveRead",
     "GET",
@@ -520,6 +571,7 @@ SERVED_OPERATIONS: tuple[Operation, ...] = (
     *FORECAST_OPERATIONS,
     *BILLING_MONTH_OPERATIONS,
     *LEAD_OPERATIONS,
+    *PIPELINE_OPERATIONS,
     LIVE_READ_OPERATION,
     *HEALTH_OPERATIONS,
 )
@@ -564,6 +616,8 @@ def documented_operations(reads: Sequence[LiveRead]) -> tuple[Operation, ...]:
         *FORECAST_OPERATIONS,
         *BILLING_MONTH_OPERATIONS,
         *LEAD_OPERATIONS,
+        *PIPELINE_OPERATIONS,
+        *PIPELINE_OPERATIONS,
         *live_read_operations(reads),
         *HEALTH_OPERATIONS,
     )

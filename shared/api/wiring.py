@@ -19,6 +19,7 @@ from shared.api.rate_limit import RateLimiter
 from shared.api.service import HubApi
 from shared.api.syncs import SyncDesk
 from shared.composition import Hub, hub
+from shared.connectors.salesforce.site_mapping import SiteMappings
 from shared.connectors.syncs import SYNCS
 from shared.forecast.desk import ForecastDesk
 from shared.health import HealthReport, check_dependencies
@@ -82,6 +83,8 @@ def build_api(
         payroll_coverage=PayrollCoverageDesk(platform.runs, platform.staging),
         billing=hub.billing_checks,
         leads=hub.lead_captures_for_api if hub.salesforce is not None else None,
+        pipeline=hub.pipeline_reporting,
+        site_mappings=SiteMappings(hub.dataverse) if hub.salesforce is not None else None,
     )
     return HubApi(
         services,

@@ -30,6 +30,7 @@ from shared.connectors.legion.job_codes import SCHEDULE_DAYS, job_code_streams
 from shared.connectors.legion.scheduled_hours import scheduled_hours_stream
 from shared.connectors.legion.wage_rates import DifferentialPay, wage_rates_stream
 from shared.connectors.legion.worked_hours import worked_hours_stream
+from shared.connectors.salesforce.bulk import BulkQuery
 from shared.connectors.salesforce.proforma import proforma_openings_stream, proforma_sites_stream
 from shared.connectors.salesforce.rest import SalesforceRest
 from shared.connectors.salesforce.streams import salesforce_streams
@@ -55,6 +56,7 @@ def hub_streams(
     hand_mappings: ReadHandMappings = lambda: NO_HAND_MAPPINGS,
     baseline_months: int = BASELINE_MONTHS,
     salesforce: SalesforceRest | None = None,
+    salesforce_bulk: BulkQuery | None = None,
     dataverse: DataverseClient | None = None,
 ) -> StreamCatalog:
     """Every stream, reading Towne Park's SQL Server through ``edw`` (TP_EDW and TP_LEGION on one instance).
@@ -70,7 +72,8 @@ def hub_streams(
     ``baseline_months`` is how many months from today's the daily budget streams write.
     Without ``edw`` (a hub set up without SQL Server) the catalog holds no SQL
     streams; without ``gp_company_engine`` it holds no GP stream; without ``salesforce`` no
-    Salesforce stream (and the proforma sites also need ``dataverse``, their openings ``edw``).
+    Salesforce stream (and the proforma sites also need ``dataverse``, their openings ``edw``);
+    ``salesforce_bulk`` sends the large Salesforce reads through Bulk API 2.0.
     """
     catalog = StreamCatalog()
     if edw is not None:
@@ -114,7 +117,7 @@ def hub_streams(
         catalog.add(invoice_payment_status_stream(gp_company_engine, gp_companies, page_rows))
         catalog.add(gp_customers_stream(gp_company_engine, gp_companies, page_rows))
     if salesforce is not None:
-        for stream in salesforce_streams(salesforce):
+        for stream in salesforce_streams(salesforce, salesforce_bulk):
             catalog.add(stream)
         if dataverse is not None:
             catalog.add(proforma_sites_stream(salesforce, dataverse))

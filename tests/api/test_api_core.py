@@ -125,7 +125,7 @@ def test_ten_concurrent_starts_of_one_stream_queue_one_run(world: World, hub: Hu
 def test_a_body_is_documented_as_required_exactly_where_a_call_without_one_is_refused(hub: Hub) -> None:
     api, _ = build_api(hub)
     document = _json(call(api, "GetOpenApi", "/api/v1/openapi.json"))
-    routes = {"StartSync": {"stream": "site_days"}}
+    routes = {"StartSync": {"stream": "site_days"}, "MapOpportunitySite": {"id": "006000000000001AAA"}}
     checked = []
     for path, item in document["paths"].items():
         for method, operation in item.items():
@@ -139,6 +139,7 @@ def test_a_body_is_documented_as_required_exactly_where_a_call_without_one_is_re
         ("ApproveBudgetRevision", False, False),  # a comment is optional
         ("CalculateForecast", True, True),
         ("CaptureLead", True, True),
+        ("MapOpportunitySite", True, True),
         ("RejectBudgetRevision", False, False),
         ("StartGpPosting", True, True),
         ("StartSync", False, False),

@@ -201,6 +201,8 @@ def test_every_operation_answers_valid_inputs_as_the_served_document_says(
         {"lastName": "Ruiz", "email": "ana@omni.example.com", "company": "Omni"}, "walk"
     )
     walk("CaptureLead", content=body, headers=signed)
+    walk("GetPipeline", params={"stage": "Prospecting", "month": month.strftime("%Y-%m")})
+    walk.refused("MapOpportunitySite", 404, {"id": "006000000000001AAA"}, json={"siteNumber": "0170"})
 
     walk("GetHealth")
     walk("GetReadiness")

@@ -19,6 +19,7 @@ from localdev.sandbox_sql import sandbox_url
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink
 from shared.connectors.salesforce.proforma import proforma_openings_stream, proforma_sites_stream
+from shared.connectors.salesforce.site_mapping import MappingRefusedError, SiteMapped, SiteMappings
 from shared.connectors.salesforce.streams import salesforce_streams
 from shared.http.hosts import HostRegistry
 from shared.pipeline.load import BatchLoader
@@ -168,3 +169,41 @@ def test_a_sale_at_a_site_that_already_exists_only_links_it(
             "bs_glstring": None,
         }
     }
+
+
+def test_an_operators_mapping_moves_a_sale_onto_the_existing_site_and_the_sync_keeps_it(
+    hub: Hub, salesforce_sandbox: SalesforceSandbox, dataverse_sandbox: DataverseSandbox
+) -> None:
+    with dataverse_sandbox.client() as client:
+        site = {
+            "bs_customersiteid": str(uuid.uuid4()),
+            "bs_sitenumber": "0170",
+            "bs_sitename": "Hilton Anatole",
+        }
+        assert client.post("bs_customersites", json=site).status_code == 204
+    [sale] = salesforce_sandbox.insert(
+        "Opportunity", [opportunity("Hilton Anatole parking", "Closed Won", "8911")]
+    )
+    hub.sync("salesforce_opportunities", "salesforce_proforma_sites")
+    assert sites(dataverse_sandbox)["8911"]["bs_proformastatus"] == "proforma"  # the salesperson's typo
+
+    hosts = HostRegistry(verify=dataverse_sandbox.ca_bundle)
+    mappings = SiteMappings(
+        DataverseClient(hosts.client(web_api_root(dataverse_sandbox.url)), dataverse_sandbox.hub_token())
+    )
+    with pytest.raises(MappingRefusedError) as refused:
+        mappings.map(sale, "0999")
+    assert refused.value.status == 404
+    assert mappings.map(sale, "0170") == SiteMapped(sale, "0170", retired_site="8911")
+
+    linked = {"bs_proformastatus": None, "bs_salesforceopportunityid": sale, "bs_sitename": "Hilton Anatole"}
+    expected = {
+        "0170": {**linked, "bs_rooms": None, "bs_glstring": None},
+        "8911": {**sites(dataverse_sandbox)["8911"], "bs_proformastatus": "retired"},
+    }
+    assert sites(dataverse_sandbox) == expected
+    with salesforce_sandbox.api() as api:  # the sale changes again: the sync must follow the mapping
+        assert api.patch(f"sobjects/Opportunity/{sale}", json={"Rooms__c": 420}).status_code == 204
+    hub.sync("salesforce_opportunities", "salesforce_proforma_sites")
+    assert sites(dataverse_sandbox) == expected  # still one live site for the location, none re-made at 8911
+    hosts.close()

@@ -15,6 +15,7 @@ from azure.storage.blob import BlobServiceClient
 
 from shared.connectors.dataverse.sink import DataverseSink
 from shared.connectors.salesforce.budget import RETRY_AFTER_SECONDS, ApiBudgetSpentError
+from shared.connectors.salesforce.bulk import BulkQuery, BulkSettings
 from shared.connectors.salesforce.rest import SalesforceRest
 from shared.connectors.salesforce.streams import salesforce_streams
 from shared.errors import ErrorClass, HubError, ThrottledError
@@ -33,9 +34,13 @@ KEY = ("bs_salesforceid",)
 
 
 def salesforce_hub(
-    rest: SalesforceRest, blob_service: BlobServiceClient, emulator: ServiceBusEmulator, sink: DataverseSink
+    rest: SalesforceRest,
+    blob_service: BlobServiceClient,
+    emulator: ServiceBusEmulator,
+    sink: DataverseSink,
+    bulk: BulkQuery | None = None,
 ) -> Iterator[Hub]:
-    world = build_world(blob_service, emulator.connection_string, *salesforce_streams(rest))
+    world = build_world(blob_service, emulator.connection_string, *salesforce_streams(rest, bulk))
     world.loader = BatchLoader(world.engine.catalog, world.staging, world.state, sink, world.engine.now)
     yield Hub(world, None)  # type: ignore[arg-type]  # no SQL engine behind these streams
     world.bus.close()
@@ -212,3 +217,34 @@ def test_an_expired_session_signs_in_again_and_salesforce_errors_are_classified(
     with pytest.raises(HubError) as down:
         list(salesforce_sandbox.rest().query(query))
     assert down.value.error_class is ErrorClass.TRANSIENT
+
+
+@pytest.mark.slow(6)
+def test_a_read_above_the_bulk_threshold_goes_through_a_bulk_api_job_and_lands_the_same_rows(
+    salesforce_sandbox: SalesforceSandbox,
+    dataverse_sandbox: DataverseSandbox,
+    blob_service: BlobServiceClient,
+    servicebus_emulator: ServiceBusEmulator,
+    sink: DataverseSink,
+) -> None:
+    rest = salesforce_sandbox.rest()
+    bulk = BulkQuery(rest, BulkSettings(threshold=150, max_records=100, poll_seconds=0.01))
+    salesforce_sandbox.seed(accounts=4, leads=0, opportunities=230)
+    with salesforce_sandbox.api() as api:  # a record in the recycle bin must come through queryAll
+        deleted = salesforce_sandbox.records("Opportunity")[0]["Id"]
+        assert api.delete(f"sobjects/Opportunity/{deleted}").status_code == 204
+    for hub in salesforce_hub(rest, blob_service, servicebus_emulator, sink, bulk):
+        read = hub.sync("salesforce_accounts", "salesforce_opportunities")
+
+    jobs = {job["object"]: job for job in salesforce_sandbox.bulk_jobs()}
+    assert set(jobs) == {"Opportunity"}  # 4 accounts stay on REST, below the threshold
+    assert (jobs["Opportunity"]["operation"], jobs["Opportunity"]["records"]) == ("queryAll", 230)
+    assert jobs["Opportunity"]["resultSets"] == 3  # 100 + 100 + 30, followed by Sforce-Locator
+    assert read["salesforce_opportunities"].extract.read == 230
+    opportunities = salesforce_sandbox.records("Opportunity")
+    expected = {r["Id"]: opportunity_row(r) for r in opportunities}
+    assert expected[deleted]["bs_isdeleted"] is True
+    assert (
+        landed(dataverse_sandbox, "bs_salesforceopportunities", set(opportunity_row(opportunities[0])))
+        == expected
+    )

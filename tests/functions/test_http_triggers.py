@@ -65,6 +65,8 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         "CalculateForecast": ({}, None, {"year": 2026, "sites": ["0170"]}),
         "GetBillingReadiness": ({}, {"period": "2026-11"}, None),
         "GetBillingReconciliation": ({}, {"period": "2026-11"}, None),
+        "GetPipeline": ({}, {"stage": "Prospecting"}, None),
+        "MapOpportunitySite": ({"id": "006000000000001AAA"}, None, {"siteNumber": "0170"}),
         "GetHealth": ({}, None, None),
         "GetReadiness": ({}, None, None),
         "GetOpenApi": ({}, None, None),
@@ -89,7 +91,8 @@ def test_every_operation_is_a_trigger_that_answers_a_valid_request_without_a_ser
         404,
         201,
     )
-    assert statuses["ListBudgetRevisions"] == 200
+    assert statuses["ListBudgetRevisions"] == 200 and statuses["GetPipeline"] == 200
+    assert statuses["MapOpportunitySite"] == 404  # no such synced opportunity
     assert (
         statuses["ApproveBudgetRevision"] == statuses["RejectBudgetRevision"] == 403
     )  # a key may not decide

@@ -95,7 +95,7 @@ def test_the_sandbox_files_hold_the_same_tables_and_columns(databases: sqlite3.C
         database, _, table = fullname.split(".")
         found = [row[1] for row in databases.execute(f'PRAGMA {database}.table_info("{table}")')]
         assert sorted(found) == sorted(columns), fullname
-    # TP_STAGE: the RSS data mart, the hub's forecast snapshots and its billing tables, with their views.
+    # TP_STAGE: the RSS data mart, the hub's forecast snapshots, billing tables and weighted pipeline, with views.
     stage = databases.execute("SELECT type, name FROM TP_STAGE.sqlite_master WHERE type IN ('table', 'view')")
     billing = {("table", table.name) for table in billing_metadata.sorted_tables} | {
         ("view", v) for v in VIEWS
@@ -105,4 +105,5 @@ def test_the_sandbox_files_hold_the_same_tables_and_columns(databases: sqlite3.C
         ("table", "HUB_FORECAST_SNAPSHOT"),
         ("table", "HUB_FORECAST_SNAPSHOT_LINE"),
         ("view", "vwHUB_FORECAST_CONSOLIDATED"),
+        ("table", "HUB_SALESFORCE_PIPELINE"),
     }

@@ -11,13 +11,14 @@
   ``/sobjects/{Object}/{id}`` GET, PATCH (204), DELETE (204).
 - ``POST /composite``: ``compositeRequest`` subrequests, ``@{ref.id}``
   references, ``allOrNone``; it counts as one call.
+- Bulk API 2.0 query jobs under ``/jobs/query`` (``bulk.py``).
 - Every REST answer carries ``Sforce-Limit-Info: api-usage=N/M``; errors are
   ``[{"message", "errorCode"}]``.
 
 Controls under ``/sandbox/salesforce/``: ``reset``, ``seed`` (a generated
 pipeline), ``records`` (insert with system fields; GET ``records/{Object}``
 the raw store, deleted included), ``outage`` (``{"down": true}``), ``limits``
-(``{"daily_limit", "used"}``) and ``expire-sessions``.
+(``{"daily_limit", "used"}``), ``expire-sessions`` and ``bulk-jobs`` (GET: the query jobs run).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from localdev.sandbox.salesforce.bulk import BulkQueries
 from localdev.sandbox.salesforce.org import (
     API_VERSION,
     DEFAULT_BATCH_SIZE,
@@ -57,6 +59,7 @@ class SalesforceSandbox:
 
     def __init__(self, org: SalesforceOrg) -> None:
         self.org = org
+        self.bulk = BulkQueries(org)
 
     def routes(self) -> list[Route]:
         return [
@@ -70,6 +73,7 @@ class SalesforceSandbox:
                 _DATA + "/sobjects/{sobject}/{record_id}", self._record, methods=["GET", "PATCH", "DELETE"]
             ),
             Route(_DATA + "/composite", self._composite, methods=["POST"]),
+            *self.bulk.routes(),
             Route("/sandbox/salesforce/reset", self._reset, methods=["POST"]),
             Route("/sandbox/salesforce/seed", self._seed, methods=["POST"]),
             Route("/sandbox/salesforce/records", self._insert, methods=["POST"]),
@@ -238,6 +242,7 @@ class SalesforceSandbox:
 
     async def _reset(self, request: Request) -> Response:
         self.org.reset()
+        self.bulk.jobs.clear()
         return Response(status_code=204)
 
     async def _seed(self, request: Request) -> Response:

@@ -16,7 +16,8 @@ A proforma site whose Opportunity is lost, reopened or deleted is retired
 (status 'retired') unless a billing statement already points at it: then billing
 has started and a person decides. A site number that already belongs to a real
 site (no status, or 'opened') is only linked to the Opportunity, never turned
-back into a proforma.
+back into a proforma. An operator's explicit mapping (``site_mapping.py``) wins
+over the Opportunity's own site number.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from shared.connectors.dataverse.sink import DataverseTarget
 from shared.connectors.edw.master_sites import MasterSite, read_master_sites
 from shared.connectors.salesforce.objects import OpportunityRow
 from shared.connectors.salesforce.rest import SalesforceRest
+from shared.connectors.salesforce.site_mapping import SiteMappings
 from shared.connectors.salesforce.streams import soql_datetime
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream
 from shared.sites import site_number
@@ -52,10 +54,11 @@ class SoldSite(OpportunityRow):
     site_exists: bool = False
     proforma_of: str | None = None  # the Opportunity its proforma row came from
     billed: bool = False
+    mapped_site: str | None = None  # the site number an operator mapped the Opportunity to (site_mapping.py)
 
 
 def to_customer_site(sold: SoldSite) -> Record | None:
-    number = site_number(sold.Site_Number__c)
+    number = sold.mapped_site or site_number(sold.Site_Number__c)
     if number is None:
         return None
     won = sold.IsWon and not sold.IsDeleted
@@ -137,8 +140,9 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
         yield values[start : start + _OR_CHUNK]
 
 
-def _with_sites(page: Sequence[Row], sites: CustomerSites) -> list[Row]:
-    numbered = {row["Id"]: site_number(row.get("Site_Number__c")) for row in page}
+def _with_sites(page: Sequence[Row], sites: CustomerSites, mappings: SiteMappings) -> list[Row]:
+    mapped = mappings.mapped([str(row["Id"]) for row in page])
+    numbered = {row["Id"]: mapped.get(row["Id"]) or site_number(row.get("Site_Number__c")) for row in page}
     held = sites.by_number(n for n in numbered.values() if n is not None)
     billed = sites.billed(str(row["bs_customersiteid"]) for row in held.values())
     enriched: list[Row] = []
@@ -151,6 +155,7 @@ def _with_sites(page: Sequence[Row], sites: CustomerSites) -> list[Row]:
                 "site_status": site.get("bs_proformastatus") if site else None,
                 "proforma_of": site.get("bs_salesforceopportunityid") if site else None,
                 "billed": site is not None and str(site["bs_customersiteid"]) in billed,
+                "mapped_site": mapped.get(row["Id"]),
             }
         )
     return enriched
@@ -159,6 +164,7 @@ def _with_sites(page: Sequence[Row], sites: CustomerSites) -> list[Row]:
 def proforma_sites_stream(rest: SalesforceRest, dataverse: DataverseClient) -> Stream[SoldSite]:
     """Opportunities with a site number, by SystemModstamp through queryAll, as customer sites."""
     sites = CustomerSites(dataverse)
+    mappings = SiteMappings(dataverse)
     fields = ", ".join(OpportunityRow.model_fields)
 
     def read(window: ReadWindow) -> Iterator[Sequence[Row]]:
@@ -167,7 +173,7 @@ def proforma_sites_stream(rest: SalesforceRest, dataverse: DataverseClient) -> S
             where += f" AND SystemModstamp >= {soql_datetime(window.start)}"
         soql = f"SELECT {fields} FROM Opportunity WHERE {where} ORDER BY SystemModstamp ASC, Id ASC"  # noqa: S608 - declared names and a formatted datetime only
         for page in rest.query(soql, include_deleted=True):
-            yield _with_sites(page, sites)
+            yield _with_sites(page, sites, mappings)
 
     return Stream(
         name=PROFORMA_STREAM,

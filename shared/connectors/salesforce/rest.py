@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +31,12 @@ from shared.connectors.salesforce.session import SalesforceSession, Session
 from shared.http.hosts import HostRegistry
 
 MIN_BATCH_SIZE, MAX_BATCH_SIZE = 200, 2000
+
+
+@dataclass(frozen=True)
+class QueryPage:
+    records: list[dict[str, Any]]
+    total_size: int
 
 
 class SalesforceRest:
@@ -54,12 +61,29 @@ class SalesforceRest:
 
     def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[list[dict[str, Any]]]:
         """The query's records, one page per answer, without Salesforce's ``attributes``."""
+        for page in self.query_pages(soql, include_deleted=include_deleted):
+            yield page.records
+
+    def query_pages(self, soql: str, *, include_deleted: bool = False) -> Iterator[QueryPage]:
+        """The query's pages, each with the ``totalSize`` Salesforce counts for the whole query."""
         resource = "queryAll" if include_deleted else "query"
         url: str | None = f"{self._root}/{resource}?q={quote(soql, safe='')}"
         while url is not None:
             page = self._call("GET", url, f"{resource} page").json()
-            yield [{k: v for k, v in record.items() if k != "attributes"} for record in page["records"]]
+            records = [{k: v for k, v in record.items() if k != "attributes"} for record in page["records"]]
+            yield QueryPage(records, int(page.get("totalSize", len(records))))
             url = None if page.get("done", True) else page["nextRecordsUrl"]
+
+    @property
+    def root(self) -> str:
+        """``/services/data/<version>``: where the org's REST and Bulk API 2.0 resources live."""
+        return self._root
+
+    def call(
+        self, method: str, url: str, operation: str, *, body: Mapping[str, Any] | None = None
+    ) -> httpx.Response:
+        """One call to the org within the budget, renewing an expired session once (Bulk API 2.0 uses it)."""
+        return self._call(method, url, operation, body=body)
 
     def create(self, sobject: str, fields: Mapping[str, Any]) -> str:
         answer = self._call("POST", f"{self._root}/sobjects/{sobject}", f"create {sobject}", body=fields)
