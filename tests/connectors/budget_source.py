@@ -45,12 +45,18 @@ def three_site_budget(sql_folder: Path) -> Iterator[sqlite3.Connection]:
 
 
 def expected_budget(source: sqlite3.Connection) -> dict[Key, float]:
-    """Per site, 'yyyy-MM' period and summary category: the budget, internal revenue turned positive."""
+    """Per site, 'yyyy-MM' period and summary category: the budget, internal revenue turned positive.
+
+    External revenue is account 9410, the total of the six category revenue accounts 9411-9416 (DOMAIN.md
+    §4 statistic accounts): adding those too would count it twice.
+    """
     sums: dict[Key, Decimal] = {}
     for cost_center, period, category, balance in source.execute(
         "SELECT b.COST_CENTER, b.PERIOD, c.IS_SUMMARY_CATEGORY, SUM(b.BALANCE) "
         "FROM TP_EDW.BUDGET_FINAL b JOIN TP_EDW.CHART_OF_ACCOUNT c ON c.MAIN_ACCOUNT = b.MAIN_ACCOUNT "
-        "WHERE c.IS_SUMMARY_CATEGORY IS NOT NULL GROUP BY b.COST_CENTER, b.PERIOD, c.IS_SUMMARY_CATEGORY"
+        "WHERE c.IS_SUMMARY_CATEGORY IS NOT NULL "
+        "AND (c.IS_SUMMARY_CATEGORY <> 'EXTERNAL REVENUE' OR b.MAIN_ACCOUNT = '9410') "
+        "GROUP BY b.COST_CENTER, b.PERIOD, c.IS_SUMMARY_CATEGORY"
     ):
         text = cost_center.strip()
         if not text.isdigit() or int(text) > 8999:  # P4.., A.., 9000s: not sites

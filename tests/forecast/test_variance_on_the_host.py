@@ -1,11 +1,11 @@
 """Budget variance and the forecast's snapshot on the local host, against figures worked out here from the sandbox SQL.
 
-The host syncs master sites and GL actuals itself (``POST /api/v1/syncs/...``). Two inputs come from
-streams other helpers build, so this test writes them into the sandbox Dataverse as those streams
-would: ``bs_budgetmonthly`` (fixture ``budget_monthly_from_budget_final``, an independent SQL sum of
-``BUDGET_FINAL``; after the merge it runs the ``budget_monthly`` stream instead) and a few days of
-``bs_payrolldetail.bs_actualcost`` in the open month. The expected variance is then computed here,
-from the SQL and DOMAIN.md §5's rules written out again, not with the hub's trending module.
+The host syncs master sites, budget monthly and GL actuals itself (``POST /api/v1/syncs/...``); the
+budget the variance must show is the test's own SQL sum of ``BUDGET_FINAL``
+(``budget_monthly_from_budget_final``). A few days of ``bs_payrolldetail.bs_actualcost`` in the open
+month are written into the sandbox Dataverse as the worked-hours stream would, so the test knows the
+actual to date exactly. The expected variance is then computed here, from the SQL and
+DOMAIN.md §5's rules written out again, not with the hub's trending module.
 """
 
 from __future__ import annotations
@@ -88,18 +88,11 @@ def site(edw: sqlite3.Connection) -> str:
 
 @pytest.fixture
 def budget_monthly_from_budget_final(
-    edw: sqlite3.Connection, dataverse_sandbox: DataverseSandbox, hub_sql_summary: SandboxSummary, site: str
+    edw: sqlite3.Connection, hub_sql_summary: SandboxSummary, site: str
 ) -> Amounts:
-    """bs_budgetmonthly for the site's year, as the ``budget_monthly`` stream will write it."""
-    year = hub_sql_summary.last_payroll_day.year
-    budget = source_amounts(edw, "BUDGET_FINAL", site, year)
-    with dataverse_sandbox.client() as client:
-        for period, amounts in budget.items():
-            for category, amount in amounts.items():
-                key = f"bs_sitenumber='{site}',bs_period='{period}',bs_summarycategory='{quote(category)}'"
-                answer = client.patch(f"bs_budgetmonthlies({key})", json={"bs_amount": float(amount)})
-                assert answer.status_code == 204, answer.text
-    return budget
+    """The site's year of BUDGET_FINAL summed by category with the test's own SQL: what the ``budget_monthly``
+    stream, run by the test, must have written to bs_budgetmonthly for the variance to match."""
+    return source_amounts(edw, "BUDGET_FINAL", site, hub_sql_summary.last_payroll_day.year)
 
 
 @pytest.fixture
@@ -161,6 +154,7 @@ def test_variance_equals_the_sandbox_sql_and_the_edw_view_shows_the_same_forecas
     actual = source_amounts(edw, "ACCOUNT_SUMMARY", site, year)
     with hub_host.client() as client:
         start_sync(client, hub_host, "master_customer_sites")
+        start_sync(client, hub_host, "budget_monthly")
         start_sync(client, hub_host, "gl_actuals")
         with dataverse_sandbox.client() as dataverse:
             master = dataverse.get(f"bs_mastercustomersites(bs_sitenumber='{site}')").json()

@@ -3,7 +3,10 @@
 The July 2025 plan's "Budget Monthly" (DOMAIN.md §4 "Decisions"): the forecast
 reads the budget from Dataverse instead of the EDW. Each main account rolls up
 to its ``IS_SUMMARY_CATEGORY`` in ``CHART_OF_ACCOUNT`` (the eight categories;
-statistic accounts have none and are left out). Internal revenue is stored
+statistic accounts have none and are left out). External revenue is account
+9410 alone, as the GL actuals and the budget-against-actual read sum it: the
+six category revenue accounts (9411-9416) are its parts, not added again, so
+budget and actual compare like for like. Internal revenue is stored
 negative in the budget, as GP credits are, so its sign is turned (DOMAIN.md
 §5). Cost centers that are not sites (P4.., A.., 9000s) are skipped, as
 ``budgets.py`` skips them; a site stored both padded and unpadded is one site.
@@ -24,9 +27,10 @@ from decimal import Decimal
 from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, StringConstraints
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 
 from shared.connectors.dataverse.sink import DataverseTarget
+from shared.connectors.edw.gl_actuals import EXTERNAL_REVENUE, EXTERNAL_REVENUE_ACCOUNT
 from shared.pipeline.stream import ReadWindow, Record, Row, Stream
 from shared.sites import site_key, site_number
 from shared.sql.engines import stream_rows
@@ -84,6 +88,12 @@ def read_account_balances(edw: Engine, page_rows: int) -> list[AccountBalance]:
         )
         .join(chart_of_account, chart_of_account.c.MAIN_ACCOUNT == budget_final.c.MAIN_ACCOUNT)
         .where(chart_of_account.c.IS_SUMMARY_CATEGORY.is_not(None))
+        .where(
+            or_(
+                chart_of_account.c.IS_SUMMARY_CATEGORY != EXTERNAL_REVENUE,
+                budget_final.c.MAIN_ACCOUNT == EXTERNAL_REVENUE_ACCOUNT,
+            )
+        )
         .group_by(
             budget_final.c.COST_CENTER,
             budget_final.c.PERIOD,
