@@ -125,7 +125,10 @@ def goals_met(results: dict[tuple[str, int], list[OperationFigures]]) -> list[st
     for (scenario, users), figures in results.items():
         for figure in figures:
             if figure.server_errors or figure.transport_errors:
-                missed.append(f"{scenario}, {users} users: {figure.name} had {figure.server_errors} x 5xx")
+                missed.append(
+                    f"{scenario}, {users} users: {figure.name} had {figure.server_errors} x 5xx and "
+                    f"{figure.transport_errors} unanswered"
+                )
             if users == 50 and figure.name in STATUS_READS and figure.p95 >= STATUS_READ_P95_MS:
                 missed.append(
                     f"{scenario}, 50 users: {figure.name} p95 {figure.p95:.0f} ms >= {STATUS_READ_P95_MS}"
