@@ -15,8 +15,6 @@ from shared.api.answers import ok
 from shared.api.calls import ApiServices, Call
 from shared.api.http import ApiResponse
 from shared.api.problems import ProblemError
-from shared.workflows.budget_revisions.decisions import decide
-from shared.workflows.budget_revisions.revisions import IllegalRevisionTransitionError, RevisionEvent
 
 if TYPE_CHECKING:
     from shared.workflows.budget_revisions.revision_table import RevisionTable
@@ -30,14 +28,20 @@ def list_budget_revisions(services: ApiServices, call: Call) -> ApiResponse:
 
 
 def approve_budget_revision(services: ApiServices, call: Call) -> ApiResponse:
-    return _decided(services, call, RevisionEvent.APPROVED, "approved")
+    return _decided(services, call, "APPROVED", "approved")
 
 
 def reject_budget_revision(services: ApiServices, call: Call) -> ApiResponse:
-    return _decided(services, call, RevisionEvent.REJECTED, "rejected")
+    return _decided(services, call, "REJECTED", "rejected")
 
 
-def _decided(services: ApiServices, call: Call, event: RevisionEvent, default_why: str) -> ApiResponse:
+def _decided(services: ApiServices, call: Call, event_name: str, default_why: str) -> ApiResponse:
+    # Imported here: the operations table names these handlers as the app is indexed, and the workflow's
+    # pydantic models cost a cold start milliseconds it need not pay before a decision is asked for.
+    from shared.workflows.budget_revisions.decisions import decide
+    from shared.workflows.budget_revisions.revisions import IllegalRevisionTransitionError, RevisionEvent
+
+    event = RevisionEvent[event_name]
     body: revision_models.RevisionDecision = call.body
     why = body.comment or default_why
     try:
