@@ -174,6 +174,10 @@ def _body_required(model: type[BaseModel]) -> bool:
     return False
 
 
+_HOST_401 = "No valid function key (empty body) or bearer token (a problem)."
+_HOST_401_TOO = "Without a valid function key, the host answers 401 with an empty body."
+
+
 def _responses(operation: Operation, definitions: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for reply in operation.replies:
@@ -197,12 +201,14 @@ def _responses(operation: Operation, definitions: dict[str, Any]) -> dict[str, A
         }
     for status, description in statuses.items():
         responses.setdefault(str(status), {"description": description, "schema": problem})
-    if "401" in responses:
-        # The Functions host refuses a missing key itself, with an empty body; only token refusals are problems.
-        responses["401"] = {"description": "No valid function key (empty body) or bearer token (a problem)."}
     for reply in operation.replies:
         if reply.model is None and not reply.raw and reply.status >= 400:
             responses[str(reply.status)]["schema"] = problem
+    if operation.auth_level != "anonymous":
+        # The Functions host refuses a missing key itself, with an empty body, before any of the hub's code
+        # runs, so no 401 of a keyed operation can promise a body, even where the hub's own 401 is a problem.
+        own = next((reply.description for reply in operation.replies if reply.status == 401), None)
+        responses["401"] = {"description": _HOST_401 if own is None else f"{own} {_HOST_401_TOO}"}
     return dict(sorted(responses.items()))
 
 

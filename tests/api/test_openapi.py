@@ -162,3 +162,11 @@ def test_a_property_always_sent_that_may_be_null_is_x_nullable_and_no_other() ->
     properties = openapi_document([read])["definitions"]["Row"]["properties"]
     assert properties["revenue"]["type"] == "number" and properties["revenue"]["x-nullable"] is True
     assert "x-nullable" not in properties["count"] and "x-nullable" not in properties["note"]
+
+
+def test_no_keyed_operation_promises_a_body_with_its_401() -> None:
+    """The host refuses a missing function key with an empty 401 before the hub runs (schemathesis found one)."""
+    for path, method, op in _operations(openapi_document(READS)):
+        if "401" in op["responses"]:
+            assert "schema" not in op["responses"]["401"], (method, path)
+            assert "empty body" in op["responses"]["401"]["description"], (method, path)
