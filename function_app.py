@@ -13,11 +13,11 @@ from functions import (
     salesforce_reporting,
     syncs,
 )
-from shared.settings import hub_settings
+from shared.settings_at_start import check_settings_at_start
 
-# A missing or malformed setting stops the app here, naming the setting. Telemetry starts with the
-# hub, on the first invocation (functions/app_hub.py).
-hub_settings()
+# A missing setting or a malformed timer schedule stops the app here, naming the setting. The full
+# settings (pydantic), telemetry and the hub come with the first invocation (functions/app_hub.py).
+check_settings_at_start()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(pipeline.blueprint)

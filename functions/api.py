@@ -1,8 +1,9 @@
 """``/api``: one HTTP trigger per served operation of ``shared.api.operations``, each handing its request on.
 
-The triggers are made from the operations table, so a route, its methods and
-its key level are declared once, next to the operation's documentation and
-handler. Each is named after its operation (``StartSync`` is ``start_sync``):
+The triggers are made from the route table (``shared/api/routes.py``), which a
+test holds to the operations table, so indexing the app imports none of the
+API's models or handlers: a trigger's first call loads the operations. Each
+is named after its operation (``StartSync`` is ``start_sync``):
 the Python worker indexes a function by its ``__name__``, which must be
 unique in the app. Function keys guard every route but the health checks and
 the OpenAPI document; discarding a dead letter takes the admin (master) key.
@@ -10,15 +11,20 @@ the OpenAPI document; discarding a dead letter takes the admin (master) key.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from functions.app_hub import hub_api
 from functions.invocation import invocation
 from shared.api.http import ApiRequest, ApiResponse
-from shared.api.operations import SERVED_OPERATIONS, AuthLevel, Operation
+from shared.api.routes import SERVED_ROUTES, AuthLevel, Route
+
+if TYPE_CHECKING:
+    from shared.api.operations import Operation
 
 blueprint = func.Blueprint()
 _AUTH_LEVELS: dict[AuthLevel, func.AuthLevel] = {
@@ -43,7 +49,15 @@ def serve(operation: Operation, req: func.HttpRequest) -> func.HttpResponse:
     return _response(hub_api().handle(operation, request))
 
 
-def function_name(operation: Operation) -> str:
+@functools.cache
+def served_operation(operation_id: str) -> Operation:
+    """The operation a trigger serves, from the operations table imported on the first call of any trigger."""
+    from shared.api.operations import SERVED_OPERATIONS
+
+    return next(operation for operation in SERVED_OPERATIONS if operation.operation_id == operation_id)
+
+
+def function_name(operation: Route | Operation) -> str:
     """The trigger's name: the operation id in snake case (``ListDeadLetters`` is ``list_dead_letters``)."""
     return _WORD_START.sub("_", operation.operation_id).lower()
 
@@ -71,17 +85,17 @@ def _response(answer: ApiResponse) -> func.HttpResponse:
     )
 
 
-def _trigger(operation: Operation) -> Callable[[func.HttpRequest, func.Context], func.HttpResponse]:
+def _trigger(route: Route) -> Callable[[func.HttpRequest, func.Context], func.HttpResponse]:
     def trigger(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
         with invocation(context):
-            return serve(operation, req)
+            return serve(served_operation(route.operation_id), req)
 
-    trigger.__name__ = trigger.__qualname__ = function_name(operation)
-    trigger.__doc__ = f"{operation.method} /api/{operation.route}: {operation.summary}."
+    trigger.__name__ = trigger.__qualname__ = function_name(route)
+    trigger.__doc__ = f"{route.method} /api/{route.route}: serves {route.operation_id}."
     return trigger
 
 
-for _operation in SERVED_OPERATIONS:
-    blueprint.route(
-        route=_operation.route, methods=[_operation.method], auth_level=_AUTH_LEVELS[_operation.auth_level]
-    )(_trigger(_operation))
+for _route in SERVED_ROUTES:
+    blueprint.route(route=_route.route, methods=[_route.method], auth_level=_AUTH_LEVELS[_route.auth_level])(
+        _trigger(_route)
+    )

@@ -8,13 +8,15 @@ instead, so those imports are paid by the first invocation that needs them.
 Telemetry is set up here too, once, before the hub is built: the Azure
 Monitor distro (or the local SDK exporters) costs a few hundred milliseconds
 to import, which a cold start would otherwise pay before serving anything.
+The full settings (pydantic, about a hundred milliseconds to import) are read
+here too: ``function_app.py`` checks at start only what pays no such import
+(``shared/settings_at_start.py``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shared.settings import hub_settings
 from shared.telemetry.startup import start_telemetry
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 def hub() -> Hub:
     from shared.composition import hub as composed
+    from shared.settings import hub_settings
 
     start_telemetry(hub_settings())
     return composed()
@@ -31,6 +34,7 @@ def hub() -> Hub:
 
 def hub_api() -> HubApi:
     from shared.api.wiring import hub_api as wired
+    from shared.settings import hub_settings
 
     start_telemetry(hub_settings())
     return wired()

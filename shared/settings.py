@@ -4,8 +4,11 @@ Azure hands a Function App its configuration as app settings (environment
 variables, with Key Vault references already resolved). Locally the same names
 come from ``local.settings.json`` ``Values``, which Core Tools and the local host
 export and which command-line tools read through this module. Nothing else in
-the hub reads ``os.environ``: a setting that is missing or malformed stops the
-app at start-up with the setting's name and what it expects.
+the hub reads ``os.environ`` but the start-up check: a setting that is missing,
+or a timer schedule that is malformed, stops the app at start-up with the
+setting's name and what it expects (``shared/settings_at_start.py``, which
+needs no pydantic); any other malformed value fails the hub's first use,
+naming it.
 
 Connections follow the Functions convention so the same setting serves the
 triggers and the hub's own clients: ``<Name>`` holds a connection string
@@ -21,7 +24,6 @@ their declarations name (``shared/connectors/syncs.py``), not a copy here.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -44,16 +46,17 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from shared.connectors.syncs import TIMED_SYNCS, ScheduledSync
 from shared.ncrontab import ncrontab_problem
 
-APP_ROOT = Path(__file__).resolve().parents[1]
-LOCAL_SETTINGS_FILE = APP_ROOT / "local.settings.json"
+# Defined with the start-up check, which must not import this module; named here as well, where callers look.
+from shared.settings_at_start import APP_ROOT as APP_ROOT  # noqa: PLC0414 - an explicit re-export
+from shared.settings_at_start import IGNORE_LOCAL_SETTINGS as IGNORE_LOCAL_SETTINGS  # noqa: PLC0414
+from shared.settings_at_start import LOCAL_SETTINGS_FILE as LOCAL_SETTINGS_FILE  # noqa: PLC0414
+from shared.settings_at_start import SettingsError as SettingsError  # noqa: PLC0414
+from shared.settings_at_start import local_values
+
 LOCAL_SECRET_PREFIX = "SECRET_"  # noqa: S105 (a setting-name prefix, not a secret)
 _LOCAL_SECRETS = "__local_secrets__"
 _SYNC_SCHEDULES = "__sync_schedules__"
 _local_settings_file: ContextVar[Path | None] = ContextVar("local_settings_file", default=None)
-
-
-class SettingsError(Exception):
-    """The environment does not describe a hub that can run; the message says which setting and why."""
 
 
 @dataclass(frozen=True)
@@ -115,14 +118,7 @@ class _LocalSettingsFile(PydanticBaseSettingsSource):
 
     def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
         super().__init__(settings_cls)
-        self._values: dict[str, Any] = {}
-        if path is not None and path.exists():
-            try:
-                self._values = dict(json.loads(path.read_text(encoding="utf-8")).get("Values", {}))
-            except (ValueError, AttributeError) as error:
-                raise SettingsError(
-                    f"{path.name} is not valid JSON with a 'Values' object: {error}"
-                ) from None
+        self._values: dict[str, Any] = local_values(path)
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._values.get(field_name), field_name, False
@@ -601,12 +597,6 @@ def load_settings(local_file: Path | None = LOCAL_SETTINGS_FILE) -> Settings:
         raise SettingsError("The hub's settings are incomplete: " + "; ".join(problems)) from None
     finally:
         _local_settings_file.reset(chosen)
-
-
-# Set to "true", the process reads its settings from the environment alone, never from the repo's
-# local.settings.json: the test suite sets it, so a developer's file (``make run`` writes one) cannot leak
-# into a test or a test's host (it once turned telemetry on inside a test worker).
-IGNORE_LOCAL_SETTINGS = "HUB_IGNORE_LOCAL_SETTINGS"
 
 
 @functools.cache

@@ -2,9 +2,11 @@
 
 Each import runs in a fresh interpreter (a cold start imports everything anew),
 ``--repeat`` times, and the median is compared with importing ``azure.functions``
-alone, which every Python Function App pays. Triggers build the hub on first use
-(``functions/app_hub.py``), so the app's own share is its settings check and
-its operations table.
+alone, which every Python Function App pays. The cases take turns, one cold
+start each per round, so a busy machine slows them alike rather than whichever
+ran last. Triggers build the hub on first use (``functions/app_hub.py``) and
+load the API's operations on their first call, so the app's own share is its
+start-up settings check (``shared/settings_at_start.py``) and its triggers.
 
 ``function_app`` is timed with telemetry off (the exporter settings emptied: in
 Azure without ``APPLICATIONINSIGHTS_CONNECTION_STRING`` nothing of OpenTelemetry
@@ -49,7 +51,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev.bench.import_time", description=__doc__)
     parser.add_argument("--repeat", type=int, default=15, help="fresh interpreters per import (default 15)")
     arguments = parser.parse_args()
-    medians = {}
     with tempfile.TemporaryDirectory() as folder:
         cases = {
             "azure.functions": ("azure.functions", _TELEMETRY_OFF),
@@ -59,11 +60,13 @@ def main() -> int:
                 {**_TELEMETRY_OFF, "LOCAL_TELEMETRY_FOLDER": folder},
             ),
         }
-        for label, (module, settings) in cases.items():
-            medians[label] = statistics.median(seconds(module, settings) for _ in range(arguments.repeat))
-            print(
-                f"import {label:<34} median {medians[label] * 1000:7.1f} ms over {arguments.repeat} cold starts"
-            )
+        timings: dict[str, list[float]] = {label: [] for label in cases}
+        for _ in range(arguments.repeat):
+            for label, (module, settings) in cases.items():
+                timings[label].append(seconds(module, settings))
+    medians = {label: statistics.median(taken) for label, taken in timings.items()}
+    for label, median in medians.items():
+        print(f"import {label:<34} median {median * 1000:7.1f} ms over {arguments.repeat} cold starts")
     bare = medians["azure.functions"]
     print(f"function_app / azure.functions: {medians['function_app'] / bare:.1f}x (telemetry off)")
     print(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, create_model
 
@@ -40,12 +40,11 @@ from shared.api.handlers import (
 )
 from shared.api.payroll_coverage import CoverageQuery, PayrollCoverage
 from shared.api.roles import Role
+from shared.api.routes import AuthLevel
 from shared.workflows.lead_capture.lead import LeadReceipt, LeadSubmission
 
 if TYPE_CHECKING:
     from shared.api.live_reads import LiveRead
-
-AuthLevel = Literal["anonymous", "function", "admin"]
 
 
 @dataclass(frozen=True)
