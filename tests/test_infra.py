@@ -219,3 +219,27 @@ def test_the_message_lock_is_renewed_for_at_least_the_longest_invocation() -> No
     host = json.loads((APP_ROOT / "host.json").read_text(encoding="utf-8"))
     renewal = _timespan(host["extensions"]["serviceBus"]["maxAutoLockRenewalDuration"])
     assert renewal >= _timespan(host["functionTimeout"])
+
+
+# Threads kept for API calls beyond every message the queue triggers may hold at once.
+API_THREADS = 8
+WORKER_MAX_THREADS = 32  # the Python worker's ceiling for PYTHON_THREADPOOL_THREAD_COUNT
+
+
+def test_the_worker_has_a_thread_for_every_message_it_may_hold_and_the_api_besides() -> None:
+    """Queue and HTTP invocations share the worker's thread pool; busy queues must not stall the API.
+
+    ``make fuzz`` found a sync start waiting 32 s for a thread while runs it had started loaded:
+    the default pool (cores + 4) is smaller than the queue triggers' ``maxConcurrentCalls``.
+    """
+    host = json.loads((APP_ROOT / "host.json").read_text(encoding="utf-8"))
+    per_trigger = host["extensions"]["serviceBus"]["maxConcurrentCalls"]
+    triggers = sum(
+        len(_QUEUE_TRIGGER.findall(path.read_text(encoding="utf-8")))
+        for path in (APP_ROOT / "functions").glob("*.py")
+    )
+    threads = re.search(r"PYTHON_THREADPOOL_THREAD_COUNT:\s*'(\d+)'", API.read_text(encoding="utf-8"))
+    assert threads is not None, "api.bicep does not size the worker's thread pool"
+    assert triggers * per_trigger + API_THREADS <= int(threads.group(1)) <= WORKER_MAX_THREADS
+    example = json.loads((APP_ROOT / "local.settings.json.example").read_text(encoding="utf-8"))
+    assert example["Values"]["PYTHON_THREADPOOL_THREAD_COUNT"] == threads.group(1)

@@ -67,6 +67,11 @@ var platformSettings = {
   // The Python worker hands each invocation the host's trace context, so the hub's spans are
   // children of the host's request (host.json sets "telemetryMode": "OpenTelemetry").
   PYTHON_ENABLE_OPENTELEMETRY: 'true'
+  // Service Bus and HTTP invocations share the worker's one thread pool, whose default is the cores
+  // plus 4 (6 on two). Six queue triggers at host.json's maxConcurrentCalls of 4 can take 24 threads,
+  // and a month-end load left API calls waiting 30 s for one; 32 is the worker's maximum
+  // (tests/test_infra.py holds it above the triggers' share).
+  PYTHON_THREADPOOL_THREAD_COUNT: '32'
 }
 
 // The names shared/settings.py reads; AZURE_CLIENT_ID makes the identity the default for the
