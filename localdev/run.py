@@ -46,6 +46,7 @@ SANDBOX_STEPS = services.REPO / "localdev" / "sandbox" / "dataverse" / "steps.js
 AZURITE_PORT = 10000
 AZURITE_TABLE_PORT = 10002
 SERVICE_BUS_PORT = 5672
+SERVICE_BUS_ADMIN_PORT = 5673  # the emulator's fault switches (HTTP)
 SANDBOX_PORT = 7081
 GP_PORT = 7082
 HOST_PORT = 7071
@@ -68,6 +69,8 @@ def local_world() -> list[services.ServiceSpec]:
                 str(SERVICE_BUS_CONFIG),
                 "--data",
                 str(DATA / "servicebus"),
+                "--admin-port",
+                str(SERVICE_BUS_ADMIN_PORT),
             ],
             DATA / "logs" / "servicebus-emulator.log",
         ),
@@ -205,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         for spec in local_world():
             supervisor.start(spec)
             print(f"  {spec.name:<20} listening on 127.0.0.1:{spec.port}   (log: {spec.log_file})")
+        print(f"  {'servicebus admin':<20} http://127.0.0.1:{SERVICE_BUS_ADMIN_PORT}/admin/faults")
         prepare_storage()
         seed_pilot_mappings()
         host = functions_host(arguments.core_tools)

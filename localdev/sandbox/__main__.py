@@ -13,6 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
+from localdev.dropped_connection import DroppingH11Protocol
 from localdev.local_ca import server_certificate
 from localdev.sandbox.app import SandboxConfig, build_sandbox
 from localdev.sandbox.dataverse.collation import DEFAULT_COLLATION, Collation
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         ssl_certfile=str(certificate.cert_chain),
         ssl_keyfile=str(certificate.private_key),
         log_level=args.log_level,
+        http=DroppingH11Protocol,
         access_log=args.log_level in ("debug", "trace", "info"),
         # An idle keep-alive client never answers TLS close_notify; don't wait on it to stop.
         timeout_graceful_shutdown=2,

@@ -3,7 +3,8 @@
 ``--company`` (repeatable) creates a company database; ``--accounts FILE``
 seeds its chart with one account string per line. ``POST /admin/payments``
 with ``{"company", "document", "amount"}`` applies a cash receipt to an open
-invoice (see ``company.apply_payment``).
+invoice (see ``company.apply_payment``). ``/admin/mode`` and ``/admin/faults``
+make it misbehave (see ``smartconnect`` and ``faults``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
+from localdev.dropped_connection import DroppingH11Protocol
 from localdev.sandbox_gp.company import open_company, seed_accounts
 from localdev.sandbox_gp.smartconnect import DEFAULT_PATH, build_app
 
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         if options.accounts:
             seed_accounts(options.data, company, options.accounts.read_text().split())
     app = build_app(options.data, batch_id_limit=options.batch_id_limit, path=options.path)
-    uvicorn.run(app, host="127.0.0.1", port=options.port, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=options.port, log_level="warning", http=DroppingH11Protocol)
     return 0
 
 

@@ -14,7 +14,8 @@ SOAP fault, accept and then not answer in time, or be unreachable (502, as the
 relay answers when no listener is connected). ``POST /admin/mode`` takes
 ``{"mode", "times", "seconds", "holdSeconds"}``: a mode other than normal lasts
 for ``times`` calls or ``seconds`` of wall time, whichever ends first, or until
-the next switch when neither is given.
+the next switch when neither is given. ``/admin/faults`` arms 429s, 503s and
+dropped connections by count or seeded share (see ``faults``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from localdev.dropped_connection import drop_connection
 from localdev.sandbox_gp.company import (
     UNIT_ACCOUNT,
     PaymentRefusedError,
@@ -45,6 +47,7 @@ from localdev.sandbox_gp.company import (
     open_company,
     period_refusal,
 )
+from localdev.sandbox_gp.faults import DROPPED, DROPPED_AFTER_APPLY, GpFaults
 from shared.connectors.great_plains.chart import Series
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -74,6 +77,7 @@ class SandboxState:
     calls: int = 0
     accepted: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    faults: GpFaults = field(default_factory=GpFaults)
 
     def switch(self, mode: str, times: int | None = None, seconds: float | None = None) -> None:
         self.mode, self.mode_calls_left = mode, times
@@ -101,15 +105,23 @@ def build_app(folder: Path, *, batch_id_limit: int | None = None, path: str = DE
                 return Response("no listener", status_code=502)
             if mode == "fail":
                 return _soap(_fault("SmartConnect could not be loaded"), 500)
-            try:
-                map_id, inter_id, rows = _read_call(
-                    await request.body(), request.headers.get("SOAPAction", "")
-                )
-                count = _apply(state, map_id, inter_id, rows)
-                state.accepted += 1
-                result = _result(map_id, 0, "", count)
-            except MapRejectedError as rejected:
-                result = _result("", 1, str(rejected), 0)
+            if (refusal := state.faults.refusal()) is not None:
+                return refusal
+            dropped = state.faults.switches.strikes(DROPPED)
+            if not dropped:
+                try:
+                    map_id, inter_id, rows = _read_call(
+                        await request.body(), request.headers.get("SOAPAction", "")
+                    )
+                    count = _apply(state, map_id, inter_id, rows)
+                    state.accepted += 1
+                    result = _result(map_id, 0, "", count)
+                except MapRejectedError as rejected:
+                    result = _result("", 1, str(rejected), 0)
+                dropped = state.faults.switches.strikes(DROPPED_AFTER_APPLY)
+        if dropped:
+            await drop_connection(request)
+            return Response(status_code=204)  # never sent: uvicorn discards it, the connection is gone
         if mode == "timeout_after_accept":
             await asyncio.sleep(state.hold_seconds)
         return _soap(result, 200)
@@ -126,6 +138,7 @@ def build_app(folder: Path, *, batch_id_limit: int | None = None, path: str = DE
     async def reset(_: Request) -> Response:
         state.switch("normal")
         state.calls, state.accepted = 0, 0
+        state.faults.clear()
         return JSONResponse({"mode": state.mode})
 
     async def stats(_: Request) -> Response:
@@ -146,6 +159,7 @@ def build_app(folder: Path, *, batch_id_limit: int | None = None, path: str = DE
         routes=[
             Route(path, run_map, methods=["POST"]),
             Route("/admin/mode", set_mode, methods=["POST"]),
+            Route("/admin/faults", state.faults.admin, methods=["POST", "GET", "DELETE"]),
             Route("/admin/stats", stats, methods=["GET"]),
             Route("/admin/reset", reset, methods=["POST"]),
             Route("/admin/payments", payment, methods=["POST"]),

@@ -11,7 +11,8 @@ there were. Abandoning, or letting the lock expire, on the delivery that
 reaches the entity's max delivery count moves the message to the dead-letter
 sub-queue with reason ``MaxDeliveryCountExceeded``. A message the client
 releases unseen (the SDK does this for prefetched messages when a receiver
-closes) does not count as a delivery.
+closes) does not count as a delivery. A completion the ``duplicates`` switch
+strikes is 'lost' (see ``faults``): the message is delivered again.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Protocol
 
 from localdev.servicebus_emulator import messages
 from localdev.servicebus_emulator.config import MessagingEntity, Namespace
+from localdev.servicebus_emulator.faults import DuplicateDeliveries
 from localdev.servicebus_emulator.store import MessageStore, NewMessage, StoredMessage
 
 _LOG = logging.getLogger(__name__)
@@ -68,11 +70,16 @@ class Broker:
     """The namespace's entities and the messages in them."""
 
     def __init__(
-        self, namespace: Namespace, store: MessageStore, clock: Callable[[], float] = time.time
+        self,
+        namespace: Namespace,
+        store: MessageStore,
+        clock: Callable[[], float] = time.time,
+        duplicates: DuplicateDeliveries | None = None,
     ) -> None:
         self.namespace = namespace
         self._store = store
         self._clock = clock
+        self.duplicates = duplicates or DuplicateDeliveries()
         self._receivers: dict[str, list[Receiver]] = {}
 
     def attach(self, receiver: Receiver) -> None:
@@ -100,7 +107,13 @@ class Broker:
         self._store.cancel_scheduled(self._copies(address), sequence_numbers)
 
     def complete(self, lock_token: uuid.UUID) -> None:
-        self._store.remove(self._locked(lock_token).id)
+        message = self._locked(lock_token)
+        if self.duplicates.strikes(message.entity):
+            # The client hears its completion succeeded; the broker 'never got it' and delivers again.
+            self._store.unlock(message.id, message.delivery_count)
+            self._dispatch_path(message.entity)
+            return
+        self._store.remove(message.id)
 
     def abandon(self, lock_token: uuid.UUID) -> None:
         self._return(self._locked(lock_token))

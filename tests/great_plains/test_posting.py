@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -98,6 +99,47 @@ def test_a_posting_accepted_but_timed_out_is_found_in_gp_and_not_sent_again(
     assert poster.post(document).status is PostingStatus.DUPLICATE
     assert gp_sandbox.stats()["calls"] == 1
     assert gp_sandbox.rows("TOWNE", "SELECT COUNT(*) FROM RM20101") == [(1,)]
+
+
+def test_a_posting_applied_but_dropped_before_the_answer_is_found_in_gp_and_not_sent_again(
+    gp_sandbox: GpSandbox, poster: GpPoster
+) -> None:
+    (document,) = expected([statement("2011", invoice("2011-202504-01-00", line("42.00")))])
+    seed_chart(gp_sandbox, [document])
+    gp_sandbox.fault("dropped_after_apply", 1)
+    result = poster.post(document)
+    assert (result.status, result.message) == (PostingStatus.POSTED, "found in GP")
+    assert poster.post(document).status is PostingStatus.DUPLICATE
+    assert gp_sandbox.stats()["calls"] == 1
+    assert gp_sandbox.rows("TOWNE", "SELECT DOCNUMBR FROM RM20101") == [(document.document_number,)]
+
+
+@pytest.mark.parametrize("fault", ["dropped_connection", "unavailable"])
+def test_a_posting_gp_never_ran_is_left_for_redelivery_and_lands_once(
+    gp_sandbox: GpSandbox, poster: GpPoster, fault: str
+) -> None:
+    (document,) = expected([statement("2012", invoice("2012-202504-01-00", line("17.00")))])
+    seed_chart(gp_sandbox, [document])
+    gp_sandbox.fault(fault, 1)
+    with pytest.raises(HubError):
+        poster.post(document)
+    assert gp_sandbox.rows("TOWNE", "SELECT COUNT(*) FROM RM20101") == [(0,)]
+    assert poster.post(document).status is PostingStatus.POSTED
+    assert gp_sandbox.stats()["calls"] == 2
+    assert gp_sandbox.rows("TOWNE", "SELECT DOCNUMBR FROM RM20101") == [(document.document_number,)]
+
+
+def test_a_throttled_posting_waits_its_retry_after_and_lands_once(
+    gp_sandbox: GpSandbox, poster: GpPoster
+) -> None:
+    (document,) = expected([statement("2013", invoice("2013-202504-01-00", line("8.00")))])
+    seed_chart(gp_sandbox, [document])
+    gp_sandbox.fault("throttled", 1, seconds=1)
+    started = time.monotonic()
+    assert poster.post(document).status is PostingStatus.POSTED
+    assert time.monotonic() - started >= 1.0
+    assert gp_sandbox.stats()["calls"] == 2
+    assert gp_sandbox.rows("TOWNE", "SELECT DOCNUMBR FROM RM20101") == [(document.document_number,)]
 
 
 def test_gp_down_leaves_the_posting_to_be_redelivered_and_it_lands_once(

@@ -304,3 +304,30 @@ def test_batches_throttled_for_longer_than_the_sink_waits_load_later_with_no_dea
     sandbox.throttle(0.0)
     assert len(rows_in_dataverse(sandbox)) == RECORDS
     hosts.close()
+
+
+@pytest.mark.slow(8)
+def test_a_sync_request_and_load_batches_delivered_twice_run_once_and_load_once(
+    world: tuple[World, ListSource],
+    dataverse_sandbox: DataverseSandbox,
+    servicebus_emulator: ServiceBusEmulator,
+) -> None:
+    hub, source = world
+    redeliveries = hub.redeliveries()
+    requests = SyncRequests(hub.engine, hub.run_queue(), redeliveries)
+    loads = BatchLoads(hub.loader, redeliveries)
+    servicebus_emulator.duplicate(SYNC_REQUESTS, 1)
+    queued = hub.run_queue().queue(SyncRequest("job_rates"))
+    assert (
+        hub.pump(SYNC_REQUESTS, requests.handle, 3, limit=2) == 2
+    )  # the request, then the same message again
+    servicebus_emulator.duplicate(LOAD_QUEUE, 2)
+    assert hub.pump(LOAD_QUEUE, loads.handle, 3, limit=5) == 5  # three batches, two of them delivered twice
+
+    assert servicebus_emulator.faults()["duplicatesByQueue"] == {SYNC_REQUESTS: 1, LOAD_QUEUE: 2}
+    assert list(hub.engine.runs.ids()) == [queued.id] and source.queries == 1  # one run, the source read once
+    final = hub.engine.runs.get(queued.id)
+    assert final is not None and final.status is RunStatus.SUCCEEDED
+    assert final.load.batches_loaded == 3 and final.load.upserted == RECORDS
+    assert dataverse_sandbox.stats()["batches"] == math.ceil(RECORDS / 1000)  # no batch was sent twice
+    assert len(rows_in_dataverse(dataverse_sandbox)) == RECORDS

@@ -101,3 +101,44 @@ def test_reset_disarms_every_fault_and_bad_settings_are_refused(dataverse_sandbo
             {"fault": "html_500", "fraction": 2},
         ):
             assert admin.post(f"{dataverse_sandbox.url}/sandbox/faults", json=body).status_code == 400, body
+
+
+def test_a_dropped_connection_gets_no_answer_and_the_write_is_not_applied(
+    api: httpx.Client, dataverse_sandbox: DataverseSandbox
+) -> None:
+    dataverse_sandbox.fault("dropped_connection", 1)
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        api.patch("bs_jobcodes(bs_jobcode='DROP')", json={"bs_jobtitle": "dropped"})
+    assert api.get("bs_jobcodes(bs_jobcode='DROP')").status_code == 404
+    assert dataverse_sandbox.stats()["by_status"] == {"0": 1, "404": 1}
+
+
+def test_dropped_after_apply_writes_the_batch_then_gives_no_answer(
+    api: httpx.Client, dataverse_sandbox: DataverseSandbox
+) -> None:
+    dataverse_sandbox.fault("dropped_after_apply", 1)
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        post_batch(
+            api,
+            [Op("PATCH", f"{PATH}bs_jobcodes(bs_jobcode='{code}')", {"bs_jobtitle": code}) for code in "DE"],
+        )
+    titles = api.get("bs_jobcodes?$select=bs_jobcode,bs_jobtitle").json()["value"]
+    assert sorted((row["bs_jobcode"], row["bs_jobtitle"]) for row in titles) == [("D", "D"), ("E", "E")]
+    assert dataverse_sandbox.faults()["dropped_after_apply"]["struck"] == 1
+
+
+def test_the_same_seed_drops_the_same_requests(dataverse_sandbox: DataverseSandbox) -> None:
+    def dropped_of_twenty() -> list[int]:
+        dataverse_sandbox.reset()
+        dataverse_sandbox.fault("dropped_connection", fraction=0.3, seed=19)
+        dropped = []
+        with dataverse_sandbox.client() as client:
+            for number in range(20):
+                try:
+                    client.get(JOBS).raise_for_status()
+                except (httpx.RemoteProtocolError, httpx.ReadError):
+                    dropped.append(number)
+        return dropped
+
+    first = dropped_of_twenty()
+    assert 1 <= len(first) <= 12 and dropped_of_twenty() == first

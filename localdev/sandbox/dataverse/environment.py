@@ -29,7 +29,12 @@ The faults, each for the next ``count`` requests or a seeded ``fraction``:
 passes first; the request is still carried out), ``batch_operation_429`` (one
 operation inside a ``$batch`` is answered 429 with service protection's code
 while the rest run) and ``expired_token_401`` (the token is refused as expired,
-as when it lapses mid-run).
+as when it lapses mid-run), ``dropped_connection`` (the connection is aborted
+before the request is carried out, with no HTTP answer at all) and
+``dropped_after_apply`` (the request, a whole ``$batch`` included, is carried
+out and then the connection is aborted before the answer: the client cannot
+tell it was applied). A dropped request counts in ``/sandbox/stats`` with
+status 0.
 
 During an outage every Web API request is answered 503 with an OData error
 body and no ``Retry-After``, before its token is looked at, as Dataverse's
@@ -48,6 +53,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from localdev.dropped_connection import drop_connection
 from localdev.outage import FaultSetting, FaultSwitches, OutageSwitch
 from localdev.sandbox.dataverse.batch import Batch
 from localdev.sandbox.dataverse.collation import Collation
@@ -69,7 +75,22 @@ TOO_LARGE = "too_large_413"
 LATE = "late_answer"
 BATCH_OPERATION_429 = "batch_operation_429"
 LAPSED_SIGN_IN = "expired_token_401"
-FAULTS = frozenset({HTML_500, UNAVAILABLE, TOO_LARGE, LATE, BATCH_OPERATION_429, LAPSED_SIGN_IN})
+DROPPED = "dropped_connection"
+DROPPED_AFTER_APPLY = "dropped_after_apply"
+FAULTS = frozenset(
+    {
+        HTML_500,
+        UNAVAILABLE,
+        TOO_LARGE,
+        LATE,
+        BATCH_OPERATION_429,
+        LAPSED_SIGN_IN,
+        DROPPED,
+        DROPPED_AFTER_APPLY,
+    }
+)
+# The status /sandbox/stats counts a dropped request under: it got no answer.
+NO_ANSWER = 0
 # What a gateway in front of the Web API sends when the service behind it fails: not OData JSON.
 _HTML_500_BODY = (
     b"<!DOCTYPE html><html><head><title>500 - Internal server error.</title></head>"
@@ -118,6 +139,8 @@ class DataverseEnvironment:
         throttle_code: str | None = None
         if self.outage.down:
             reply = error_reply(unavailable())
+        elif self.faults.strikes(DROPPED):
+            return await self._drop(request, None)
         elif (broken := self._broken()) is not None:
             reply = broken
         elif (refusal := self._refusal(request.headers.get("authorization"))) is not None:
@@ -135,10 +158,18 @@ class DataverseEnvironment:
                     await asyncio.sleep(self.protection.cost_seconds(batch_requests or 1))
                 finally:
                     self.protection.served(batch_requests or 1)
+                if self.faults.strikes(DROPPED_AFTER_APPLY):
+                    return await self._drop(request, batch_requests)
         if self.faults.strikes(LATE):
             await asyncio.sleep(self.late_seconds)
         self.stats.record(request.method, reply.status, batch_requests, throttle_code)
         return Response(reply.body, status_code=reply.status, headers=reply.headers)
+
+    async def _drop(self, request: Request, batch_requests: int | None) -> Response:
+        """Abort the connection instead of answering; the request counts as answered with ``NO_ANSWER``."""
+        self.stats.record(request.method, NO_ANSWER, batch_requests)
+        await drop_connection(request)
+        return Response(status_code=NO_ANSWER)  # never sent: uvicorn discards it, the connection is gone
 
     def _serve(self, request: Request, target: str, body: bytes) -> tuple[ApiReply, int | None]:
         """The Web API's or ``$batch``'s answer, and how many requests a batch carried."""
