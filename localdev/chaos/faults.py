@@ -7,6 +7,7 @@ yet is reported as missing rather than silently left out.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,5 +91,7 @@ class Switchboard:
         return sum(int(count) for count in shown.get("duplicatesByQueue", {}).values())
 
     def _dataverse(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        with httpx.Client(verify=str(self.world.ca_bundle), timeout=10) as client:
+        with httpx.Client(
+            verify=ssl.create_default_context(cafile=self.world.ca_bundle), timeout=10
+        ) as client:
             return client.request(method, f"{self.world.dataverse_url}{path}", json=body)

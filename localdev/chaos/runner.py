@@ -3,9 +3,10 @@
 The schedule's events fire when the stream's records in Dataverse reach their
 share; events the stream never reaches (it stalled, or finished early) fire
 once the run is final or nothing moved for ``STALL_SECONDS``, so every planned
-fault is injected. The switches are then turned off and the runner waits, up
-to a deadline it prints, for the run and every posting to be final; it
-resubmits nothing.
+fault is injected. The request faults stay on until the work is final (or a
+deadline the runner prints), so the GP postings, which outlast the stream,
+meet them too; then the switches are turned off and the runner waits, up to
+a second deadline, for whatever is still retrying. It resubmits nothing.
 """
 
 from __future__ import annotations
@@ -66,29 +67,32 @@ def fire(world: ChaosWorld, board: Switchboard, schedule: Schedule, event: Event
 def play(
     world: ChaosWorld, board: Switchboard, schedule: Schedule, records: int, run_finished: Callable[[], bool]
 ) -> None:
-    """Fire each event at its share of the records loaded (or once the run cannot reach it)."""
+    """Fire each event at its share of the records loaded, once the world has loaded more since the last
+    (so two events never meet the same moment), or once the run cannot reach it."""
     pending = list(schedule.events)
-    last_count, last_moved = -1, time.monotonic()
+    last_count, last_moved, count_at_event = -1, time.monotonic(), -1
     while pending:
         count = loaded_records(world)
         if count != last_count:
             last_count, last_moved = count, time.monotonic()
         stalled = time.monotonic() - last_moved > STALL_SECONDS
-        while pending and (pending[0].at <= count / records or stalled or run_finished()):
+        due = pending[0].at <= count / records and count > count_at_event
+        if due or stalled or run_finished():
             say(f"{count:,} of {records:,} records loaded")
             fire(world, board, schedule, pending.pop(0))
-            last_moved = time.monotonic()
+            last_moved, count_at_event = time.monotonic(), count
         time.sleep(POLL_SECONDS)
 
 
-def settle(api: workload.HubApi, run_id: str, posting_ids: list[str], seconds: float) -> None:
-    """Poll the run and the postings until all are final or the deadline passes."""
+def settle(api: workload.HubApi, run_id: str, posting_ids: list[str], seconds: float, faults: str) -> bool:
+    """Poll the run and the postings until all are final or ``seconds`` pass; whether all are."""
     deadline = time.monotonic() + seconds
-    say(f"faults off; waiting for the run and {len(posting_ids)} postings until "
+    say(f"faults {faults}; waiting for the run and {len(posting_ids)} postings to be final until "
         f"{datetime.now(UTC) + timedelta(seconds=seconds):%H:%M:%S} UTC")  # fmt: skip
     open_postings = set(posting_ids)
+    run_open = True
     while time.monotonic() < deadline:
-        run_open = workload.run_status(api, run_id) not in workload.FINAL_RUN
+        run_open = run_open and workload.run_status(api, run_id) not in workload.FINAL_RUN
         open_postings = {
             posting
             for posting in open_postings
@@ -96,9 +100,10 @@ def settle(api: workload.HubApi, run_id: str, posting_ids: list[str], seconds: f
         }
         if not run_open and not open_postings:
             say("the run and every posting are final")
-            return
+            return True
         time.sleep(5 * POLL_SECONDS)
     say(f"deadline passed: run {'open' if run_open else 'final'}, {len(open_postings)} postings open")
+    return False
 
 
 def run_chaos(
@@ -138,9 +143,13 @@ def run_chaos(
             )
             posting_ids = [future.result() for future in posted]
         say(f"{len(posting_ids)} statements asked to post to GP")
+        # The schedule ends once its events are over and the work it was given is final: until then
+        # every request may still fail. Then the switches go off and the stragglers get their time.
+        wait = WAIT_BASE_SECONDS + records * WAIT_SECONDS_PER_RECORD
+        settle(api, run_id, posting_ids, wait, "on")
         board.disarm(schedule)
         seconds["faults"] = time.monotonic() - started - seconds["setup"]
-        settle(api, run_id, posting_ids, WAIT_BASE_SECONDS + records * WAIT_SECONDS_PER_RECORD)
+        settle(api, run_id, posting_ids, wait, "off")
         seconds["settle"] = time.monotonic() - started - seconds["setup"] - seconds["faults"]
         injected = [
             Injected(f"{switch.system} {switch.fault} ({switch.fraction:.1%})", board.injected(switch))

@@ -61,7 +61,8 @@ class Schedule:
         """The schedule as the runner prints it before it starts."""
         printed = [f"Chaos schedule (seed {self.seed}):"]
         printed += [
-            f"  {switch.system:<10} {switch.fault:<20} {switch.fraction:6.1%} of requests (seed {switch.seed})"
+            f"  {switch.system:<10} {switch.fault:<20} {switch.fraction:6.1%} of "
+            f"{'completions' if switch.system == 'servicebus' else 'requests'} (seed {switch.seed})"
             for switch in self.switches
         ]
         printed += [f"  at {event.at:5.1%} of records loaded: {event.kind}" for event in self.events]
