@@ -27,6 +27,7 @@ from localdev.chaos.source import content_digest
 from localdev.services import AZURITE_KEY
 
 TARGET_ENTITY = "bs_payrolldetails"  # the store keeps rows by entity set
+# The statuses no worker moves on from (README, "A run's life"; shared/workflows/gp_posting/requests.py).
 FINAL_RUN = frozenset({"succeeded", "partially_failed", "failed", "dead_lettered"})
 FINAL_POSTING = frozenset({"succeeded", "partially_failed", "failed", "refused", "dead_lettered"})
 SHOWN_KEYS = 3

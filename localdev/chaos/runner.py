@@ -19,6 +19,9 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from azure.data.tables import TableServiceClient
+from azure.storage.blob import BlobServiceClient
+
 from localdev.chaos import proof, workload
 from localdev.chaos.faults import Switchboard
 from localdev.chaos.report import Injected, table
@@ -92,11 +95,11 @@ def settle(api: workload.HubApi, run_id: str, posting_ids: list[str], seconds: f
     open_postings = set(posting_ids)
     run_open = True
     while time.monotonic() < deadline:
-        run_open = run_open and workload.run_status(api, run_id) not in workload.FINAL_RUN
+        run_open = run_open and workload.run_status(api, run_id) not in proof.FINAL_RUN
         open_postings = {
             posting
             for posting in open_postings
-            if workload.posting_status(api, posting) not in workload.FINAL_POSTING
+            if workload.posting_status(api, posting) not in proof.FINAL_POSTING
         }
         if not run_open and not open_postings:
             say("the run and every posting are final")
@@ -139,7 +142,7 @@ def run_chaos(
                 board,
                 schedule,
                 records,
-                lambda: workload.run_status(api, run_id) in workload.FINAL_RUN,
+                lambda: workload.run_status(api, run_id) in proof.FINAL_RUN,
             )
             posting_ids = [future.result() for future in posted]
         say(f"{len(posting_ids)} statements asked to post to GP")
@@ -165,9 +168,7 @@ def run_chaos(
 
 
 def prove(world: ChaosWorld, statements: int) -> list[proof.ProofLine]:
-    from azure.data.tables import TableServiceClient
-    from azure.storage.blob import BlobServiceClient
-
+    """Every proof line, from the stores the world left (the services still up for Azurite's)."""
     say("proving, by the runner's own reads")
     tables = TableServiceClient.from_connection_string(world.storage)
     prefix = world.settings["STATE_TABLE_PREFIX"]

@@ -23,8 +23,6 @@ from shared.connectors.great_plains.ledger import GpLedger
 from shared.settings import load_settings
 
 STREAM = "worked_hours"
-FINAL_RUN = frozenset({"succeeded", "partially_failed", "failed", "dead_lettered"})
-FINAL_POSTING = frozenset({"succeeded", "partially_failed", "failed", "refused", "dead_lettered"})
 _RUN_NAMED = re.compile(r"as run (\S+?);")
 _CALL_PAUSE_SECONDS = 1.0
 
