@@ -39,7 +39,10 @@ class ServiceSpec:
     log_file: Path | None  # None: the service writes to this terminal, as the Functions host should
     env: Mapping[str, str] = field(default_factory=dict)
     start_seconds: float = 60.0
-    stop_seconds: float = 10.0  # from SIGTERM to SIGKILL: how long the service may take to flush and exit
+    stop_seconds: float = (
+        10.0  # from the stop signal to SIGKILL: how long the service may take to flush and exit
+    )
+    stop_signal: signal.Signals = signal.SIGTERM  # the signal the service saves its state on
 
 
 @dataclass
@@ -48,10 +51,10 @@ class RunningService:
     process: subprocess.Popen[bytes]
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL after the spec's ``stop_seconds``: services get to flush their state first."""
+        """The spec's stop signal, then SIGKILL after its ``stop_seconds``: services get to flush their state first."""
         if self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(self.spec.stop_signal)
         try:
             self.process.wait(self.spec.stop_seconds)
         except subprocess.TimeoutExpired:
@@ -108,6 +111,11 @@ def log_tail(path: Path | None, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+# Azurite closes its servers and saves its databases on SIGINT only; on SIGTERM it exits at once, and its
+# Table service (LokiJS, saved every 5 s) loses the writes of its last seconds that it had acknowledged.
+AZURITE_STOP = signal.SIGINT
+
+
 def azurite(port: int, data_dir: Path) -> ServiceSpec:
     """Azurite's Blob service only; telemetry off (it reports usage remotely otherwise)."""
     if not AZURITE_BLOB.exists():
@@ -125,6 +133,7 @@ def azurite(port: int, data_dir: Path) -> ServiceSpec:
         ],
         port=port,
         log_file=data_dir / "azurite.log",
+        stop_signal=AZURITE_STOP,
     )  # fmt: skip
 
 
@@ -147,6 +156,7 @@ def azurite_table(port: int, data_dir: Path, *, in_memory: bool = False) -> Serv
         ],
         port=port,
         log_file=data_dir / "azurite-table.log",
+        stop_signal=AZURITE_STOP,
     )  # fmt: skip
 
 

@@ -196,7 +196,10 @@ class ServiceBusListener:
         while not self._stopping.is_set():
             try:
                 await self._listen()
-            except (ServiceBusError, OSError) as error:
+            # Not only the declared failures: after its connection drops under it (an emulator restart)
+            # the SDK raises what it does not declare (an AttributeError from its closed handler, a
+            # ValueError settling on it), and the Functions host keeps its listeners alive through them.
+            except (ServiceBusError, OSError, AttributeError, ValueError) as error:
                 delay = _RECONNECT_SECONDS[min(attempt, len(_RECONNECT_SECONDS) - 1)]
                 attempt += 1
                 self._log.warning(
@@ -278,7 +281,9 @@ class ServiceBusListener:
                 await receiver.complete_message(message)
             else:
                 await receiver.abandon_message(message)
-        except ServiceBusError as error:
+        # ValueError: the receiver was shut down under the invocation (its connection dropped);
+        # the lock lapses and the broker delivers the message again, as for a lost lock.
+        except (ServiceBusError, ValueError) as error:
             self._log.warning(
                 "Could not %s message %s for Functions.%s: %s",
                 "complete" if outcome.succeeded else "abandon",
