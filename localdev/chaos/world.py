@@ -178,6 +178,7 @@ def _settings(
         "LOCAL_MASTER_KEY": secrets.token_urlsafe(24),
         "LOCAL_TELEMETRY_FOLDER": str(root / "telemetry"),
         "PYTHON_ENABLE_OPENTELEMETRY": "true",
+        "PYTHON_THREADPOOL_THREAD_COUNT": "32",  # as infra/app/api.bicep sets it
         "EDW_SQL_URL": sql_url,
         "GP_SMARTCONNECT_URL": f"http://127.0.0.1:{ports.gp}",
         "GP_SQL_URL": f"sqlite:///{root / 'gp'}/{{company}}.sqlite",
