@@ -16,6 +16,11 @@ import uvicorn
 from localdev.sandbox_gp.company import open_company, seed_accounts
 from localdev.sandbox_gp.smartconnect import DEFAULT_PATH, build_app
 
+# How long an idle connection is kept open: IIS's default (SmartConnect's web service runs on IIS).
+# uvicorn's own 5 s is httpx's pool expiry too, so both ends could give up an idle connection at the
+# same moment, and a posting sent on it just then could be reset; the client must be the one to close first.
+KEEP_ALIVE_SECONDS = 120
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev.sandbox_gp", description=__doc__)
@@ -31,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         if options.accounts:
             seed_accounts(options.data, company, options.accounts.read_text().split())
     app = build_app(options.data, batch_id_limit=options.batch_id_limit, path=options.path)
-    uvicorn.run(app, host="127.0.0.1", port=options.port, log_level="warning")
+    uvicorn.run(
+        app, host="127.0.0.1", port=options.port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS
+    )
     return 0
 
 
