@@ -200,7 +200,7 @@ def test_loading_finishes_correctly_with_thirty_percent_of_requests_throttled(
     assert len(rows_in_dataverse(dataverse_sandbox)) == RECORDS
 
 
-@pytest.mark.slow(30)
+@pytest.mark.slow(45)
 def test_dataverse_down_for_longer_than_several_retries_is_waited_out_and_the_run_succeeds_with_no_dead_letter(
     world: tuple[World, ListSource], dataverse_sandbox: DataverseSandbox
 ) -> None:
