@@ -90,6 +90,7 @@ def stores_for(table_service: TableServiceClient, state: BlobStore, prefix: str)
     )
 
 
+@pytest.mark.slow(30)
 def test_every_blob_moves_once_and_the_tables_list_the_same_runs(
     state: BlobStore, table_service: TableServiceClient
 ) -> None:
@@ -120,6 +121,7 @@ def test_every_blob_moves_once_and_the_tables_list_the_same_runs(
     assert stores.streams.read("user_roles")[0].last_run_id == records[-2].id
 
 
+@pytest.mark.slow(20)
 def test_the_command_migrates_the_deployment_its_settings_name(
     state: BlobStore,
     table_service: TableServiceClient,

@@ -18,6 +18,11 @@ from localdev.dropped_connection import DroppingH11Protocol
 from localdev.sandbox_gp.company import open_company, seed_accounts
 from localdev.sandbox_gp.smartconnect import DEFAULT_PATH, build_app
 
+# How long an idle connection is kept open: IIS's default (SmartConnect's web service runs on IIS).
+# uvicorn's own 5 s is httpx's pool expiry too, so both ends could give up an idle connection at the
+# same moment, and a posting sent on it just then could be reset; the client must be the one to close first.
+KEEP_ALIVE_SECONDS = 120
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m localdev.sandbox_gp", description=__doc__)
@@ -33,7 +38,14 @@ def main(argv: list[str] | None = None) -> int:
         if options.accounts:
             seed_accounts(options.data, company, options.accounts.read_text().split())
     app = build_app(options.data, batch_id_limit=options.batch_id_limit, path=options.path)
-    uvicorn.run(app, host="127.0.0.1", port=options.port, log_level="warning", http=DroppingH11Protocol)
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=options.port,
+        log_level="warning",
+        http=DroppingH11Protocol,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     return 0
 
 

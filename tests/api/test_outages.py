@@ -212,6 +212,7 @@ def _answers_when_down(world: OutageWorld, stop: Callable[[], object], needs: se
     return down
 
 
+@pytest.mark.slow(25)
 def test_with_azurite_stopped_every_operation_answers_within_seconds(outage_world: OutageWorld) -> None:
     down = _answers_when_down(outage_world, outage_world.stop_storage, NEEDS_BLOB)
     assert down["LiveRead"].status == 200  # the EDW alone answers it

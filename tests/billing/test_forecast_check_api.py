@@ -8,7 +8,7 @@ land exactly on, or a cent past, the contract's thresholds.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import httpx
 import pytest
@@ -38,8 +38,9 @@ def test_the_check_routes_on_both_thresholds_and_applies_only_over_an_unchanged_
     hub_host: HubHost, dataverse_sandbox: DataverseSandbox, hub_sql_summary: SandboxSummary
 ) -> None:
     (site, period, forecast), (arrears_site, arrears_period, arrears_forecast) = forecasts(hub_sql_summary)
-    # 10 % of the forecast, or $500 if that is more: the boundary that is not "above" on both counts.
-    edge = max(forecast * Decimal("0.10"), Decimal(500)).quantize(Decimal("0.01"))
+    # 10 % of the forecast, or $500 if that is more: the boundary that is not "above" on both counts,
+    # in whole cents rounded down (10 % of $85,118.77 is $8,511.877: $8,511.88 is above it).
+    edge = max(forecast * Decimal("0.10"), Decimal(500)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     with dataverse_sandbox.client() as web_api, hub_host.client() as api:
         site_id = site_with_contract(web_api, site, ADVANCED)
         at_edge = statement(web_api, site_id, site, period, [str(forecast + edge - 100), "100"])

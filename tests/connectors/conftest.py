@@ -18,7 +18,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from sqlalchemy import Engine
 
-from localdev.sandbox_sql import SandboxSummary, build_sandbox, sandbox_url
+from localdev.sandbox_sql import SandboxSummary, sandbox_url
 from shared.connectors.catalog import hub_streams
 from shared.connectors.dataverse.client import DataverseClient, web_api_root
 from shared.connectors.dataverse.sink import DataverseSink
@@ -32,6 +32,7 @@ from shared.sql.engines import TOWNE_PARK_DATABASES, sql_server_engine
 from tests.fixtures.dataverse_sandbox import DataverseSandbox
 from tests.fixtures.servicebus_emulator import ServiceBusEmulator
 from tests.pipeline.world import LOAD_QUEUE, World, build_world
+from tests.sandbox_worlds import sandbox_world
 
 EVERY_STREAM = (
     "master_customer_sites",
@@ -45,8 +46,8 @@ EVERY_STREAM = (
 
 
 @pytest.fixture(scope="session")
-def built_sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxSummary:
-    return build_sandbox(tmp_path_factory.mktemp("connectors-sql"), sites=40, days=20, seed=7)
+def built_sandbox(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> SandboxSummary:
+    return sandbox_world(tmp_path_factory, pytestconfig, "connectors-sql", sites=40, days=20, seed=7)
 
 
 @pytest.fixture

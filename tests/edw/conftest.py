@@ -9,13 +9,14 @@ from contextlib import closing
 import pytest
 from sqlalchemy import Engine
 
-from localdev.sandbox_sql import SandboxSummary, build_sandbox
+from localdev.sandbox_sql import SandboxSummary
 from shared.sql.engines import TOWNE_PARK_DATABASES, sql_server_engine
+from tests.sandbox_worlds import sandbox_world
 
 
 @pytest.fixture(scope="session")
-def edw_sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxSummary:
-    return build_sandbox(tmp_path_factory.mktemp("edw-sandbox"), sites=12, days=20, seed=7)
+def edw_sandbox(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> SandboxSummary:
+    return sandbox_world(tmp_path_factory, pytestconfig, "edw-sandbox", sites=12, days=20, seed=7)
 
 
 @pytest.fixture(scope="session")

@@ -65,7 +65,7 @@ def request_all(hub: Hub, statements: list[BillingStatement]) -> list[PostingReq
 
 # SmartConnect's per-company turn is kept by the other tests; this one measures the whole path at volume.
 @pytest.mark.parametrize("gp_serialised", [False])
-@pytest.mark.slow(25)
+@pytest.mark.slow(60)
 def test_two_hundred_statements_land_in_gp_exactly_and_every_request_is_logged(
     gp_hub: Hub,
     gp_sandbox: GpSandbox,

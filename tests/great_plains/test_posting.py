@@ -61,6 +61,7 @@ def poster(gp_sandbox: GpSandbox, store: BlobStore) -> Iterator[GpPoster]:
     registry.close()
 
 
+@pytest.mark.slow(30)
 def test_gp_holds_every_document_once_however_often_it_is_delivered(
     gp_sandbox: GpSandbox, poster: GpPoster, store: BlobStore
 ) -> None:

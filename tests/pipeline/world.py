@@ -214,11 +214,15 @@ class World:
 
         Messages of other tests' worlds (their runs are not in this state
         container) are completed unread. Returns how many were handed over.
+        With a ``limit``, no more messages are received than it leaves room for:
+        one received and not handed over stays locked, out of every receiver's
+        reach, until its lock lapses.
         """
         handled, deadline = 0, time.monotonic() + seconds
         with self.bus.get_queue_receiver(queue, max_wait_time=1) as receiver:
             while time.monotonic() < deadline:
-                for message in receiver.receive_messages(max_message_count=20, max_wait_time=1):
+                room = 20 if limit is None else min(20, limit - handled)
+                for message in receiver.receive_messages(max_message_count=room, max_wait_time=1):
                     if not self._owns(message):
                         receiver.complete_message(message)
                         continue

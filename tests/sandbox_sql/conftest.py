@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from localdev.sandbox_sql import SandboxSummary, build_sandbox
+from localdev.sandbox_sql import SandboxSummary
 from shared.sql.engines import TOWNE_PARK_DATABASES
+from tests.sandbox_worlds import sandbox_world
 
 
 @pytest.fixture(scope="session")
-def small_sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxSummary:
-    return build_sandbox(tmp_path_factory.mktemp("sandbox-sql"), sites=40, days=20, seed=7)
+def small_sandbox(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> SandboxSummary:
+    return sandbox_world(tmp_path_factory, pytestconfig, "sandbox-sql", sites=40, days=20, seed=7)
 
 
 def read_only(folder: Path) -> sqlite3.Connection:

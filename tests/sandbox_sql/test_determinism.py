@@ -8,6 +8,8 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from localdev.sandbox_sql import SandboxSummary, build_sandbox
 from localdev.sandbox_sql.build import SHAPE, SHAPE_FILE, is_current
 from shared.sql.tables import metadata
@@ -27,6 +29,7 @@ def digests(folder: Path) -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow(60)
 def test_same_seed_same_rows_other_seed_other_rows(small_sandbox: SandboxSummary, tmp_path: Path) -> None:
     again = build_sandbox(tmp_path / "again", sites=40, days=20, seed=7)
     other = build_sandbox(tmp_path / "other", sites=40, days=20, seed=8)
@@ -42,6 +45,7 @@ def test_same_seed_same_rows_other_seed_other_rows(small_sandbox: SandboxSummary
     assert all(different[table] != first[table] for table in seeded)
 
 
+@pytest.mark.slow(60)
 def test_a_rebuild_replaces_the_files_in_place(tmp_path: Path) -> None:
     assert not is_current(tmp_path)
     build_sandbox(tmp_path, sites=6, days=3, seed=1)
@@ -59,6 +63,7 @@ def test_a_rebuild_replaces_the_files_in_place(tmp_path: Path) -> None:
     assert not is_current(tmp_path), "make run reseeds a sandbox built with older tables"
 
 
+@pytest.mark.slow(60)
 def test_the_command_line_builds_and_reports(tmp_path: Path) -> None:
     folder = tmp_path / "sandbox-sql"
     completed = subprocess.run(

@@ -152,6 +152,7 @@ def bicep_lag_thresholds() -> dict[str, int]:
     return {stream: int(seconds) for stream, seconds in re.findall(r"^\s*(\w+): (\d+)$", block, re.MULTILINE)}
 
 
+@pytest.mark.slow(30)
 def test_the_bicep_lag_thresholds_are_the_rule_applied_to_each_scheduled_stream() -> None:
     expected = {
         stream: int(lag_threshold(sync.default_schedule).total_seconds())
