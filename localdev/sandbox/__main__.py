@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         access_log=args.log_level in ("debug", "trace", "info"),
         # An idle keep-alive client never answers TLS close_notify; don't wait on it to stop.
         timeout_graceful_shutdown=2,
+        # Longer than the hub's 5 s pool expiry, so the client is the end that closes an idle connection
+        # (uvicorn's own 5 s races it, as sandbox GP's did); Azure's front ends keep them for minutes.
+        timeout_keep_alive=120,
     )
     return 0
 
