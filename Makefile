@@ -65,7 +65,7 @@ connector: setup
 
 ## Schemathesis against a host of its own over a running `make run`'s world (start that first):
 ## at least 10,000 requests (EXAMPLES per operation and phase), 0 x 5xx, 0 check failures, 0 hangs.
-EXAMPLES ?= 500
+EXAMPLES ?= 400
 fuzz: setup
 	$(PY) -m localdev.fuzz --examples $(EXAMPLES)
 

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--key", help="its function key (default: LOCAL_FUNCTION_KEY of local.settings.json)")
     parser.add_argument(
-        "--examples", type=int, default=500, help="generated test cases per operation and phase"
+        "--examples", type=int, default=400, help="generated test cases per operation and phase"
     )
     parser.add_argument("--min-requests", type=int, default=10_000, help="fail if fewer requests were sent")
     parser.add_argument(
