@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -23,10 +24,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it (logs, stores) afterwards")
     arguments = parser.parse_args(argv)
     schedule = make_schedule(arguments.seed, arguments.host_kills)
-    with ExitStack() as stack:
-        root = arguments.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hub-chaos-")))
-        root.mkdir(parents=True, exist_ok=True)
-        held = run_chaos(root, arguments.records, schedule, arguments.statements, arguments.batch_rows)
+    # A stop from a tool (SIGTERM) unwinds as Ctrl-C does, so the world's services are stopped, not orphaned.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with ExitStack() as stack:
+            root = arguments.keep or Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="hub-chaos-"))
+            )
+            root.mkdir(parents=True, exist_ok=True)
+            held = run_chaos(root, arguments.records, schedule, arguments.statements, arguments.batch_rows)
+    except KeyboardInterrupt:
+        print("chaos: stopped before the proof; the world's services are stopped", flush=True)
+        return 130
     return 0 if held else 1
 
 
